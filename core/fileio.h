@@ -1,0 +1,23 @@
+#pragma once
+// File helpers with errors as values. writeFileAtomic writes a temporary file
+// beside the target, fsyncs it and renames it over the target, so a reader (or a
+// crash) sees either the old file or the new one, never a torn one.
+#include "core/result.h"
+
+#include <cstddef>
+#include <string>
+
+namespace core {
+
+Result<std::string> readFile(const std::string &path);
+Status writeFileAtomic(const std::string &path, const std::string &data);
+
+// 1-based "line:col" of a byte offset in text, for parse errors.
+std::string lineColAt(const std::string &text, std::size_t offset);
+
+// Lexically normalised '/'-separated path ("a/./b/../c" -> "a/c"); keeps leading "..".
+std::string normalizePath(const std::string &path);
+// True if `rel` (relative, '/'-separated) stays inside its root after normalisation.
+bool staysInside(const std::string &rel);
+
+} // namespace core

@@ -1,0 +1,60 @@
+#include "core/format.h"
+
+#include "core/formats/formats.h"
+
+namespace core {
+
+Result<Dataset> Format::read(const std::string &path, const ReadOptions &) const
+{
+    return makeError(ErrorCode::Unsupported, path, {}, "format '" + name() + "' cannot be read");
+}
+
+Status Format::write(const Dataset &, const std::string &path, const WriteOptions &) const
+{
+    return makeError(ErrorCode::Unsupported, path, {}, "format '" + name() + "' cannot be written");
+}
+
+const FormatRegistry &FormatRegistry::instance()
+{
+    static const FormatRegistry registry = [] {
+        FormatRegistry r;
+        registerBuiltinFormats(r);
+        return r;
+    }();
+    return registry;
+}
+
+const Format *FormatRegistry::find(const std::string &name) const
+{
+    for (const auto &f : m_formats)
+        if (f->name() == name) return f.get();
+    return nullptr;
+}
+
+std::vector<const Format *> FormatRegistry::all() const
+{
+    std::vector<const Format *> v;
+    for (const auto &f : m_formats)
+        v.push_back(f.get());
+    return v;
+}
+
+std::vector<const Format *> FormatRegistry::readers() const
+{
+    std::vector<const Format *> v;
+    for (const auto &f : m_formats)
+        if (f->capabilities() & CanRead) v.push_back(f.get());
+    return v;
+}
+
+std::vector<const Format *> FormatRegistry::writers() const
+{
+    std::vector<const Format *> v;
+    for (const auto &f : m_formats)
+        if (f->capabilities() & CanWrite) v.push_back(f.get());
+    return v;
+}
+
+void FormatRegistry::add(std::unique_ptr<Format> f) { m_formats.push_back(std::move(f)); }
+
+} // namespace core

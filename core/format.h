@@ -1,0 +1,64 @@
+#pragma once
+// A format is a codec behind one interface; FormatRegistry lists them for the
+// CLI and the file dialogs. Codecs never throw: errors come back as values that
+// name the file, the place (line:col or JSON path) and the reason.
+#include "core/dataset.h"
+#include "core/result.h"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace core {
+
+struct ReadOptions {
+    // Region attribute that names the class. Empty: the first of "class",
+    // "label", "category", "name", "type" that a region has with a string value
+    // (VIA). Codecs with classes of their own (COCO, labelme, YOLO, VOC) ignore it.
+    std::string classAttribute;
+    std::string defaultClass;              // class for regions that name none; empty: leave unclassed
+    std::vector<std::string> classNames;   // YOLO: names of class ids when no names file is found
+    std::string imagesDir;                 // where images are, for formats that must look at them (YOLO, folder, IDX output)
+    std::function<void(double)> progress;  // 0..1, may be empty; called from the reading thread
+    const std::atomic<bool> *cancel = nullptr;
+};
+
+struct WriteOptions {
+    std::string imagesDir;                 // where the images are, for formats that must read their size (COCO, YOLO, VOC, masks)
+    std::string classAttribute = "class";  // VIA: region attribute that receives the class when the region has none
+    std::function<void(double)> progress;
+    const std::atomic<bool> *cancel = nullptr;
+};
+
+enum Capability : unsigned { CanRead = 1, CanWrite = 2 };
+
+class Format {
+public:
+    virtual ~Format() = default;
+    virtual std::string name() const = 0;        // the CLI's --format value: "via", "coco", ...
+    virtual std::string description() const = 0; // "VIA 1.x/2.x annotations (JSON)"
+    virtual std::string fileFilter() const = 0;   // "*.json"
+    virtual unsigned capabilities() const = 0;
+    // Cheap sniff of the start of a file or a folder: could this format read it?
+    virtual bool canRead(const std::string &path) const = 0;
+    // `path` is a file, or a folder for folder-based formats (yolo, voc, folder, idx, masks).
+    virtual Result<Dataset> read(const std::string &path, const ReadOptions &opts) const;
+    virtual Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const;
+};
+
+class FormatRegistry {
+public:
+    static const FormatRegistry &instance();
+    const Format *find(const std::string &name) const;
+    std::vector<const Format *> all() const;
+    std::vector<const Format *> readers() const;
+    std::vector<const Format *> writers() const;
+    void add(std::unique_ptr<Format> f);
+
+private:
+    std::vector<std::unique_ptr<Format>> m_formats;
+};
+
+} // namespace core

@@ -1,0 +1,11 @@
+#include "core/formats/formats.h"
+
+namespace core {
+
+void registerBuiltinFormats(FormatRegistry &r)
+{
+    // FORMAT-LIST: one line per codec, in the order the CLI and dialogs list them.
+    r.add(makeViaJsonFormat());
+}
+
+} // namespace core
