@@ -6,6 +6,9 @@ void registerBuiltinFormats(FormatRegistry &r)
 {
     // FORMAT-LIST: one line per codec, in the order the CLI and dialogs list them.
     r.add(makeViaJsonFormat());
+    r.add(makeViaProjectFormat());
+    r.add(makeVia3Format());
+    r.add(makeViaCsvFormat());
 }
 
 } // namespace core

@@ -1,0 +1,326 @@
+#include "core/formats/via_common.h"
+
+#include "core/fileio.h"
+
+#include <cmath>
+#include <filesystem>
+
+namespace core::via {
+
+namespace {
+
+const char *const kBookkeeping = "@via"; // our own notes in extra, never written back as VIA keys
+
+Error invalid(const Context &ctx, const std::string &where, const std::string &msg)
+{
+    return makeError(ErrorCode::Invalid, ctx.file, ctx.path + where, msg);
+}
+
+} // namespace
+
+std::string keyPath(const std::string &key)
+{
+    std::string k;
+    for (char c : key) {
+        if (c == '\'' || c == '\\') k += '\\';
+        k += c;
+    }
+    return "['" + k + "']";
+}
+
+bool toNumber(const ojson &v, double *out)
+{
+    if (v.is_number()) {
+        *out = v.get<double>();
+        return std::isfinite(*out);
+    }
+    if (v.is_string()) {
+        const std::string &s = v.get_ref<const std::string &>();
+        char *end = nullptr;
+        *out = std::strtod(s.c_str(), &end);
+        return !s.empty() && end && *end == '\0' && std::isfinite(*out);
+    }
+    return false;
+}
+
+ojson number(double v)
+{
+    if (std::floor(v) == v && std::fabs(v) < 9e15) return static_cast<std::int64_t>(v);
+    return v;
+}
+
+Result<ojson> parseJsonText(const std::string &text, const std::string &file)
+{
+    try {
+        return ojson::parse(text);
+    } catch (const nlohmann::json::parse_error &e) {
+        std::string what = e.what();
+        // nlohmann: "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
+        if (auto p = what.find(": ", what.find("column")); p != std::string::npos) what = what.substr(p + 2);
+        const std::size_t at = e.byte > 0 ? e.byte - 1 : 0;
+        return makeError(ErrorCode::Parse, file, lineColAt(text, at), "invalid JSON: " + what);
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Parse, file, {}, std::string("invalid JSON: ") + e.what());
+    }
+}
+
+std::string classFromAttributes(const ojson &attrs, const ReadOptions &opts)
+{
+    if (!attrs.is_object()) return opts.defaultClass;
+    auto pick = [&](const std::string &name) -> std::string {
+        auto it = attrs.find(name);
+        if (it == attrs.end()) return {};
+        if (it->is_string()) return it->get<std::string>();
+        if (it->is_object()) { // checkbox/radio stored as {option: true}
+            for (auto o = it->begin(); o != it->end(); ++o)
+                if (o.value() == true) return o.key();
+        }
+        return {};
+    };
+    std::string c;
+    if (!opts.classAttribute.empty()) {
+        c = pick(opts.classAttribute);
+    } else {
+        for (const char *name : {"class", "label", "category", "name", "type"})
+            if (!(c = pick(name)).empty()) break;
+    }
+    return c.empty() ? opts.defaultClass : c;
+}
+
+Result<Shape> readShapeAttributes(const ojson &sa, const Context &ctx, ojson *unknown)
+{
+    if (!sa.is_object()) return invalid(ctx, ".shape_attributes", "is not an object");
+    auto nameIt = sa.find("name");
+    if (nameIt == sa.end() || !nameIt->is_string()) return invalid(ctx, ".shape_attributes", "has no shape name");
+    const std::string name = nameIt->get<std::string>();
+    ShapeType type;
+    if (!shapeTypeFromName(name, &type)) return invalid(ctx, ".shape_attributes.name", "unknown shape '" + name + "'");
+
+    auto num = [&](const char *key, double *out, bool required = true) -> Status {
+        auto it = sa.find(key);
+        if (it == sa.end()) {
+            if (!required) return {};
+            return invalid(ctx, ".shape_attributes", name + " has no '" + key + "'");
+        }
+        if (!toNumber(*it, out)) return invalid(ctx, ".shape_attributes." + std::string(key), "is not a finite number");
+        return {};
+    };
+    std::vector<std::string> known{"name"};
+    Result<Shape> shape = Shape();
+    double a = 0, b = 0, c = 0, e = 0, th = 0;
+    switch (type) {
+    case ShapeType::Rect:
+        known.insert(known.end(), {"x", "y", "width", "height"});
+        for (auto [k, p] : {std::pair{"x", &a}, {"y", &b}, {"width", &c}, {"height", &e}})
+            if (auto s = num(k, p); !s) return s.error();
+        shape = Shape::rect(a, b, c, e);
+        break;
+    case ShapeType::Circle:
+        known.insert(known.end(), {"cx", "cy", "r"});
+        for (auto [k, p] : {std::pair{"cx", &a}, {"cy", &b}, {"r", &c}})
+            if (auto s = num(k, p); !s) return s.error();
+        shape = Shape::circle(a, b, c);
+        break;
+    case ShapeType::Ellipse:
+        known.insert(known.end(), {"cx", "cy", "rx", "ry", "theta"});
+        for (auto [k, p] : {std::pair{"cx", &a}, {"cy", &b}, {"rx", &c}, {"ry", &e}})
+            if (auto s = num(k, p); !s) return s.error();
+        if (auto s = num("theta", &th, false); !s) return s.error();
+        shape = Shape::ellipse(a, b, c, e, th);
+        break;
+    case ShapeType::Point:
+        known.insert(known.end(), {"cx", "cy"});
+        for (auto [k, p] : {std::pair{"cx", &a}, {"cy", &b}})
+            if (auto s = num(k, p); !s) return s.error();
+        shape = Shape::point(a, b);
+        break;
+    case ShapeType::Polygon:
+    case ShapeType::Polyline: {
+        known.insert(known.end(), {"all_points_x", "all_points_y"});
+        auto xs = sa.find("all_points_x"), ys = sa.find("all_points_y");
+        if (xs == sa.end() || ys == sa.end() || !xs->is_array() || !ys->is_array())
+            return invalid(ctx, ".shape_attributes", name + " needs arrays all_points_x and all_points_y");
+        if (xs->size() != ys->size()) {
+            return invalid(ctx, ".shape_attributes", "all_points_x has " + std::to_string(xs->size()) + " values, all_points_y "
+                                                         + std::to_string(ys->size()));
+        }
+        std::vector<Point> pts(xs->size());
+        for (std::size_t i = 0; i < pts.size(); ++i) {
+            if (!toNumber((*xs)[i], &pts[i].x) || !toNumber((*ys)[i], &pts[i].y))
+                return invalid(ctx, ".shape_attributes.all_points_x[" + std::to_string(i) + "]", "is not a finite number");
+        }
+        shape = type == ShapeType::Polygon ? Shape::polygon(std::move(pts)) : Shape::polyline(std::move(pts));
+        break;
+    }
+    }
+    if (!shape) return invalid(ctx, ".shape_attributes", shape.error().message);
+    for (auto it = sa.begin(); it != sa.end(); ++it)
+        if (std::find(known.begin(), known.end(), it.key()) == known.end()) (*unknown)[it.key()] = it.value();
+    if (type == ShapeType::Ellipse && sa.contains("theta")) (*unknown)[kBookkeeping]["theta"] = true;
+    return shape;
+}
+
+Result<RegionData> readRegion(const ojson &region, const Context &ctx, const ReadOptions &opts, Dataset &ds)
+{
+    if (!region.is_object()) return invalid(ctx, "", "region is not an object");
+    auto sa = region.find("shape_attributes");
+    if (sa == region.end()) return invalid(ctx, "", "region has no shape_attributes");
+    RegionData r;
+    ojson unknownShape = ojson::object();
+    auto shape = readShapeAttributes(*sa, ctx, &unknownShape);
+    if (!shape) return shape.error();
+    r.shape = std::move(shape.value());
+    if (!unknownShape.empty()) r.extra["shape_attributes"] = std::move(unknownShape);
+    if (auto ra = region.find("region_attributes"); ra != region.end()) {
+        if (!ra->is_object()) return invalid(ctx, ".region_attributes", "is not an object");
+        r.attributes = *ra;
+    }
+    for (auto it = region.begin(); it != region.end(); ++it)
+        if (it.key() != "shape_attributes" && it.key() != "region_attributes") r.extra["region"][it.key()] = it.value();
+    r.className = classFromAttributes(r.attributes, opts);
+    if (!r.className.empty()) ds.ensureClass(r.className);
+    return r;
+}
+
+Result<ImageEntry> readImageRecord(const std::string &key, const ojson &rec, const Context &ctx,
+                                   const ReadOptions &opts, Dataset &ds)
+{
+    if (!rec.is_object()) return invalid(ctx, "", "image record is not an object");
+    ImageEntry im;
+    auto fn = rec.find("filename");
+    if (fn != rec.end() && !fn->is_string()) return invalid(ctx, ".filename", "is not a string");
+    im.path = fn != rec.end() ? fn->get<std::string>() : key;
+    if (im.path.empty()) return invalid(ctx, ".filename", "is empty");
+    if (auto sz = rec.find("size"); sz != rec.end()) {
+        double v;
+        if (!toNumber(*sz, &v) || v < -1) return invalid(ctx, ".size", "is not a file size");
+        im.fileSize = static_cast<std::int64_t>(v);
+    }
+    if (key != im.path + (im.fileSize >= 0 ? std::to_string(im.fileSize) : std::string()))
+        im.extra[kBookkeeping]["key"] = key;
+    if (auto fa = rec.find("file_attributes"); fa != rec.end()) {
+        if (!fa->is_object()) return invalid(ctx, ".file_attributes", "is not an object");
+        im.fileAttributes = *fa;
+    }
+    if (auto rs = rec.find("regions"); rs != rec.end()) {
+        if (rs->is_object()) {
+            im.extra[kBookkeeping]["regions"] = "object";
+            for (auto it = rs->begin(); it != rs->end(); ++it) {
+                auto r = readRegion(it.value(), {ctx.file, ctx.path + ".regions" + keyPath(it.key())}, opts, ds);
+                if (!r) return r.error();
+                im.regions.push_back(std::move(r.value()));
+            }
+        } else if (rs->is_array()) {
+            for (std::size_t i = 0; i < rs->size(); ++i) {
+                auto r = readRegion((*rs)[i], {ctx.file, ctx.path + ".regions[" + std::to_string(i) + "]"}, opts, ds);
+                if (!r) return r.error();
+                im.regions.push_back(std::move(r.value()));
+            }
+        } else {
+            return invalid(ctx, ".regions", "is neither an object nor a list");
+        }
+    }
+    for (auto it = rec.begin(); it != rec.end(); ++it) {
+        const std::string &k = it.key();
+        if (k != "filename" && k != "size" && k != "file_attributes" && k != "regions") im.extra[k] = it.value();
+    }
+    return im;
+}
+
+ojson writeShapeAttributes(const Shape &s, const ojson &extra)
+{
+    const auto &p = s.params();
+    ojson sa = ojson::object();
+    sa["name"] = shapeTypeName(s.type());
+    switch (s.type()) {
+    case ShapeType::Rect:
+        sa["x"] = number(p[0]);
+        sa["y"] = number(p[1]);
+        sa["width"] = number(p[2]);
+        sa["height"] = number(p[3]);
+        break;
+    case ShapeType::Circle:
+        sa["cx"] = number(p[0]);
+        sa["cy"] = number(p[1]);
+        sa["r"] = number(p[2]);
+        break;
+    case ShapeType::Ellipse: {
+        sa["cx"] = number(p[0]);
+        sa["cy"] = number(p[1]);
+        sa["rx"] = number(p[2]);
+        sa["ry"] = number(p[3]);
+        const bool hadTheta = extra.contains(kBookkeeping) && extra[kBookkeeping].value("theta", false);
+        if (p[4] != 0 || hadTheta) sa["theta"] = number(p[4]);
+        break;
+    }
+    case ShapeType::Point:
+        sa["cx"] = number(p[0]);
+        sa["cy"] = number(p[1]);
+        break;
+    case ShapeType::Polygon:
+    case ShapeType::Polyline: {
+        ojson xs = ojson::array(), ys = ojson::array();
+        for (std::size_t i = 0; i + 1 < p.size(); i += 2) {
+            xs.push_back(number(p[i]));
+            ys.push_back(number(p[i + 1]));
+        }
+        sa["all_points_x"] = std::move(xs);
+        sa["all_points_y"] = std::move(ys);
+        break;
+    }
+    }
+    for (auto it = extra.begin(); it != extra.end(); ++it)
+        if (it.key() != kBookkeeping) sa[it.key()] = it.value();
+    return sa;
+}
+
+ojson writeRegion(const RegionData &r, const WriteOptions &opts)
+{
+    ojson region = ojson::object();
+    const ojson noExtra = ojson::object();
+    region["shape_attributes"] = writeShapeAttributes(r.shape, r.extra.contains("shape_attributes") ? r.extra["shape_attributes"] : noExtra);
+    ojson attrs = r.attributes.is_object() ? r.attributes : ojson::object();
+    // A class the attributes do not carry yet (set in the editor, or from another format) is written under the class attribute.
+    if (!r.className.empty() && !opts.classAttribute.empty() && !attrs.contains(opts.classAttribute)) {
+        bool carried = false;
+        for (auto it = attrs.begin(); it != attrs.end(); ++it)
+            if (it.value() == r.className) carried = true;
+        if (!carried) attrs[opts.classAttribute] = r.className;
+    }
+    region["region_attributes"] = std::move(attrs);
+    if (r.extra.contains("region"))
+        for (auto it = r.extra["region"].begin(); it != r.extra["region"].end(); ++it)
+            region[it.key()] = it.value();
+    return region;
+}
+
+ojson writeImageRecord(const ImageEntry &im, const WriteOptions &opts, std::string *key)
+{
+    std::int64_t size = im.fileSize;
+    if (size < 0 && !opts.imagesDir.empty()) {
+        std::error_code ec;
+        auto s = std::filesystem::file_size(std::filesystem::path(opts.imagesDir) / im.path, ec);
+        if (!ec) size = static_cast<std::int64_t>(s);
+    }
+    ojson rec = ojson::object();
+    for (auto it = im.extra.begin(); it != im.extra.end(); ++it)
+        if (it.key() != kBookkeeping) rec[it.key()] = it.value();
+    rec["filename"] = im.path;
+    rec["size"] = size;
+    const bool asObject = im.extra.contains(kBookkeeping) && im.extra[kBookkeeping].value("regions", "") == "object";
+    ojson regions = asObject ? ojson::object() : ojson::array();
+    for (std::size_t i = 0; i < im.regions.size(); ++i) {
+        if (asObject)
+            regions[std::to_string(i)] = writeRegion(im.regions[i], opts);
+        else
+            regions.push_back(writeRegion(im.regions[i], opts));
+    }
+    rec["regions"] = std::move(regions);
+    rec["file_attributes"] = im.fileAttributes.is_object() ? im.fileAttributes : ojson::object();
+    *key = im.path + std::to_string(size);
+    if (im.extra.contains(kBookkeeping) && im.extra[kBookkeeping].contains("key"))
+        *key = im.extra[kBookkeeping]["key"].get<std::string>();
+    return rec;
+}
+
+} // namespace core::via

@@ -1,0 +1,45 @@
+#pragma once
+// Shared pieces of the VIA codecs (annotations JSON, 2.x project, CSV): one VIA
+// image record <-> ImageEntry, one VIA region <-> RegionData. Unknown keys go to
+// `extra` so that VIA -> Dataset -> VIA keeps everything VIA wrote.
+#include "core/format.h"
+
+#include <nlohmann/json.hpp>
+
+namespace core::via {
+
+using ojson = nlohmann::ordered_json;
+
+// Where a record came from, for error messages: file name and JSON path prefix.
+struct Context {
+    std::string file;
+    std::string path; // e.g. "$['img.jpg']"
+};
+
+// Parses one VIA image record (filename, size, regions as object or list, file_attributes).
+Result<ImageEntry> readImageRecord(const std::string &key, const ojson &rec, const Context &ctx,
+                                   const ReadOptions &opts, Dataset &ds);
+// Parses one region ({shape_attributes, region_attributes}).
+Result<RegionData> readRegion(const ojson &region, const Context &ctx, const ReadOptions &opts, Dataset &ds);
+// Parses shape_attributes alone; unknown keys land in *unknown.
+Result<Shape> readShapeAttributes(const ojson &sa, const Context &ctx, ojson *unknown);
+
+ojson writeShapeAttributes(const Shape &s, const ojson &extra);
+ojson writeRegion(const RegionData &r, const WriteOptions &opts);
+// The image record and the key VIA files it under (filename + size unless the source used another key).
+ojson writeImageRecord(const ImageEntry &im, const WriteOptions &opts, std::string *key);
+
+// Picks the class of a region from its attributes (ReadOptions.classAttribute or the usual names).
+std::string classFromAttributes(const ojson &attrs, const ReadOptions &opts);
+
+// "$['name']" with quotes escaped.
+std::string keyPath(const std::string &key);
+// Number, or a string holding a number (some VIA files quote numbers).
+bool toNumber(const ojson &v, double *out);
+// Writes whole numbers as integers, as VIA does.
+ojson number(double v);
+
+// Parses JSON text; parse errors carry file and line:col.
+Result<ojson> parseJsonText(const std::string &text, const std::string &file);
+
+} // namespace core::via

@@ -1,0 +1,1068 @@
+#include "core/project_store.h"
+
+#include "core/fileio.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <unordered_map>
+
+namespace fs = std::filesystem;
+
+namespace core {
+
+namespace {
+
+constexpr int kApplicationId = 0x41545052; // "ATPR"
+
+// Schema migrations: kMigrations[v] brings a database from user_version v to v + 1.
+const char *const kMigrations[] = {
+    // 0 -> 1: the first schema.
+    R"SQL(
+CREATE TABLE roots(
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE);
+CREATE TABLE classes(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  color TEXT NOT NULL,
+  hotkey INTEGER NOT NULL DEFAULT 0,
+  position INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE images(
+  id INTEGER PRIMARY KEY,
+  root_id INTEGER NOT NULL REFERENCES roots(id),
+  rel_path TEXT NOT NULL,
+  width INTEGER NOT NULL DEFAULT 0,
+  height INTEGER NOT NULL DEFAULT 0,
+  file_size INTEGER NOT NULL DEFAULT -1,
+  split INTEGER NOT NULL DEFAULT 0,
+  class_id INTEGER REFERENCES classes(id) ON DELETE SET NULL,
+  attributes TEXT NOT NULL DEFAULT '{}',
+  extra TEXT NOT NULL DEFAULT '{}',
+  UNIQUE(root_id, rel_path));
+CREATE TABLE regions(
+  id INTEGER PRIMARY KEY,
+  image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+  shape INTEGER NOT NULL,
+  geom BLOB NOT NULL,
+  class_id INTEGER REFERENCES classes(id) ON DELETE SET NULL,
+  attributes TEXT NOT NULL DEFAULT '{}',
+  origin INTEGER NOT NULL DEFAULT 0,
+  score REAL NOT NULL DEFAULT 1,
+  run_id INTEGER NOT NULL DEFAULT 0,
+  iscrowd INTEGER NOT NULL DEFAULT 0,
+  extra TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX regions_by_image ON regions(image_id);
+CREATE INDEX regions_by_class ON regions(class_id);
+CREATE INDEX images_by_class ON images(class_id);
+CREATE TABLE attribute_defs(
+  id INTEGER PRIMARY KEY,
+  scope TEXT NOT NULL,
+  name TEXT NOT NULL,
+  def TEXT NOT NULL,
+  UNIQUE(scope, name));
+CREATE TABLE runs(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  dir TEXT NOT NULL,
+  config TEXT NOT NULL DEFAULT '{}',
+  summary TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE settings(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL);
+)SQL",
+};
+constexpr int kMigrationCount = sizeof kMigrations / sizeof kMigrations[0];
+static_assert(kMigrationCount == ProjectStore::kSchemaVersion, "one migration per schema version");
+
+const std::string kEmptyObject = "{}";
+
+std::string dumpJson(const nlohmann::ordered_json &j)
+{
+    if (j.is_null() || (j.is_object() && j.empty())) return kEmptyObject;
+    return j.dump();
+}
+
+nlohmann::ordered_json parseJson(const char *text, int len)
+{
+    if (len == 2 && text[0] == '{' && text[1] == '}') return nlohmann::ordered_json::object();
+    return nlohmann::ordered_json::parse(text, text + len, nullptr, false);
+}
+
+std::string nowIso()
+{
+    const std::time_t t = std::time(nullptr);
+    char buf[32];
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+bool isImageFile(const fs::path &p)
+{
+    std::string ext = p.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    static const char *const kExt[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"};
+    return std::any_of(std::begin(kExt), std::end(kExt), [&](const char *e) { return ext == e; });
+}
+
+std::string absolute(const std::string &p)
+{
+    std::error_code ec;
+    fs::path a = fs::weakly_canonical(fs::absolute(p, ec), ec);
+    return normalizePath(a.generic_string());
+}
+
+// `path` relative to `base` when it lies inside it (both absolute, normalised), else empty.
+std::optional<std::string> relativeInside(const std::string &base, const std::string &path)
+{
+    if (path == base) return std::string();
+    const std::string prefix = base == "/" ? base : base + "/";
+    if (path.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+    return path.substr(prefix.size());
+}
+
+void bindGeom(SQLite::Statement &st, int idx, const Shape &s)
+{
+    const auto &p = s.params();
+    st.bind(idx, p.data(), static_cast<int>(p.size() * sizeof(double)));
+}
+
+Result<Shape> readShape(const SQLite::Column &type, const SQLite::Column &geom)
+{
+    std::vector<double> p(static_cast<std::size_t>(geom.getBytes()) / sizeof(double));
+    if (!p.empty()) std::memcpy(p.data(), geom.getBlob(), p.size() * sizeof(double));
+    return Shape::fromParams(static_cast<ShapeType>(type.getInt()), p);
+}
+
+Error dbError(const std::string &file, const std::exception &e)
+{
+    return makeError(ErrorCode::Io, file, {}, std::string("database error: ") + e.what());
+}
+
+} // namespace
+
+struct ProjectStore::Impl {
+    std::string path;
+    std::string dir;
+    SQLite::Database db;
+    std::vector<RootInfo> roots; // cached: few rows, read on every path resolution
+
+    Impl(const std::string &p, int flags) : path(p), dir(fs::path(p).parent_path().generic_string()), db(p, flags) {}
+
+    void loadRoots()
+    {
+        roots.clear();
+        SQLite::Statement st(db, "SELECT id, path FROM roots ORDER BY id");
+        while (st.executeStep()) {
+            std::string stored = st.getColumn(1).getString();
+            std::string abs = fs::path(stored).is_absolute() ? stored : normalizePath(dir + "/" + stored);
+            roots.push_back({st.getColumn(0).getInt64(), abs});
+        }
+    }
+
+    Id insertRoot(const std::string &absDir)
+    {
+        for (const auto &r : roots)
+            if (r.path == absDir) return r.id;
+        // Relative to the project's folder when below it, so the project and its images move together.
+        auto rel = relativeInside(absolute(dir), absDir);
+        SQLite::Statement st(db, "INSERT INTO roots(path) VALUES(?)");
+        st.bind(1, rel ? (rel->empty() ? std::string(".") : *rel) : absDir);
+        st.exec();
+        const Id id = db.getLastInsertRowid();
+        roots.push_back({id, absDir});
+        return id;
+    }
+
+    std::unordered_map<std::string, Id> classIds()
+    {
+        std::unordered_map<std::string, Id> m;
+        SQLite::Statement st(db, "SELECT id, name FROM classes");
+        while (st.executeStep())
+            m.emplace(st.getColumn(1).getString(), st.getColumn(0).getInt64());
+        return m;
+    }
+
+    Id insertClass(const std::string &name, const std::string &color, char hotkey)
+    {
+        SQLite::Statement pos(db, "SELECT COALESCE(MAX(position), -1) + 1, COUNT(*) FROM classes");
+        pos.executeStep();
+        const int position = pos.getColumn(0).getInt();
+        const std::size_t count = static_cast<std::size_t>(pos.getColumn(1).getInt64());
+        SQLite::Statement st(db, "INSERT INTO classes(name, color, hotkey, position) VALUES(?,?,?,?)");
+        st.bind(1, name);
+        st.bind(2, color.empty() ? defaultClassColor(count) : color);
+        st.bind(3, static_cast<int>(hotkey));
+        st.bind(4, position);
+        st.exec();
+        return db.getLastInsertRowid();
+    }
+
+    void setSetting(const std::string &key, const std::string &value)
+    {
+        SQLite::Statement st(db, "INSERT INTO settings(key, value) VALUES(?,?) "
+                                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+        st.bind(1, key);
+        st.bind(2, value);
+        st.exec();
+    }
+};
+
+ProjectStore::ProjectStore(std::unique_ptr<Impl> impl) : d(std::move(impl)) {}
+ProjectStore::~ProjectStore() = default;
+ProjectStore::ProjectStore(ProjectStore &&) noexcept = default;
+ProjectStore &ProjectStore::operator=(ProjectStore &&) noexcept = default;
+
+namespace {
+
+// Brings the schema up to date; every step in one transaction with its version bump.
+Status migrate(SQLite::Database &db, const std::string &path, bool creating)
+{
+    int version = db.execAndGet("PRAGMA user_version").getInt();
+    const int appId = db.execAndGet("PRAGMA application_id").getInt();
+    if (!creating && appId != kApplicationId) {
+        return makeError(ErrorCode::Invalid, path, {},
+                         "not an Annotrain Studio project (SQLite application_id " + std::to_string(appId) + ")");
+    }
+    if (version > ProjectStore::kSchemaVersion) {
+        return makeError(ErrorCode::Schema, path, {},
+                         "was written by a newer Annotrain Studio (schema " + std::to_string(version)
+                             + ", this build reads up to " + std::to_string(ProjectStore::kSchemaVersion)
+                             + "); open it with a newer version");
+    }
+    while (version < ProjectStore::kSchemaVersion) {
+        SQLite::Transaction tx(db);
+        db.exec(kMigrations[version]);
+        ++version;
+        db.exec("PRAGMA user_version = " + std::to_string(version));
+        tx.commit();
+    }
+    return {};
+}
+
+void configure(SQLite::Database &db)
+{
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = ON");
+    db.setBusyTimeout(5000);
+}
+
+} // namespace
+
+Result<ProjectStore> ProjectStore::create(const std::string &path)
+{
+    std::error_code ec;
+    if (fs::exists(path, ec)) return makeError(ErrorCode::Io, path, {}, "already exists; open it or choose another name");
+    const std::string abs = absolute(path);
+    try {
+        auto impl = std::make_unique<Impl>(abs, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        configure(impl->db);
+        impl->db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+        if (auto s = migrate(impl->db, path, true); !s) return s.error();
+        impl->setSetting("created_at", nowIso());
+        impl->loadRoots();
+        return ProjectStore(std::move(impl));
+    } catch (const std::exception &e) {
+        return dbError(path, e);
+    }
+}
+
+Result<ProjectStore> ProjectStore::open(const std::string &path)
+{
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return makeError(ErrorCode::Io, path, {}, "no such project file");
+    try {
+        auto impl = std::make_unique<Impl>(absolute(path), SQLite::OPEN_READWRITE);
+        // A file that is not SQLite fails here, on the first read.
+        try {
+            impl->db.execAndGet("PRAGMA user_version");
+            impl->db.execAndGet("SELECT count(*) FROM sqlite_master");
+        } catch (const std::exception &) {
+            return makeError(ErrorCode::Invalid, path, {}, "not an Annotrain Studio project (not an SQLite database)");
+        }
+        if (auto s = migrate(impl->db, path, false); !s) return s.error();
+        configure(impl->db);
+        impl->loadRoots();
+        return ProjectStore(std::move(impl));
+    } catch (const std::exception &e) {
+        return dbError(path, e);
+    }
+}
+
+const std::string &ProjectStore::path() const { return d->path; }
+std::string ProjectStore::projectDir() const { return d->dir; }
+
+// ---------------------------------------------------------------- roots and images
+
+Result<Id> ProjectStore::addRoot(const std::string &dir)
+{
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return makeError(ErrorCode::Io, dir, {}, "not a folder");
+    try {
+        SQLite::Transaction tx(d->db);
+        const Id id = d->insertRoot(absolute(dir));
+        tx.commit();
+        return id;
+    } catch (const std::exception &e) {
+        d->loadRoots();
+        return dbError(d->path, e);
+    }
+}
+
+std::vector<RootInfo> ProjectStore::roots() const { return d->roots; }
+
+Result<int> ProjectStore::addImagesFromDir(const std::string &dir)
+{
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) return makeError(ErrorCode::Io, dir, {}, "not a folder");
+    const std::string absDir = absolute(dir);
+    std::vector<std::pair<std::string, std::int64_t>> files;
+    for (auto it = fs::recursive_directory_iterator(absDir, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec) && isImageFile(it->path())) {
+            auto rel = relativeInside(absDir, normalizePath(it->path().generic_string()));
+            if (rel) files.emplace_back(*rel, static_cast<std::int64_t>(it->file_size(ec)));
+        }
+    }
+    if (ec) return makeError(ErrorCode::Io, dir, {}, "cannot list folder: " + ec.message());
+    std::sort(files.begin(), files.end());
+    try {
+        SQLite::Transaction tx(d->db);
+        const Id root = d->insertRoot(absDir);
+        SQLite::Statement st(d->db, "INSERT OR IGNORE INTO images(root_id, rel_path, file_size) VALUES(?,?,?)");
+        int added = 0;
+        for (const auto &[rel, size] : files) {
+            st.bind(1, root);
+            st.bind(2, rel);
+            st.bind(3, static_cast<int64_t>(size));
+            added += st.exec();
+            st.reset();
+        }
+        tx.commit();
+        return added;
+    } catch (const std::exception &e) {
+        d->loadRoots();
+        return dbError(d->path, e);
+    }
+}
+
+namespace {
+const char *const kImageColumns = "i.id, i.root_id, i.rel_path, i.width, i.height, i.file_size, i.split, "
+                                  "COALESCE(i.class_id, 0)";
+
+ImageInfo readImage(SQLite::Statement &st, const std::vector<RootInfo> &roots)
+{
+    ImageInfo im;
+    im.id = st.getColumn(0).getInt64();
+    im.rootId = st.getColumn(1).getInt64();
+    im.relPath = st.getColumn(2).getString();
+    im.width = st.getColumn(3).getInt();
+    im.height = st.getColumn(4).getInt();
+    im.fileSize = st.getColumn(5).getInt64();
+    im.split = static_cast<Split>(st.getColumn(6).getInt());
+    im.classId = st.getColumn(7).getInt64();
+    for (const auto &r : roots)
+        if (r.id == im.rootId) im.absPath = r.path + "/" + im.relPath;
+    return im;
+}
+} // namespace
+
+std::vector<ImageInfo> ProjectStore::images() const
+{
+    std::vector<ImageInfo> out;
+    try {
+        SQLite::Statement st(d->db, std::string("SELECT ") + kImageColumns
+                                        + ", COALESCE(c.n, 0) FROM images i LEFT JOIN "
+                                          "(SELECT image_id, COUNT(*) AS n FROM regions GROUP BY image_id) c "
+                                          "ON c.image_id = i.id ORDER BY i.id");
+        while (st.executeStep()) {
+            out.push_back(readImage(st, d->roots));
+            out.back().regionCount = st.getColumn(8).getInt();
+        }
+    } catch (const std::exception &) {
+        out.clear();
+    }
+    return out;
+}
+
+std::optional<ImageInfo> ProjectStore::image(Id id) const
+{
+    try {
+        SQLite::Statement st(d->db, std::string("SELECT ") + kImageColumns
+                                        + ", (SELECT COUNT(*) FROM regions r WHERE r.image_id = i.id) "
+                                          "FROM images i WHERE i.id = ?");
+        st.bind(1, id);
+        if (!st.executeStep()) return std::nullopt;
+        ImageInfo im = readImage(st, d->roots);
+        im.regionCount = st.getColumn(8).getInt();
+        return im;
+    } catch (const std::exception &) {
+        return std::nullopt;
+    }
+}
+
+int ProjectStore::imageCount() const
+{
+    try {
+        return d->db.execAndGet("SELECT COUNT(*) FROM images").getInt();
+    } catch (const std::exception &) {
+        return 0;
+    }
+}
+
+Result<std::pair<Id, std::string>> ProjectStore::resolveImagePath(const std::string &rootDir,
+                                                                   const std::string &name) const
+{
+    std::string n = name;
+    std::replace(n.begin(), n.end(), '\\', '/');
+    const std::string root = absolute(rootDir);
+    const bool isAbs = !n.empty() && n[0] == '/';
+    if (n.empty()) return makeError(ErrorCode::Invalid, {}, {}, "empty image path");
+    const std::string full = normalizePath(isAbs ? n : root + "/" + n);
+    // Inside the given root first, then inside any root the project already has.
+    if (auto rel = relativeInside(root, full); rel && !rel->empty()) {
+        Id id = 0;
+        for (const auto &r : d->roots)
+            if (r.path == root) id = r.id;
+        return std::make_pair(id, *rel);
+    }
+    for (const auto &r : d->roots)
+        if (auto rel = relativeInside(r.path, full); rel && !rel->empty()) return std::make_pair(r.id, *rel);
+    return makeError(ErrorCode::OutsideRoots, {}, {},
+                     "image path '" + name + "' resolves outside the image folder " + root + "; refused");
+}
+
+namespace {
+template <typename Fn>
+Status inTransaction(SQLite::Database &db, const std::string &path, Fn fn)
+{
+    try {
+        SQLite::Transaction tx(db);
+        if (Status s = fn(); !s) return s;
+        tx.commit();
+        return {};
+    } catch (const std::exception &e) {
+        return dbError(path, e);
+    }
+}
+} // namespace
+
+#define TX(body) inTransaction(d->db, d->path, [&]() -> Status { body return {}; })
+
+Status ProjectStore::setImageSize(Id image, int width, int height)
+{
+    return TX({
+        SQLite::Statement st(d->db, "UPDATE images SET width = ?, height = ? WHERE id = ?");
+        st.bind(1, width);
+        st.bind(2, height);
+        st.bind(3, image);
+        st.exec();
+    });
+}
+
+Status ProjectStore::setSplits(const std::vector<std::pair<Id, Split>> &splits)
+{
+    return TX({
+        SQLite::Statement st(d->db, "UPDATE images SET split = ? WHERE id = ?");
+        for (const auto &[id, split] : splits) {
+            st.bind(1, static_cast<int>(split));
+            st.bind(2, id);
+            st.exec();
+            st.reset();
+        }
+    });
+}
+
+Status ProjectStore::setImageClass(Id image, Id classId)
+{
+    return TX({
+        SQLite::Statement st(d->db, "UPDATE images SET class_id = ? WHERE id = ?");
+        if (classId) st.bind(1, classId); else st.bind(1);
+        st.bind(2, image);
+        st.exec();
+    });
+}
+
+Status ProjectStore::setImageAttributes(Id image, const nlohmann::ordered_json &attrs)
+{
+    return TX({
+        SQLite::Statement st(d->db, "UPDATE images SET attributes = ? WHERE id = ?");
+        st.bind(1, dumpJson(attrs));
+        st.bind(2, image);
+        st.exec();
+    });
+}
+
+nlohmann::ordered_json ProjectStore::imageAttributes(Id image) const
+{
+    try {
+        SQLite::Statement st(d->db, "SELECT attributes FROM images WHERE id = ?");
+        st.bind(1, image);
+        if (st.executeStep()) return parseJson(st.getColumn(0).getText(), st.getColumn(0).getBytes());
+    } catch (const std::exception &) {
+    }
+    return nlohmann::ordered_json::object();
+}
+
+// ---------------------------------------------------------------- classes
+
+std::vector<ClassRecord> ProjectStore::classes() const
+{
+    std::vector<ClassRecord> out;
+    try {
+        SQLite::Statement st(d->db, "SELECT id, name, color, hotkey FROM classes ORDER BY position, id");
+        while (st.executeStep())
+            out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(), st.getColumn(2).getString(),
+                           static_cast<char>(st.getColumn(3).getInt())});
+    } catch (const std::exception &) {
+        out.clear();
+    }
+    return out;
+}
+
+Result<Id> ProjectStore::addClass(const std::string &name, const std::string &color, char hotkey)
+{
+    if (name.empty()) return makeError(ErrorCode::Invalid, d->path, {}, "a class needs a name");
+    try {
+        SQLite::Transaction tx(d->db);
+        if (d->classIds().count(name)) return makeError(ErrorCode::Invalid, d->path, {}, "class '" + name + "' exists already");
+        const Id id = d->insertClass(name, color, hotkey);
+        tx.commit();
+        return id;
+    } catch (const std::exception &e) {
+        return dbError(d->path, e);
+    }
+}
+
+Status ProjectStore::renameClass(Id id, const std::string &newName)
+{
+    if (newName.empty()) return makeError(ErrorCode::Invalid, d->path, {}, "a class needs a name");
+    return TX({
+        auto ids = d->classIds();
+        if (auto it = ids.find(newName); it != ids.end() && it->second != id)
+            return makeError(ErrorCode::Invalid, d->path, {}, "class '" + newName + "' exists already; merge instead");
+        SQLite::Statement st(d->db, "UPDATE classes SET name = ? WHERE id = ?");
+        st.bind(1, newName);
+        st.bind(2, id);
+        if (st.exec() == 0) return makeError(ErrorCode::Invalid, d->path, {}, "no class with id " + std::to_string(id));
+    });
+}
+
+Status ProjectStore::setClassColor(Id id, const std::string &color)
+{
+    return TX({
+        SQLite::Statement st(d->db, "UPDATE classes SET color = ? WHERE id = ?");
+        st.bind(1, color);
+        st.bind(2, id);
+        st.exec();
+    });
+}
+
+Status ProjectStore::setClassHotkey(Id id, char hotkey)
+{
+    return TX({
+        if (hotkey) { // a hotkey belongs to one class at a time
+            SQLite::Statement clear(d->db, "UPDATE classes SET hotkey = 0 WHERE hotkey = ?");
+            clear.bind(1, static_cast<int>(hotkey));
+            clear.exec();
+        }
+        SQLite::Statement st(d->db, "UPDATE classes SET hotkey = ? WHERE id = ?");
+        st.bind(1, static_cast<int>(hotkey));
+        st.bind(2, id);
+        st.exec();
+    });
+}
+
+Status ProjectStore::mergeClasses(Id from, Id into)
+{
+    if (from == into) return {};
+    return TX({
+        for (const char *sql : {"UPDATE regions SET class_id = ?1 WHERE class_id = ?2",
+                                "UPDATE images SET class_id = ?1 WHERE class_id = ?2", "DELETE FROM classes WHERE id = ?2"}) {
+            SQLite::Statement st(d->db, sql);
+            st.bind(1, into);
+            st.bind(2, from);
+            st.exec();
+        }
+    });
+}
+
+Status ProjectStore::removeClass(Id id)
+{
+    return TX({
+        SQLite::Statement st(d->db, "DELETE FROM classes WHERE id = ?");
+        st.bind(1, id);
+        st.exec();
+    });
+}
+
+// ---------------------------------------------------------------- attribute schema
+
+namespace {
+nlohmann::ordered_json defToJson(const AttributeDef &a)
+{
+    return {{"type", a.type}, {"description", a.description}, {"options", a.options},
+            {"default_options", a.defaults}, {"default_value", a.defaultValue}};
+}
+
+AttributeDef defFromJson(const std::string &scope, const std::string &name, const nlohmann::ordered_json &j)
+{
+    AttributeDef a;
+    a.scope = scope;
+    a.name = name;
+    a.type = j.value("type", "text");
+    a.description = j.value("description", "");
+    if (j.contains("options") && j["options"].is_object()) a.options = j["options"];
+    if (j.contains("default_options") && j["default_options"].is_array())
+        for (const auto &o : j["default_options"])
+            if (o.is_string()) a.defaults.push_back(o.get<std::string>());
+    a.defaultValue = j.value("default_value", "");
+    return a;
+}
+
+void upsertDefs(SQLite::Database &db, const std::vector<AttributeDef> &defs)
+{
+    SQLite::Statement st(db, "INSERT INTO attribute_defs(scope, name, def) VALUES(?,?,?) "
+                             "ON CONFLICT(scope, name) DO UPDATE SET def = excluded.def");
+    for (const auto &a : defs) {
+        st.bind(1, a.scope);
+        st.bind(2, a.name);
+        st.bind(3, defToJson(a).dump());
+        st.exec();
+        st.reset();
+    }
+}
+} // namespace
+
+std::vector<AttributeDef> ProjectStore::attributeSchema() const
+{
+    std::vector<AttributeDef> out;
+    try {
+        SQLite::Statement st(d->db, "SELECT scope, name, def FROM attribute_defs ORDER BY id");
+        while (st.executeStep()) {
+            auto j = nlohmann::ordered_json::parse(st.getColumn(2).getString(), nullptr, false);
+            out.push_back(defFromJson(st.getColumn(0).getString(), st.getColumn(1).getString(),
+                                      j.is_object() ? j : nlohmann::ordered_json::object()));
+        }
+    } catch (const std::exception &) {
+        out.clear();
+    }
+    return out;
+}
+
+Status ProjectStore::setAttributeSchema(const std::vector<AttributeDef> &defs)
+{
+    return TX({
+        d->db.exec("DELETE FROM attribute_defs");
+        upsertDefs(d->db, defs);
+    });
+}
+
+// ---------------------------------------------------------------- regions
+
+namespace {
+const char *const kRegionColumns = "id, image_id, shape, geom, COALESCE(class_id, 0), attributes, origin, score, "
+                                   "run_id, iscrowd, extra";
+
+bool readRegion(SQLite::Statement &st, Region *r)
+{
+    auto shape = readShape(st.getColumn(2), st.getColumn(3));
+    if (!shape) return false; // a row this build cannot interpret is skipped, not invented
+    r->id = st.getColumn(0).getInt64();
+    r->imageId = st.getColumn(1).getInt64();
+    r->shape = std::move(shape.value());
+    r->classId = st.getColumn(4).getInt64();
+    r->attributes = parseJson(st.getColumn(5).getText(), st.getColumn(5).getBytes());
+    r->origin = static_cast<Origin>(st.getColumn(6).getInt());
+    r->score = st.getColumn(7).getDouble();
+    r->runId = st.getColumn(8).getInt64();
+    r->iscrowd = st.getColumn(9).getInt() != 0;
+    r->extra = parseJson(st.getColumn(10).getText(), st.getColumn(10).getBytes());
+    if (r->attributes.is_discarded()) r->attributes = nlohmann::ordered_json::object();
+    if (r->extra.is_discarded()) r->extra = nlohmann::ordered_json::object();
+    return true;
+}
+
+// Binds columns 2.. of a region row (image_id, shape, geom, class_id, attributes, origin, score, run_id, iscrowd, extra).
+void bindRegion(SQLite::Statement &st, int first, const Region &r)
+{
+    st.bind(first, r.imageId);
+    st.bind(first + 1, static_cast<int>(r.shape.type()));
+    bindGeom(st, first + 2, r.shape);
+    if (r.classId) st.bind(first + 3, r.classId); else st.bind(first + 3);
+    st.bind(first + 4, dumpJson(r.attributes));
+    st.bind(first + 5, static_cast<int>(r.origin));
+    st.bind(first + 6, r.score);
+    st.bind(first + 7, r.runId);
+    st.bind(first + 8, r.iscrowd ? 1 : 0);
+    st.bind(first + 9, dumpJson(r.extra));
+}
+} // namespace
+
+std::vector<Region> ProjectStore::regions(Id image) const
+{
+    std::vector<Region> out;
+    try {
+        SQLite::Statement st(d->db, std::string("SELECT ") + kRegionColumns + " FROM regions WHERE image_id = ? ORDER BY id");
+        st.bind(1, image);
+        Region r;
+        while (st.executeStep())
+            if (readRegion(st, &r)) out.push_back(r);
+    } catch (const std::exception &) {
+        out.clear();
+    }
+    return out;
+}
+
+std::vector<Region> ProjectStore::allRegions() const
+{
+    std::vector<Region> out;
+    try {
+        SQLite::Statement st(d->db, std::string("SELECT ") + kRegionColumns + " FROM regions ORDER BY image_id, id");
+        Region r;
+        while (st.executeStep())
+            if (readRegion(st, &r)) out.push_back(r);
+    } catch (const std::exception &) {
+        out.clear();
+    }
+    return out;
+}
+
+Result<std::vector<Id>> ProjectStore::addRegions(const std::vector<Region> &regions)
+{
+    std::vector<Id> ids;
+    Status s = TX({
+        SQLite::Statement st(d->db, "INSERT INTO regions(image_id, shape, geom, class_id, attributes, origin, score, "
+                                    "run_id, iscrowd, extra) VALUES(?,?,?,?,?,?,?,?,?,?)");
+        for (const Region &r : regions) {
+            bindRegion(st, 1, r);
+            st.exec();
+            st.reset();
+            ids.push_back(d->db.getLastInsertRowid());
+        }
+    });
+    if (!s) return s.error();
+    return ids;
+}
+
+Status ProjectStore::updateRegions(const std::vector<Region> &regions)
+{
+    return TX({
+        SQLite::Statement st(d->db, "UPDATE regions SET image_id = ?, shape = ?, geom = ?, class_id = ?, attributes = ?, "
+                                    "origin = ?, score = ?, run_id = ?, iscrowd = ?, extra = ? WHERE id = ?");
+        for (const Region &r : regions) {
+            bindRegion(st, 1, r);
+            st.bind(11, r.id);
+            if (st.exec() == 0)
+                return makeError(ErrorCode::Invalid, d->path, {}, "no region with id " + std::to_string(r.id));
+            st.reset();
+        }
+    });
+}
+
+Status ProjectStore::removeRegions(const std::vector<Id> &ids)
+{
+    return TX({
+        SQLite::Statement st(d->db, "DELETE FROM regions WHERE id = ?");
+        for (Id id : ids) {
+            st.bind(1, id);
+            st.exec();
+            st.reset();
+        }
+    });
+}
+
+Status ProjectStore::restoreRegions(const std::vector<Region> &regions)
+{
+    return TX({
+        SQLite::Statement st(d->db, "INSERT INTO regions(id, image_id, shape, geom, class_id, attributes, origin, score, "
+                                    "run_id, iscrowd, extra) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+        for (const Region &r : regions) {
+            st.bind(1, r.id);
+            bindRegion(st, 2, r);
+            st.exec();
+            st.reset();
+        }
+    });
+}
+
+// ---------------------------------------------------------------- whole datasets
+
+Result<ImportReport> ProjectStore::importDataset(const Dataset &data, const ImportOptions &opts)
+{
+    std::error_code ec;
+    const std::string root = absolute(opts.imageRoot.empty() ? d->dir : opts.imageRoot);
+    if (!fs::is_directory(root, ec)) return makeError(ErrorCode::Io, opts.imageRoot, {}, "image folder does not exist");
+
+    // Validate every path before touching the database: a bad import changes nothing.
+    std::vector<std::string> rels(data.images.size());
+    for (std::size_t i = 0; i < data.images.size(); ++i) {
+        std::string n = data.images[i].path;
+        std::replace(n.begin(), n.end(), '\\', '/');
+        const std::string full = normalizePath(!n.empty() && n[0] == '/' ? n : root + "/" + n);
+        auto rel = relativeInside(root, full);
+        if (n.empty() || !rel || rel->empty()) {
+            return makeError(ErrorCode::OutsideRoots, {}, "$.images[" + std::to_string(i) + "]",
+                             "image path '" + data.images[i].path + "' resolves outside the image folder " + root
+                                 + "; nothing was imported");
+        }
+        rels[i] = *rel;
+    }
+    ImportReport report;
+    try {
+        SQLite::Transaction tx(d->db);
+        const Id rootId = d->insertRoot(root);
+
+        auto classIds = d->classIds();
+        auto ensureClass = [&](const std::string &name, const std::string &color, char hotkey) -> Id {
+            if (name.empty()) return 0;
+            if (auto it = classIds.find(name); it != classIds.end()) return it->second;
+            const Id id = d->insertClass(name, color, hotkey);
+            classIds.emplace(name, id);
+            ++report.classesAdded;
+            return id;
+        };
+        for (const auto &c : data.classes)
+            ensureClass(c.name, c.color, c.hotkey);
+        upsertDefs(d->db, data.attributes);
+        if (!data.extra.empty()) {
+            SQLite::Statement get(d->db, "SELECT value FROM settings WHERE key = 'dataset.extra'");
+            nlohmann::ordered_json merged = nlohmann::ordered_json::object();
+            if (get.executeStep()) {
+                merged = nlohmann::ordered_json::parse(get.getColumn(0).getString(), nullptr, false);
+                if (!merged.is_object()) merged = nlohmann::ordered_json::object();
+            }
+            merged.update(data.extra);
+            d->setSetting("dataset.extra", merged.dump());
+        }
+
+        std::unordered_map<std::string, Id> existing;
+        {
+            SQLite::Statement st(d->db, "SELECT rel_path, id FROM images WHERE root_id = ?");
+            st.bind(1, rootId);
+            while (st.executeStep())
+                existing.emplace(st.getColumn(0).getString(), st.getColumn(1).getInt64());
+        }
+
+        SQLite::Statement insImage(d->db, "INSERT INTO images(root_id, rel_path, width, height, file_size, split, "
+                                          "class_id, attributes, extra) VALUES(?,?,?,?,?,?,?,?,?)");
+        SQLite::Statement updImage(d->db, "UPDATE images SET width = CASE WHEN ?1 > 0 THEN ?1 ELSE width END, "
+                                          "height = CASE WHEN ?2 > 0 THEN ?2 ELSE height END, "
+                                          "file_size = CASE WHEN ?3 >= 0 THEN ?3 ELSE file_size END, "
+                                          "split = CASE WHEN ?4 > 0 THEN ?4 ELSE split END, "
+                                          "class_id = COALESCE(?5, class_id), attributes = ?6, extra = ?7 WHERE id = ?8");
+        SQLite::Statement delRegions(d->db, "DELETE FROM regions WHERE image_id = ?");
+        SQLite::Statement insRegion(d->db, "INSERT INTO regions(image_id, shape, geom, class_id, attributes, origin, "
+                                           "score, run_id, iscrowd, extra) VALUES(?,?,?,?,?,?,?,?,?,?)");
+
+        const std::size_t n = data.images.size();
+        const std::size_t step = std::max<std::size_t>(1, n / 100);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, {}, {}, "import cancelled; nothing was changed");
+            if (opts.progress && i % step == 0) opts.progress(static_cast<double>(i) / static_cast<double>(n));
+            const ImageEntry &im = data.images[i];
+            const Id imageClass = ensureClass(im.imageClass, {}, 0);
+            Id imageId;
+            if (auto it = existing.find(rels[i]); it != existing.end()) {
+                imageId = it->second;
+                updImage.bind(1, im.width);
+                updImage.bind(2, im.height);
+                updImage.bind(3, static_cast<int64_t>(im.fileSize));
+                updImage.bind(4, static_cast<int>(im.split));
+                if (imageClass) updImage.bind(5, imageClass); else updImage.bind(5);
+                updImage.bind(6, dumpJson(im.fileAttributes));
+                updImage.bind(7, dumpJson(im.extra));
+                updImage.bind(8, imageId);
+                updImage.exec();
+                updImage.reset();
+                ++report.imagesMatched;
+                if (opts.replaceRegions) {
+                    delRegions.bind(1, imageId);
+                    delRegions.exec();
+                    delRegions.reset();
+                }
+            } else {
+                insImage.bind(1, rootId);
+                insImage.bind(2, rels[i]);
+                insImage.bind(3, im.width);
+                insImage.bind(4, im.height);
+                insImage.bind(5, static_cast<int64_t>(im.fileSize));
+                insImage.bind(6, static_cast<int>(im.split));
+                if (imageClass) insImage.bind(7, imageClass); else insImage.bind(7);
+                insImage.bind(8, dumpJson(im.fileAttributes));
+                insImage.bind(9, dumpJson(im.extra));
+                insImage.exec();
+                insImage.reset();
+                imageId = d->db.getLastInsertRowid();
+                existing.emplace(rels[i], imageId);
+                ++report.imagesAdded;
+            }
+            Region r;
+            r.imageId = imageId;
+            for (const RegionData &rd : im.regions) {
+                insRegion.bind(1, imageId);
+                insRegion.bind(2, static_cast<int>(rd.shape.type()));
+                bindGeom(insRegion, 3, rd.shape);
+                const Id cls = ensureClass(rd.className, {}, 0);
+                if (cls) insRegion.bind(4, cls); else insRegion.bind(4);
+                insRegion.bind(5, dumpJson(rd.attributes));
+                insRegion.bind(6, static_cast<int>(rd.origin));
+                insRegion.bind(7, rd.score);
+                insRegion.bind(8, static_cast<int64_t>(rd.runId));
+                insRegion.bind(9, rd.iscrowd ? 1 : 0);
+                insRegion.bind(10, dumpJson(rd.extra));
+                insRegion.exec();
+                insRegion.reset();
+                ++report.regionsAdded;
+            }
+        }
+        tx.commit();
+        if (opts.progress) opts.progress(1.0);
+    } catch (const std::exception &e) {
+        d->loadRoots();
+        return dbError(d->path, e);
+    }
+    return report;
+}
+
+Dataset ProjectStore::exportDataset(std::optional<Split> split, std::vector<std::string> *rootOf) const
+{
+    Dataset ds;
+    try {
+        std::unordered_map<Id, std::string> classNames;
+        for (const auto &c : classes()) {
+            classNames.emplace(c.id, c.name);
+            ds.classes.push_back({c.name, c.color, c.hotkey});
+        }
+        ds.attributes = attributeSchema();
+        {
+            SQLite::Statement st(d->db, "SELECT value FROM settings WHERE key = 'dataset.extra'");
+            if (st.executeStep()) {
+                auto j = nlohmann::ordered_json::parse(st.getColumn(0).getString(), nullptr, false);
+                if (j.is_object()) ds.extra = j;
+            }
+        }
+        std::unordered_map<Id, std::size_t> index;
+        std::unordered_map<Id, std::string> rootPath;
+        for (const auto &r : d->roots)
+            rootPath.emplace(r.id, r.path);
+        const std::string where = split ? " WHERE split = " + std::to_string(static_cast<int>(*split)) : "";
+        SQLite::Statement st(d->db, "SELECT id, root_id, rel_path, width, height, file_size, split, COALESCE(class_id, 0), "
+                                    "attributes, extra FROM images" + where + " ORDER BY id");
+        while (st.executeStep()) {
+            ImageEntry im;
+            im.path = st.getColumn(2).getString();
+            im.width = st.getColumn(3).getInt();
+            im.height = st.getColumn(4).getInt();
+            im.fileSize = st.getColumn(5).getInt64();
+            im.split = static_cast<Split>(st.getColumn(6).getInt());
+            if (Id c = st.getColumn(7).getInt64()) im.imageClass = classNames[c];
+            im.fileAttributes = parseJson(st.getColumn(8).getText(), st.getColumn(8).getBytes());
+            im.extra = parseJson(st.getColumn(9).getText(), st.getColumn(9).getBytes());
+            index.emplace(st.getColumn(0).getInt64(), ds.images.size());
+            if (rootOf) rootOf->push_back(rootPath[st.getColumn(1).getInt64()]);
+            ds.images.push_back(std::move(im));
+        }
+        SQLite::Statement rs(d->db, std::string("SELECT ") + kRegionColumns + " FROM regions ORDER BY image_id, id");
+        Region r;
+        while (rs.executeStep()) {
+            const Id imageId = rs.getColumn(1).getInt64();
+            auto it = index.find(imageId);
+            if (it == index.end() || !readRegion(rs, &r)) continue;
+            RegionData rd;
+            rd.shape = std::move(r.shape);
+            if (r.classId) rd.className = classNames[r.classId];
+            rd.attributes = std::move(r.attributes);
+            rd.origin = r.origin;
+            rd.score = r.score;
+            rd.runId = r.runId;
+            rd.iscrowd = r.iscrowd;
+            rd.extra = std::move(r.extra);
+            ds.images[it->second].regions.push_back(std::move(rd));
+        }
+    } catch (const std::exception &) {
+        return Dataset{};
+    }
+    return ds;
+}
+
+// ---------------------------------------------------------------- runs and settings
+
+Result<Id> ProjectStore::addRun(const RunRecord &run)
+{
+    try {
+        SQLite::Transaction tx(d->db);
+        SQLite::Statement st(d->db, "INSERT INTO runs(name, created_at, dir, config, summary) VALUES(?,?,?,?,?)");
+        st.bind(1, run.name);
+        st.bind(2, run.createdAt.empty() ? nowIso() : run.createdAt);
+        st.bind(3, run.dir);
+        st.bind(4, run.config.dump());
+        st.bind(5, run.summary.dump());
+        st.exec();
+        const Id id = d->db.getLastInsertRowid();
+        tx.commit();
+        return id;
+    } catch (const std::exception &e) {
+        return dbError(d->path, e);
+    }
+}
+
+Status ProjectStore::updateRun(const RunRecord &run)
+{
+    return TX({
+        SQLite::Statement st(d->db, "UPDATE runs SET name = ?, dir = ?, config = ?, summary = ? WHERE id = ?");
+        st.bind(1, run.name);
+        st.bind(2, run.dir);
+        st.bind(3, run.config.dump());
+        st.bind(4, run.summary.dump());
+        st.bind(5, run.id);
+        if (st.exec() == 0) return makeError(ErrorCode::Invalid, d->path, {}, "no run with id " + std::to_string(run.id));
+    });
+}
+
+std::vector<RunRecord> ProjectStore::runs() const
+{
+    std::vector<RunRecord> out;
+    try {
+        SQLite::Statement st(d->db, "SELECT id, name, created_at, dir, config, summary FROM runs ORDER BY id");
+        while (st.executeStep()) {
+            RunRecord r;
+            r.id = st.getColumn(0).getInt64();
+            r.name = st.getColumn(1).getString();
+            r.createdAt = st.getColumn(2).getString();
+            r.dir = st.getColumn(3).getString();
+            r.config = nlohmann::json::parse(st.getColumn(4).getString(), nullptr, false);
+            r.summary = nlohmann::json::parse(st.getColumn(5).getString(), nullptr, false);
+            out.push_back(std::move(r));
+        }
+    } catch (const std::exception &) {
+        out.clear();
+    }
+    return out;
+}
+
+std::string ProjectStore::setting(const std::string &key, const std::string &fallback) const
+{
+    try {
+        SQLite::Statement st(d->db, "SELECT value FROM settings WHERE key = ?");
+        st.bind(1, key);
+        if (st.executeStep()) return st.getColumn(0).getString();
+    } catch (const std::exception &) {
+    }
+    return fallback;
+}
+
+Status ProjectStore::setSetting(const std::string &key, const std::string &value)
+{
+    return TX({ d->setSetting(key, value); });
+}
+
+} // namespace core
