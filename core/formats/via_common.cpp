@@ -208,6 +208,7 @@ Result<ImageEntry> readImageRecord(const std::string &key, const ojson &rec, con
             for (auto it = rs->begin(); it != rs->end(); ++it) {
                 auto r = readRegion(it.value(), {ctx.file, ctx.path + ".regions" + keyPath(it.key())}, opts, ds);
                 if (!r) return r.error();
+                r->extra[kBookkeeping]["key"] = it.key(); // VIA keys need not be 0..n-1
                 im.regions.push_back(std::move(r.value()));
             }
         } else if (rs->is_array()) {
@@ -310,10 +311,13 @@ ojson writeImageRecord(const ImageEntry &im, const WriteOptions &opts, std::stri
     const bool asObject = im.extra.contains(kBookkeeping) && im.extra[kBookkeeping].value("regions", "") == "object";
     ojson regions = asObject ? ojson::object() : ojson::array();
     for (std::size_t i = 0; i < im.regions.size(); ++i) {
-        if (asObject)
-            regions[std::to_string(i)] = writeRegion(im.regions[i], opts);
-        else
+        if (asObject) {
+            const ojson &e = im.regions[i].extra;
+            const bool hasKey = e.contains(kBookkeeping) && e[kBookkeeping].contains("key") && e[kBookkeeping]["key"].is_string();
+            regions[hasKey ? e[kBookkeeping]["key"].get<std::string>() : std::to_string(i)] = writeRegion(im.regions[i], opts);
+        } else {
             regions.push_back(writeRegion(im.regions[i], opts));
+        }
     }
     rec["regions"] = std::move(regions);
     rec["file_attributes"] = im.fileAttributes.is_object() ? im.fileAttributes : ojson::object();
