@@ -1,6 +1,7 @@
 #include "core/project_store.h"
 
 #include "core/fileio.h"
+#include "core/image_size.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -102,14 +103,6 @@ std::string nowIso()
     gmtime_r(&t, &tm);
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
-}
-
-bool isImageFile(const fs::path &p)
-{
-    std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    static const char *const kExt[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"};
-    return std::any_of(std::begin(kExt), std::end(kExt), [&](const char *e) { return ext == e; });
 }
 
 std::string absolute(const std::string &p)
@@ -327,7 +320,7 @@ Result<int> ProjectStore::addImagesFromDir(const std::string &dir)
     std::vector<std::pair<std::string, std::int64_t>> files;
     for (auto it = fs::recursive_directory_iterator(absDir, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (it->is_regular_file(ec) && isImageFile(it->path())) {
+        if (it->is_regular_file(ec) && isImageFileName(it->path().filename().string())) {
             auto rel = relativeInside(absDir, normalizePath(it->path().generic_string()));
             if (rel) files.emplace_back(*rel, static_cast<std::int64_t>(it->file_size(ec)));
         }

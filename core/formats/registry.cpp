@@ -9,6 +9,13 @@ void registerBuiltinFormats(FormatRegistry &r)
     r.add(makeViaProjectFormat());
     r.add(makeVia3Format());
     r.add(makeViaCsvFormat());
+    r.add(makeCocoFormat());
+    r.add(makeLabelmeFormat());
+    r.add(makeYoloFormat());
+    r.add(makeVocFormat());
+    r.add(makeIdxFormat());
+    r.add(makeFolderFormat());
+    r.add(makeMasksFormat());
 }
 
 } // namespace core

@@ -1,0 +1,336 @@
+// COCO instances JSON ("coco"). One annotation may hold several polygons: each
+// becomes a region, and the parts of one annotation share extra.coco.id so they
+// are written back as one annotation. RLE segmentations (compressed or not) are
+// decoded to a mask and traced to a polygon; the RLE itself is kept and written
+// back while the shape is unchanged. Category ids are kept in Dataset.extra.
+#include "core/fileio.h"
+#include "core/formats/formats.h"
+#include "core/formats/via_common.h"
+#include "core/image_size.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <fstream>
+#include <map>
+
+namespace core {
+
+namespace {
+
+using via::ojson;
+
+Error invalid(const std::string &file, const std::string &where, const std::string &msg)
+{
+    return makeError(ErrorCode::Invalid, file, where, msg);
+}
+
+// COCO's compressed RLE string: LEB128-like 5-bit groups, offset by 48, deltas from the count two back.
+bool decodeRleString(const std::string &s, std::vector<std::uint32_t> *counts)
+{
+    std::size_t p = 0;
+    while (p < s.size()) {
+        long long x = 0;
+        int k = 0;
+        bool more = true;
+        while (more) {
+            if (p >= s.size() || k > 60) return false;
+            const long long c = static_cast<long long>(s[p]) - 48;
+            if (c < 0 || c > 63) return false;
+            x |= (c & 0x1f) << (5 * k);
+            more = (c & 0x20) != 0;
+            ++p;
+            ++k;
+            if (!more && (c & 0x10)) x |= static_cast<long long>(~0ULL << (5 * k));
+        }
+        if (counts->size() > 2) x += (*counts)[counts->size() - 2];
+        if (x < 0 || x > 0xffffffffLL) return false;
+        counts->push_back(static_cast<std::uint32_t>(x));
+    }
+    return true;
+}
+
+// Runs alternate 0s and 1s, column-major (Fortran order), starting with 0s.
+Result<cv::Mat> rleToMask(const ojson &seg, const std::string &file, const std::string &where)
+{
+    if (!seg.contains("size") || !seg["size"].is_array() || seg["size"].size() != 2 || !seg["size"][0].is_number_integer()
+        || !seg["size"][1].is_number_integer())
+        return invalid(file, where + ".size", "RLE needs size [height, width]");
+    const long long h = seg["size"][0].get<long long>(), w = seg["size"][1].get<long long>();
+    if (h <= 0 || w <= 0 || h > 100000 || w > 100000 || h * w > 400000000LL)
+        return invalid(file, where + ".size", "RLE size is out of range");
+    std::vector<std::uint32_t> counts;
+    const auto &c = seg.value("counts", ojson());
+    if (c.is_string()) {
+        if (!decodeRleString(c.get<std::string>(), &counts)) return invalid(file, where + ".counts", "is not a valid compressed RLE string");
+    } else if (c.is_array()) {
+        for (const auto &v : c) {
+            if (!v.is_number_integer() || v.get<long long>() < 0) return invalid(file, where + ".counts", "holds a value that is not a count");
+            counts.push_back(v.get<std::uint32_t>());
+        }
+    } else {
+        return invalid(file, where + ".counts", "RLE counts must be a string or a list");
+    }
+    cv::Mat mask = cv::Mat::zeros(static_cast<int>(h), static_cast<int>(w), CV_8U);
+    unsigned long long pos = 0;
+    const unsigned long long total = static_cast<unsigned long long>(h * w);
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+        if (pos + counts[i] > total) return invalid(file, where + ".counts", "runs add up to more than the image size");
+        if (i % 2 == 1)
+            for (unsigned long long q = pos; q < pos + counts[i]; ++q)
+                mask.at<unsigned char>(static_cast<int>(q % h), static_cast<int>(q / h)) = 1;
+        pos += counts[i];
+    }
+    return mask;
+}
+
+// Outer contours of a binary mask as polygons in pixel-corner coordinates.
+std::vector<std::vector<Point>> maskToPolygons(const cv::Mat &mask)
+{
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(mask.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    std::vector<std::vector<Point>> out;
+    for (const auto &c : contours) {
+        if (c.size() < 3) continue;
+        std::vector<Point> poly;
+        for (const auto &p : c)
+            poly.push_back({p.x + 0.5, p.y + 0.5}); // pixel centres
+        out.push_back(std::move(poly));
+    }
+    return out;
+}
+
+ojson shapeToCocoPolygon(const Shape &s)
+{
+    ojson flat = ojson::array();
+    for (const Point &p : s.toPolygon(32)) {
+        flat.push_back(via::number(p.x));
+        flat.push_back(via::number(p.y));
+    }
+    return flat;
+}
+
+ojson paramsJson(const Shape &s) { return s.params(); }
+
+class CocoFormat : public Format {
+public:
+    std::string name() const override { return "coco"; }
+    std::string description() const override { return "COCO instances (JSON)"; }
+    std::string fileFilter() const override { return "*.json"; }
+    unsigned capabilities() const override { return CanRead | CanWrite; }
+    bool canRead(const std::string &path) const override
+    {
+        std::ifstream in(path, std::ios::binary);
+        std::string head(65536, '\0');
+        in.read(head.data(), static_cast<std::streamsize>(head.size()));
+        head.resize(static_cast<std::size_t>(in.gcount()));
+        return head.find("\"images\"") != std::string::npos
+               && (head.find("\"annotations\"") != std::string::npos || head.find("\"categories\"") != std::string::npos);
+    }
+
+    Result<Dataset> read(const std::string &path, const ReadOptions &opts) const override
+    {
+        auto text = readFile(path);
+        if (!text) return text.error();
+        auto parsed = via::parseJsonText(*text, path);
+        if (!parsed) return parsed.error();
+        const ojson &j = *parsed;
+        if (!j.is_object()) return invalid(path, "$", "is not an object");
+        for (const char *k : {"images", "annotations", "categories"})
+            if (j.contains(k) && !j[k].is_array()) return invalid(path, std::string("$.") + k, "is not a list");
+        if (!j.contains("images")) return invalid(path, "$", "has no images list; not a COCO instances file");
+
+        Dataset ds;
+        std::map<long long, std::string> categoryName;
+        ojson categoryIds = ojson::object(), supercategories = ojson::object();
+        const ojson cats = j.value("categories", ojson::array());
+        for (std::size_t i = 0; i < cats.size(); ++i) {
+            const ojson &c = cats[i];
+            const std::string where = "$.categories[" + std::to_string(i) + "]";
+            if (!c.is_object() || !c.contains("id") || !c["id"].is_number_integer() || !c.contains("name") || !c["name"].is_string())
+                return invalid(path, where, "category needs an integer id and a name");
+            const std::string name = c["name"].get<std::string>();
+            categoryName[c["id"].get<long long>()] = name;
+            categoryIds[name] = c["id"];
+            if (c.contains("supercategory")) supercategories[name] = c["supercategory"];
+            ds.ensureClass(name);
+        }
+        std::map<long long, std::size_t> imageIndex;
+        const ojson &imgs = j["images"];
+        for (std::size_t i = 0; i < imgs.size(); ++i) {
+            const ojson &im = imgs[i];
+            const std::string where = "$.images[" + std::to_string(i) + "]";
+            if (!im.is_object() || !im.contains("id") || !im["id"].is_number_integer() || !im.contains("file_name") || !im["file_name"].is_string())
+                return invalid(path, where, "image needs an integer id and a file_name");
+            ImageEntry e;
+            e.path = im["file_name"].get<std::string>();
+            e.width = im.value("width", 0);
+            e.height = im.value("height", 0);
+            if (e.width < 0 || e.height < 0) return invalid(path, where, "negative width or height");
+            for (auto it = im.begin(); it != im.end(); ++it)
+                if (it.key() != "file_name" && it.key() != "width" && it.key() != "height") e.extra["coco"][it.key()] = it.value();
+            if (!imageIndex.emplace(im["id"].get<long long>(), ds.images.size()).second)
+                return invalid(path, where + ".id", "image id " + im["id"].dump() + " appears twice");
+            ds.images.push_back(std::move(e));
+        }
+        const ojson anns = j.value("annotations", ojson::array());
+        for (std::size_t i = 0; i < anns.size(); ++i) {
+            if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
+            const ojson &a = anns[i];
+            const std::string where = "$.annotations[" + std::to_string(i) + "]";
+            if (!a.is_object() || !a.contains("image_id") || !a["image_id"].is_number_integer())
+                return invalid(path, where, "annotation needs an integer image_id");
+            auto im = imageIndex.find(a["image_id"].get<long long>());
+            if (im == imageIndex.end()) return invalid(path, where + ".image_id", "names image " + a["image_id"].dump() + " which is not listed");
+            std::string cls;
+            if (a.contains("category_id")) {
+                if (!a["category_id"].is_number_integer()) return invalid(path, where + ".category_id", "is not an integer");
+                auto c = categoryName.find(a["category_id"].get<long long>());
+                if (c == categoryName.end()) return invalid(path, where + ".category_id", "names category " + a["category_id"].dump() + " which is not listed");
+                cls = c->second;
+            }
+            RegionData base;
+            base.className = cls;
+            base.iscrowd = a.value("iscrowd", 0) != 0;
+            for (auto it = a.begin(); it != a.end(); ++it)
+                if (it.key() != "segmentation" && it.key() != "bbox" && it.key() != "image_id" && it.key() != "category_id" && it.key() != "iscrowd")
+                    base.extra["coco"][it.key()] = it.value();
+            std::vector<RegionData> parts;
+            const ojson seg = a.value("segmentation", ojson());
+            if (seg.is_array() && !seg.empty()) {
+                for (std::size_t k = 0; k < seg.size(); ++k) {
+                    const std::string w = where + ".segmentation[" + std::to_string(k) + "]";
+                    if (!seg[k].is_array() || seg[k].size() % 2 != 0 || seg[k].size() < 6)
+                        return invalid(path, w, "polygon needs an even number (>= 6) of coordinates");
+                    std::vector<Point> pts(seg[k].size() / 2);
+                    for (std::size_t q = 0; q < pts.size(); ++q)
+                        if (!via::toNumber(seg[k][2 * q], &pts[q].x) || !via::toNumber(seg[k][2 * q + 1], &pts[q].y))
+                            return invalid(path, w, "holds a value that is not a finite number");
+                    RegionData r = base;
+                    r.shape = *Shape::polygon(std::move(pts));
+                    if (seg.size() > 1) r.extra["coco"]["part"] = k;
+                    parts.push_back(std::move(r));
+                }
+            } else if (seg.is_object()) {
+                auto mask = rleToMask(seg, path, where + ".segmentation");
+                if (!mask) return mask.error();
+                auto polys = maskToPolygons(*mask);
+                for (std::size_t k = 0; k < polys.size(); ++k) {
+                    RegionData r = base;
+                    r.shape = *Shape::polygon(polys[k]);
+                    if (k == 0) {
+                        r.extra["coco"]["rle"] = seg;
+                        r.extra["coco"]["rle_shape"] = paramsJson(r.shape);
+                    }
+                    if (polys.size() > 1) r.extra["coco"]["part"] = k;
+                    parts.push_back(std::move(r));
+                }
+            }
+            if (parts.empty()) { // bbox only
+                const ojson bb = a.value("bbox", ojson());
+                double v[4];
+                if (!bb.is_array() || bb.size() != 4) return invalid(path, where, "has neither a segmentation nor a bbox [x, y, w, h]");
+                for (int k = 0; k < 4; ++k)
+                    if (!via::toNumber(bb[k], &v[k])) return invalid(path, where + ".bbox", "holds a value that is not a finite number");
+                auto s = Shape::rect(v[0], v[1], v[2], v[3]);
+                if (!s) return invalid(path, where + ".bbox", s.error().message);
+                RegionData r = base;
+                r.shape = *s;
+                r.extra["coco"]["bbox_only"] = true;
+                parts.push_back(std::move(r));
+            }
+            for (auto &r : parts)
+                ds.images[im->second].regions.push_back(std::move(r));
+        }
+        ds.extra["coco"] = {{"category_ids", categoryIds}, {"supercategories", supercategories}};
+        for (const char *k : {"info", "licenses"})
+            if (j.contains(k)) ds.extra["coco"][k] = j[k];
+        return ds;
+    }
+
+    Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    {
+        const ojson coco = data.extra.value("coco", ojson::object());
+        const ojson knownIds = coco.value("category_ids", ojson::object());
+        const ojson supers = coco.value("supercategories", ojson::object());
+        ojson out = ojson::object();
+        out["info"] = coco.value("info", ojson({{"description", "exported by Annotrain Studio"}}));
+        out["licenses"] = coco.value("licenses", ojson::array());
+        // Category ids: keep the source's, number new classes after the largest.
+        std::map<std::string, long long> catId;
+        long long next = 1;
+        for (auto it = knownIds.begin(); it != knownIds.end(); ++it)
+            if (it.value().is_number_integer()) next = std::max(next, it.value().get<long long>() + 1);
+        ojson categories = ojson::array();
+        for (const ClassInfo &c : data.classes) {
+            const long long id = knownIds.contains(c.name) ? knownIds[c.name].get<long long>() : next++;
+            catId[c.name] = id;
+            categories.push_back({{"id", id}, {"name", c.name}, {"supercategory", supers.value(c.name, ojson(""))}});
+        }
+        ojson images = ojson::array(), annotations = ojson::array();
+        long long annId = 1;
+        for (std::size_t i = 0; i < data.images.size(); ++i) {
+            if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
+            if (opts.progress && i % 128 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
+            const ImageEntry &im = data.images[i];
+            int w = im.width, h = im.height;
+            if ((w <= 0 || h <= 0) && !opts.imagesDir.empty()) {
+                auto size = readImageSize(opts.imagesDir + "/" + im.path);
+                if (!size) return makeError(ErrorCode::Io, path, {}, "cannot get the size of image " + im.path + ": " + size.error().message);
+                w = size->width;
+                h = size->height;
+            }
+            const long long imageId = static_cast<long long>(i) + 1;
+            ojson imj = {{"id", imageId}, {"file_name", im.path}, {"width", w}, {"height", h}};
+            if (im.extra.contains("coco"))
+                for (auto it = im.extra["coco"].begin(); it != im.extra["coco"].end(); ++it)
+                    if (it.key() != "id") imj[it.key()] = it.value();
+            images.push_back(std::move(imj));
+
+            ojson *current = nullptr;
+            ojson currentSourceId;
+            for (const RegionData &r : im.regions) {
+                if (!r.shape.isClosed()) continue; // points and polylines are not instances
+                const ojson rc = r.extra.value("coco", ojson::object());
+                const Box bb = r.shape.boundingBox();
+                // Parts of one source annotation continue it.
+                if (current && rc.contains("part") && rc.value("part", 0) > 0 && rc.value("id", ojson()) == currentSourceId) {
+                    if (!rc.contains("rle")) (*current)["segmentation"].push_back(shapeToCocoPolygon(r.shape));
+                    Box u{(*current)["bbox"][0].get<double>(), (*current)["bbox"][1].get<double>(), (*current)["bbox"][2].get<double>(), (*current)["bbox"][3].get<double>()};
+                    const double x0 = std::min(u.x, bb.x), y0 = std::min(u.y, bb.y);
+                    const double x1 = std::max(u.right(), bb.right()), y1 = std::max(u.bottom(), bb.bottom());
+                    (*current)["bbox"] = {via::number(x0), via::number(y0), via::number(x1 - x0), via::number(y1 - y0)};
+                    (*current)["area"] = (*current)["area"].get<double>() + r.shape.area();
+                    continue;
+                }
+                ojson a = ojson::object();
+                a["id"] = annId++;
+                a["image_id"] = imageId;
+                if (!r.className.empty()) a["category_id"] = catId[r.className];
+                if (rc.contains("rle") && rc.value("rle_shape", ojson()) == paramsJson(r.shape)) {
+                    a["segmentation"] = rc["rle"];
+                } else if (rc.value("bbox_only", false) && r.shape.type() == ShapeType::Rect) {
+                    a["segmentation"] = ojson::array();
+                } else {
+                    a["segmentation"] = ojson::array({shapeToCocoPolygon(r.shape)});
+                }
+                a["area"] = r.shape.area();
+                a["bbox"] = {via::number(bb.x), via::number(bb.y), via::number(bb.w), via::number(bb.h)};
+                a["iscrowd"] = r.iscrowd ? 1 : 0;
+                if (r.origin == Origin::Model) a["score"] = r.score;
+                annotations.push_back(std::move(a));
+                current = &annotations.back();
+                currentSourceId = rc.value("id", ojson());
+            }
+        }
+        out["images"] = std::move(images);
+        out["annotations"] = std::move(annotations);
+        out["categories"] = std::move(categories);
+        return writeFileAtomic(path, out.dump());
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Format> makeCocoFormat() { return std::make_unique<CocoFormat>(); }
+
+} // namespace core

@@ -1,0 +1,78 @@
+// Per-image mask PNGs ("masks", export): <out>/<image path>.png, one byte per
+// pixel: 0 background, class index + 1 inside the class's regions (later regions
+// paint over earlier ones). <out>/classes.txt lists the classes in index order.
+#include "core/fileio.h"
+#include "core/formats/formats.h"
+#include "core/image_size.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+namespace fs = std::filesystem;
+
+namespace core {
+
+namespace {
+
+class MasksFormat : public Format {
+public:
+    std::string name() const override { return "masks"; }
+    std::string description() const override { return "Class mask PNGs per image (export)"; }
+    std::string fileFilter() const override { return "*.png"; }
+    unsigned capabilities() const override { return CanWrite; }
+    bool canRead(const std::string &) const override { return false; }
+
+    Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    {
+        if (data.classes.size() > 254) return makeError(ErrorCode::Unsupported, path, {}, "masks hold at most 254 classes");
+        std::error_code ec;
+        fs::create_directories(path, ec);
+        if (ec) return makeError(ErrorCode::Io, path, {}, "cannot create folder: " + ec.message());
+        std::map<std::string, int> value;
+        std::string names;
+        for (std::size_t i = 0; i < data.classes.size(); ++i) {
+            value[data.classes[i].name] = static_cast<int>(i) + 1;
+            names += data.classes[i].name + "\n";
+        }
+        if (auto s = writeFileAtomic(path + "/classes.txt", names); !s) return s;
+        for (std::size_t i = 0; i < data.images.size(); ++i) {
+            if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
+            if (opts.progress) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
+            const ImageEntry &im = data.images[i];
+            int w = im.width, h = im.height;
+            if ((w <= 0 || h <= 0) && !opts.imagesDir.empty()) {
+                auto size = readImageSize(opts.imagesDir + "/" + im.path);
+                if (!size) return makeError(ErrorCode::Io, path, {}, "cannot get the size of image " + im.path + ": " + size.error().message);
+                w = size->width;
+                h = size->height;
+            }
+            if (w <= 0 || h <= 0) return makeError(ErrorCode::Invalid, path, {}, "size of image " + im.path + " is unknown; give the image folder");
+            cv::Mat mask = cv::Mat::zeros(h, w, CV_8U);
+            for (const RegionData &r : im.regions) {
+                auto v = value.find(r.className);
+                if (v == value.end() || !r.shape.isClosed()) continue;
+                // Polygon vertices are pixel corners; fillPoly works on pixel centres, hence the half-pixel shift.
+                std::vector<cv::Point> pts;
+                for (const Point &p : r.shape.toPolygon(64))
+                    pts.emplace_back(static_cast<int>(std::lround((p.x - 0.5) * 16)), static_cast<int>(std::lround((p.y - 0.5) * 16)));
+                cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(v->second), cv::LINE_8, 4);
+            }
+            const fs::path file = fs::path(path) / fs::path(im.path).replace_extension(".png");
+            fs::create_directories(file.parent_path(), ec);
+            std::vector<unsigned char> png;
+            if (!cv::imencode(".png", mask, png)) return makeError(ErrorCode::Io, file.string(), {}, "cannot encode PNG");
+            if (auto s = writeFileAtomic(file.string(), std::string(png.begin(), png.end())); !s) return s;
+        }
+        return {};
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Format> makeMasksFormat() { return std::make_unique<MasksFormat>(); }
+
+} // namespace core

@@ -1,0 +1,110 @@
+#include "core/image_size.h"
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+namespace core {
+
+namespace {
+
+unsigned be16(const unsigned char *p) { return (p[0] << 8) | p[1]; }
+unsigned be32(const unsigned char *p) { return (unsigned(p[0]) << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+unsigned le16(const unsigned char *p) { return p[0] | (p[1] << 8); }
+int le32(const unsigned char *p) { return static_cast<int>(p[0] | (p[1] << 8) | (p[2] << 16) | (unsigned(p[3]) << 24)); }
+
+bool jpegSize(std::ifstream &in, ImageSize *out)
+{
+    in.seekg(2);
+    unsigned char b[9];
+    for (int guard = 0; guard < 10000; ++guard) {
+        int c = in.get();
+        while (c == 0xFF) c = in.get();
+        if (c == EOF) return false;
+        const int marker = c;
+        if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) continue;
+        if (!in.read(reinterpret_cast<char *>(b), 2)) return false;
+        const unsigned len = be16(b);
+        if (len < 2) return false;
+        const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+        if (sof) {
+            if (!in.read(reinterpret_cast<char *>(b), 5)) return false;
+            out->height = static_cast<int>(be16(b + 1));
+            out->width = static_cast<int>(be16(b + 3));
+            return out->width > 0 && out->height > 0;
+        }
+        in.seekg(len - 2, std::ios::cur);
+    }
+    return false;
+}
+
+} // namespace
+
+Result<ImageSize> readImageSize(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return makeError(ErrorCode::Io, path, {}, std::string("cannot open image: ") + std::strerror(errno));
+    unsigned char h[32] = {};
+    in.read(reinterpret_cast<char *>(h), sizeof h);
+    const auto got = in.gcount();
+    in.clear();
+    ImageSize s;
+    if (got >= 24 && std::memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0) {
+        s.width = static_cast<int>(be32(h + 16));
+        s.height = static_cast<int>(be32(h + 20));
+        if (s.width > 0 && s.height > 0) return s;
+    } else if (got >= 4 && h[0] == 0xFF && h[1] == 0xD8) {
+        if (jpegSize(in, &s)) return s;
+    } else if (got >= 26 && h[0] == 'B' && h[1] == 'M') {
+        s.width = le32(h + 18);
+        s.height = std::abs(le32(h + 22));
+        if (s.width > 0 && s.height > 0) return s;
+    } else if (got >= 10 && std::memcmp(h, "GIF8", 4) == 0) {
+        s.width = static_cast<int>(le16(h + 6));
+        s.height = static_cast<int>(le16(h + 8));
+        if (s.width > 0 && s.height > 0) return s;
+    }
+    try {
+        cv::Mat m = cv::imread(path, cv::IMREAD_UNCHANGED);
+        if (!m.empty()) return ImageSize{m.cols, m.rows};
+    } catch (const cv::Exception &) {
+    }
+    return makeError(ErrorCode::Invalid, path, {}, "not a readable image (unknown or corrupt format)");
+}
+
+} // namespace core
+
+namespace core {
+
+bool isImageFileName(const std::string &name)
+{
+    const auto dot = name.rfind('.');
+    if (dot == std::string::npos) return false;
+    std::string ext = name.substr(dot);
+    for (char &c : ext)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char *e : {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
+        if (ext == e) return true;
+    return false;
+}
+
+std::vector<std::string> listImageFiles(const std::string &dir)
+{
+    namespace fs = std::filesystem;
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec) && isImageFileName(it->path().filename().string()))
+            out.push_back(fs::relative(it->path(), dir, ec).generic_string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+} // namespace core
