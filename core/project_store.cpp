@@ -795,24 +795,40 @@ Result<ImportReport> ProjectStore::importDataset(const Dataset &data, const Impo
     const std::string root = absolute(opts.imageRoot.empty() ? d->dir : opts.imageRoot);
     if (!fs::is_directory(root, ec)) return makeError(ErrorCode::Io, opts.imageRoot, {}, "image folder does not exist");
 
-    // Validate every path before touching the database: a bad import changes nothing.
-    std::vector<std::string> rels(data.images.size());
+    // Resolve and validate every path before touching the database: a bad import changes
+    // nothing. An image below a root the project has already keeps that root, so the same
+    // file is never recorded twice; otherwise it must lie below the import's image folder.
+    std::vector<std::pair<Id, std::string>> where(data.images.size()); // root id (0: the import root) and path
+    bool needImportRoot = false;
     for (std::size_t i = 0; i < data.images.size(); ++i) {
         std::string n = data.images[i].path;
         std::replace(n.begin(), n.end(), '\\', '/');
         const std::string full = normalizePath(!n.empty() && n[0] == '/' ? n : root + "/" + n);
+        bool found = false;
+        for (const auto &r : d->roots) {
+            if (auto rel = relativeInside(r.path, full); rel && !rel->empty()) {
+                where[i] = {r.id, *rel};
+                found = true;
+                break;
+            }
+        }
+        if (found) continue;
         auto rel = relativeInside(root, full);
         if (n.empty() || !rel || rel->empty()) {
             return makeError(ErrorCode::OutsideRoots, {}, "$.images[" + std::to_string(i) + "]",
                              "image path '" + data.images[i].path + "' resolves outside the image folder " + root
                                  + "; nothing was imported");
         }
-        rels[i] = *rel;
+        where[i] = {0, *rel};
+        needImportRoot = true;
     }
+
     ImportReport report;
     try {
         SQLite::Transaction tx(d->db);
-        const Id rootId = d->insertRoot(root);
+        const Id importRoot = needImportRoot ? d->insertRoot(root) : 0;
+        for (auto &w : where)
+            if (w.first == 0) w.first = importRoot;
 
         auto classIds = d->classIds();
         auto ensureClass = [&](const std::string &name, const std::string &color, char hotkey) -> Id {
@@ -837,12 +853,11 @@ Result<ImportReport> ProjectStore::importDataset(const Dataset &data, const Impo
             d->setSetting("dataset.extra", merged.dump());
         }
 
-        std::unordered_map<std::string, Id> existing;
+        std::unordered_map<std::string, Id> existing; // "<root id>/<path>" -> image id
         {
-            SQLite::Statement st(d->db, "SELECT rel_path, id FROM images WHERE root_id = ?");
-            st.bind(1, rootId);
+            SQLite::Statement st(d->db, "SELECT root_id, rel_path, id FROM images");
             while (st.executeStep())
-                existing.emplace(st.getColumn(0).getString(), st.getColumn(1).getInt64());
+                existing.emplace(std::to_string(st.getColumn(0).getInt64()) + "/" + st.getColumn(1).getString(), st.getColumn(2).getInt64());
         }
 
         SQLite::Statement insImage(d->db, "INSERT INTO images(root_id, rel_path, width, height, file_size, split, "
@@ -864,7 +879,8 @@ Result<ImportReport> ProjectStore::importDataset(const Dataset &data, const Impo
             const ImageEntry &im = data.images[i];
             const Id imageClass = ensureClass(im.imageClass, {}, 0);
             Id imageId;
-            if (auto it = existing.find(rels[i]); it != existing.end()) {
+            const std::string key = std::to_string(where[i].first) + "/" + where[i].second;
+            if (auto it = existing.find(key); it != existing.end()) {
                 imageId = it->second;
                 updImage.bind(1, im.width);
                 updImage.bind(2, im.height);
@@ -883,8 +899,8 @@ Result<ImportReport> ProjectStore::importDataset(const Dataset &data, const Impo
                     delRegions.reset();
                 }
             } else {
-                insImage.bind(1, rootId);
-                insImage.bind(2, rels[i]);
+                insImage.bind(1, where[i].first);
+                insImage.bind(2, where[i].second);
                 insImage.bind(3, im.width);
                 insImage.bind(4, im.height);
                 insImage.bind(5, static_cast<int64_t>(im.fileSize));
@@ -895,7 +911,7 @@ Result<ImportReport> ProjectStore::importDataset(const Dataset &data, const Impo
                 insImage.exec();
                 insImage.reset();
                 imageId = d->db.getLastInsertRowid();
-                existing.emplace(rels[i], imageId);
+                existing.emplace(key, imageId);
                 ++report.imagesAdded;
             }
             Region r;
