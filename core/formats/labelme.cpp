@@ -64,7 +64,7 @@ Status readOne(const std::string &file, const std::string &relDir, const ReadOpt
             return {};
         };
         Status ok;
-        if (type == "rectangle") {
+        if (type == "rectangle" || type == "mask") { // a mask shape is its bitmap's box; the bitmap stays in extra
             if (!(ok = need(2, false))) return ok;
             shape = Shape::rect(std::min(pts[0].x, pts[1].x), std::min(pts[0].y, pts[1].y), std::fabs(pts[1].x - pts[0].x), std::fabs(pts[1].y - pts[0].y));
         } else if (type == "circle") {
@@ -94,7 +94,7 @@ Status readOne(const std::string &file, const std::string &relDir, const ReadOpt
         for (auto it = s.begin(); it != s.end(); ++it)
             if (it.key() != "points" && it.key() != "label" && it.key() != "shape_type" && it.key() != "flags" && it.key() != "description")
                 r.extra["labelme"][it.key()] = it.value();
-        if (type == "line") r.extra["labelme"]["shape_type"] = "line";
+        if (type == "line" || type == "mask") r.extra["labelme"]["shape_type"] = type;
         im.regions.push_back(std::move(r));
     }
     ds.images.push_back(std::move(im));
@@ -165,7 +165,7 @@ public:
                 std::string type;
                 switch (r.shape.type()) {
                 case ShapeType::Rect:
-                    type = "rectangle";
+                    type = r.extra.contains("labelme") && r.extra["labelme"].value("shape_type", "") == "mask" ? "mask" : "rectangle";
                     pts = {{via::number(p[0]), via::number(p[1])}, {via::number(p[0] + p[2]), via::number(p[1] + p[3])}};
                     break;
                 case ShapeType::Circle:

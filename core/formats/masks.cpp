@@ -4,9 +4,9 @@
 #include "core/fileio.h"
 #include "core/formats/formats.h"
 #include "core/image_size.h"
+#include "core/rasterize.h"
 
 #include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <cmath>
 #include <filesystem>
@@ -55,11 +55,7 @@ public:
             for (const RegionData &r : im.regions) {
                 auto v = value.find(r.className);
                 if (v == value.end() || !r.shape.isClosed()) continue;
-                // Polygon vertices are pixel corners; fillPoly works on pixel centres, hence the half-pixel shift.
-                std::vector<cv::Point> pts;
-                for (const Point &p : r.shape.toPolygon(64))
-                    pts.emplace_back(static_cast<int>(std::lround((p.x - 0.5) * 16)), static_cast<int>(std::lround((p.y - 0.5) * 16)));
-                cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(v->second), cv::LINE_8, 4);
+                fillPolygon(mask.ptr<std::uint8_t>(), w, h, r.shape.toPolygon(64), static_cast<std::uint8_t>(v->second));
             }
             const fs::path file = fs::path(path) / fs::path(im.path).replace_extension(".png");
             fs::create_directories(file.parent_path(), ec);

@@ -113,8 +113,10 @@ public:
             if (opts.progress && i % 64 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(images.size()));
             ImageEntry im;
             im.path = images[i];
-            std::string labels = path + "/" + labelPathFor(images[i]);
-            if (!fs::exists(labels, ec)) labels = path + "/" + fs::path(images[i]).replace_extension(".txt").generic_string();
+            const std::string stem = fs::path(images[i]).replace_extension(".txt").generic_string();
+            std::string labels;
+            for (const std::string &candidate : {labelPathFor(images[i]), "labels/" + stem, stem})
+                if (labels.empty() && fs::exists(path + "/" + candidate, ec)) labels = path + "/" + candidate;
             std::ifstream in(labels);
             if (in) {
                 auto size = readImageSize(path + "/" + images[i]);
