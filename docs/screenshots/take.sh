@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Takes docs/screenshots/viewer.png: the droplets training set (../shared/data/droplets)
+# in the project viewer, under Xvfb. Needs a build (./test.sh or ./run.sh) and the
+# packages xvfb and imagemagick (scripts/install-deps.sh --gui-tools).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+data=${ANNOTRAIN_SHARED_DATA:-$(pwd)/../shared/data}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+build/app/cli/annotrain-cli new "$tmp/droplets.atproj" --images "$data/droplets" >/dev/null
+build/app/cli/annotrain-cli import "$tmp/droplets.atproj" "$data/droplets/train/via_region_data.json" \
+  --format via --default-class droplet >/dev/null
+cat >"$tmp/shoot.sh" <<SH
+build/app/annotrain "$tmp/droplets.atproj" &
+sleep 4
+import -window root "$tmp/viewer.png"
+kill %1
+SH
+xvfb-run -s '-screen 0 1200x760x24' bash "$tmp/shoot.sh"
+convert "$tmp/viewer.png" -colors 96 docs/screenshots/viewer.png
+echo "wrote docs/screenshots/viewer.png"
