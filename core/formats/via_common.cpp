@@ -2,6 +2,7 @@
 
 #include "core/fileio.h"
 
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 
@@ -228,58 +229,92 @@ Result<ImageEntry> readImageRecord(const std::string &key, const ojson &rec, con
     return im;
 }
 
-ojson writeShapeAttributes(const Shape &s, const ojson &extra)
+namespace {
+
+// Numbers as VIA writes them: whole numbers as integers, others in the shortest form that reads back exactly.
+void appendNumber(std::string &out, double v)
+{
+    char buf[32];
+    const bool whole = std::floor(v) == v && std::fabs(v) < 9e15;
+    auto r = whole ? std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(v)) : std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+void appendKey(std::string &out, const std::string &key)
+{
+    out += ojson(key).dump();
+    out += ':';
+}
+
+// Appends `,"key":value` for every key of `extra` but our bookkeeping.
+void appendExtra(std::string &out, const ojson &extra)
+{
+    for (auto it = extra.begin(); it != extra.end(); ++it) {
+        if (it.key() == kBookkeeping) continue;
+        out += ',';
+        appendKey(out, it.key());
+        out += it.value().dump();
+    }
+}
+
+} // namespace
+
+std::string shapeAttributesJson(const Shape &s, const ojson &extra)
 {
     const auto &p = s.params();
-    ojson sa = ojson::object();
-    sa["name"] = shapeTypeName(s.type());
+    std::string out = "{\"name\":\"";
+    out += shapeTypeName(s.type());
+    out += '"';
+    auto field = [&](const char *name, double v) {
+        out += ",\"";
+        out += name;
+        out += "\":";
+        appendNumber(out, v);
+    };
     switch (s.type()) {
     case ShapeType::Rect:
-        sa["x"] = number(p[0]);
-        sa["y"] = number(p[1]);
-        sa["width"] = number(p[2]);
-        sa["height"] = number(p[3]);
+        field("x", p[0]);
+        field("y", p[1]);
+        field("width", p[2]);
+        field("height", p[3]);
         break;
     case ShapeType::Circle:
-        sa["cx"] = number(p[0]);
-        sa["cy"] = number(p[1]);
-        sa["r"] = number(p[2]);
+        field("cx", p[0]);
+        field("cy", p[1]);
+        field("r", p[2]);
         break;
     case ShapeType::Ellipse: {
-        sa["cx"] = number(p[0]);
-        sa["cy"] = number(p[1]);
-        sa["rx"] = number(p[2]);
-        sa["ry"] = number(p[3]);
+        field("cx", p[0]);
+        field("cy", p[1]);
+        field("rx", p[2]);
+        field("ry", p[3]);
         const bool hadTheta = extra.contains(kBookkeeping) && extra[kBookkeeping].value("theta", false);
-        if (p[4] != 0 || hadTheta) sa["theta"] = number(p[4]);
+        if (p[4] != 0 || hadTheta) field("theta", p[4]);
         break;
     }
     case ShapeType::Point:
-        sa["cx"] = number(p[0]);
-        sa["cy"] = number(p[1]);
+        field("cx", p[0]);
+        field("cy", p[1]);
         break;
     case ShapeType::Polygon:
-    case ShapeType::Polyline: {
-        ojson xs = ojson::array(), ys = ojson::array();
-        for (std::size_t i = 0; i + 1 < p.size(); i += 2) {
-            xs.push_back(number(p[i]));
-            ys.push_back(number(p[i + 1]));
+    case ShapeType::Polyline:
+        for (int axis = 0; axis < 2; ++axis) {
+            out += axis ? ",\"all_points_y\":[" : ",\"all_points_x\":[";
+            for (std::size_t i = static_cast<std::size_t>(axis); i < p.size(); i += 2) {
+                if (i > 1) out += ',';
+                appendNumber(out, p[i]);
+            }
+            out += ']';
         }
-        sa["all_points_x"] = std::move(xs);
-        sa["all_points_y"] = std::move(ys);
         break;
     }
-    }
-    for (auto it = extra.begin(); it != extra.end(); ++it)
-        if (it.key() != kBookkeeping) sa[it.key()] = it.value();
-    return sa;
+    appendExtra(out, extra);
+    out += '}';
+    return out;
 }
 
-ojson writeRegion(const RegionData &r, const WriteOptions &opts)
+ojson regionAttributesFor(const RegionData &r, const WriteOptions &opts)
 {
-    ojson region = ojson::object();
-    const ojson noExtra = ojson::object();
-    region["shape_attributes"] = writeShapeAttributes(r.shape, r.extra.contains("shape_attributes") ? r.extra["shape_attributes"] : noExtra);
     ojson attrs = r.attributes.is_object() ? r.attributes : ojson::object();
     // A class the attributes do not carry yet (set in the editor, or from another format) is written under the class attribute.
     if (!r.className.empty() && !opts.classAttribute.empty() && !attrs.contains(opts.classAttribute)) {
@@ -288,14 +323,22 @@ ojson writeRegion(const RegionData &r, const WriteOptions &opts)
             if (it.value() == r.className) carried = true;
         if (!carried) attrs[opts.classAttribute] = r.className;
     }
-    region["region_attributes"] = std::move(attrs);
-    if (r.extra.contains("region"))
-        for (auto it = r.extra["region"].begin(); it != r.extra["region"].end(); ++it)
-            region[it.key()] = it.value();
-    return region;
+    return attrs;
 }
 
-ojson writeImageRecord(const ImageEntry &im, const WriteOptions &opts, std::string *key)
+std::string regionJson(const RegionData &r, const WriteOptions &opts)
+{
+    static const ojson noExtra = ojson::object();
+    std::string out = "{\"shape_attributes\":";
+    out += shapeAttributesJson(r.shape, r.extra.contains("shape_attributes") ? r.extra["shape_attributes"] : noExtra);
+    out += ",\"region_attributes\":";
+    out += regionAttributesFor(r, opts).dump();
+    if (r.extra.contains("region")) appendExtra(out, r.extra["region"]);
+    out += '}';
+    return out;
+}
+
+std::int64_t fileSizeFor(const ImageEntry &im, const WriteOptions &opts)
 {
     std::int64_t size = im.fileSize;
     if (size < 0 && !opts.imagesDir.empty()) {
@@ -303,28 +346,43 @@ ojson writeImageRecord(const ImageEntry &im, const WriteOptions &opts, std::stri
         auto s = std::filesystem::file_size(std::filesystem::path(opts.imagesDir) / im.path, ec);
         if (!ec) size = static_cast<std::int64_t>(s);
     }
-    ojson rec = ojson::object();
-    for (auto it = im.extra.begin(); it != im.extra.end(); ++it)
-        if (it.key() != kBookkeeping) rec[it.key()] = it.value();
-    rec["filename"] = im.path;
-    rec["size"] = size;
-    const bool asObject = im.extra.contains(kBookkeeping) && im.extra[kBookkeeping].value("regions", "") == "object";
-    ojson regions = asObject ? ojson::object() : ojson::array();
+    return size;
+}
+
+std::string imageKey(const ImageEntry &im, const WriteOptions &opts)
+{
+    if (im.extra.contains(kBookkeeping)) {
+        const ojson &book = im.extra[kBookkeeping];
+        if (book.contains("key") && book["key"].is_string()) return book["key"].get<std::string>();
+    }
+    return im.path + std::to_string(fileSizeFor(im, opts));
+}
+
+std::string imageRecordJson(const ImageEntry &im, const WriteOptions &opts, std::string *key)
+{
+    const std::int64_t size = fileSizeFor(im, opts);
+    std::string out = "{\"filename\":";
+    out += ojson(im.path).dump();
+    out += ",\"size\":" + std::to_string(size) + ",\"regions\":";
+    const ojson *book = im.extra.contains(kBookkeeping) ? &im.extra[kBookkeeping] : nullptr;
+    const bool asObject = book && book->value("regions", "") == "object";
+    out += asObject ? '{' : '[';
     for (std::size_t i = 0; i < im.regions.size(); ++i) {
+        if (i) out += ',';
         if (asObject) {
             const ojson &e = im.regions[i].extra;
             const bool hasKey = e.contains(kBookkeeping) && e[kBookkeeping].contains("key") && e[kBookkeeping]["key"].is_string();
-            regions[hasKey ? e[kBookkeeping]["key"].get<std::string>() : std::to_string(i)] = writeRegion(im.regions[i], opts);
-        } else {
-            regions.push_back(writeRegion(im.regions[i], opts));
+            appendKey(out, hasKey ? e[kBookkeeping]["key"].get<std::string>() : std::to_string(i));
         }
+        out += regionJson(im.regions[i], opts);
     }
-    rec["regions"] = std::move(regions);
-    rec["file_attributes"] = im.fileAttributes.is_object() ? im.fileAttributes : ojson::object();
-    *key = im.path + std::to_string(size);
-    if (im.extra.contains(kBookkeeping) && im.extra[kBookkeeping].contains("key"))
-        *key = im.extra[kBookkeeping]["key"].get<std::string>();
-    return rec;
+    out += asObject ? '}' : ']';
+    out += ",\"file_attributes\":";
+    out += im.fileAttributes.is_object() ? im.fileAttributes.dump() : std::string("{}");
+    appendExtra(out, im.extra);
+    out += '}';
+    *key = imageKey(im, opts);
+    return out;
 }
 
 } // namespace core::via

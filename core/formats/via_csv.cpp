@@ -165,17 +165,15 @@ public:
         std::string out = "filename,file_size,file_attributes,region_count,region_id,region_shape_attributes,region_attributes\n";
         for (const ImageEntry &im : data.images) {
             if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
-            std::string key;
-            const ojson rec = via::writeImageRecord(im, opts, &key);
-            const std::string prefix = csvQuote(im.path) + "," + rec["size"].dump() + "," + csvQuote(rec["file_attributes"].dump()) + ",";
-            const auto &regions = rec["regions"];
-            std::vector<ojson> list;
-            for (auto r = regions.begin(); r != regions.end(); ++r)
-                list.push_back(r.value());
-            if (list.empty()) out += prefix + "0,0,\"{}\",\"{}\"\n";
-            for (std::size_t i = 0; i < list.size(); ++i) {
-                out += prefix + std::to_string(list.size()) + "," + std::to_string(i) + ","
-                       + csvQuote(list[i]["shape_attributes"].dump()) + "," + csvQuote(list[i]["region_attributes"].dump()) + "\n";
+            const std::string prefix = csvQuote(im.path) + "," + std::to_string(via::fileSizeFor(im, opts)) + ","
+                                       + csvQuote(im.fileAttributes.is_object() ? im.fileAttributes.dump() : "{}") + ",";
+            if (im.regions.empty()) out += prefix + "0,0,\"{}\",\"{}\"\n";
+            static const ojson noExtra = ojson::object();
+            for (std::size_t i = 0; i < im.regions.size(); ++i) {
+                const RegionData &r = im.regions[i];
+                out += prefix + std::to_string(im.regions.size()) + "," + std::to_string(i) + ","
+                       + csvQuote(via::shapeAttributesJson(r.shape, r.extra.contains("shape_attributes") ? r.extra["shape_attributes"] : noExtra))
+                       + "," + csvQuote(via::regionAttributesFor(r, opts).dump()) + "\n";
             }
         }
         return writeFileAtomic(path, out);

@@ -39,22 +39,26 @@ Status readImageRecords(const ojson &records, const std::string &file, const std
     return {};
 }
 
-ojson writeImageRecords(const Dataset &data, const WriteOptions &opts)
+// The annotations object: {"<key>": <image record>, ...} as JSON text.
+std::string writeImageRecords(const Dataset &data, const WriteOptions &opts)
 {
-    ojson out = ojson::object();
+    std::string out = "{";
     for (std::size_t i = 0; i < data.images.size(); ++i) {
         if (opts.progress && i % 256 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
         std::string key;
-        ojson rec = via::writeImageRecord(data.images[i], opts, &key);
-        out[key] = std::move(rec);
+        std::string rec = via::imageRecordJson(data.images[i], opts, &key);
+        if (i) out += ',';
+        out += ojson(key).dump();
+        out += ':';
+        out += rec;
     }
-    return out;
+    return out + "}";
 }
 
-Status writeJson(const ojson &j, const std::string &path, const WriteOptions &opts)
+Status writeJson(const std::string &text, const std::string &path, const WriteOptions &opts)
 {
     if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
-    return writeFileAtomic(path, j.dump());
+    return writeFileAtomic(path, text);
 }
 
 class ViaJsonFormat : public Format {
@@ -143,7 +147,7 @@ public:
     {
         ojson out = ojson::object();
         out["_via_settings"] = data.extra.contains("_via_settings") ? data.extra["_via_settings"] : defaultSettings();
-        out["_via_img_metadata"] = writeImageRecords(data, opts);
+        out["_via_img_metadata"] = nullptr; // placeholder: the records are spliced in as text below
         ojson attrs = {{"region", ojson::object()}, {"file", ojson::object()}};
         for (const AttributeDef &a : data.attributes) {
             ojson def = {{"type", a.type}, {"description", a.description}};
@@ -160,13 +164,16 @@ public:
         }
         out["_via_attributes"] = std::move(attrs);
         ojson ids = ojson::array();
-        for (auto it = out["_via_img_metadata"].begin(); it != out["_via_img_metadata"].end(); ++it)
-            ids.push_back(it.key());
+        for (const ImageEntry &im : data.images)
+            ids.push_back(via::imageKey(im, opts));
         out["_via_image_id_list"] = std::move(ids);
         out["_via_data_format_version"] = data.extra.value("_via_data_format_version", "2.0.10");
         for (auto it = data.extra.begin(); it != data.extra.end(); ++it)
             if (!out.contains(it.key())) out[it.key()] = it.value();
-        return writeJson(out, path, opts);
+        std::string text = out.dump();
+        const std::string placeholder = "\"_via_img_metadata\":null";
+        text.replace(text.find(placeholder), placeholder.size(), "\"_via_img_metadata\":" + writeImageRecords(data, opts));
+        return writeJson(text, path, opts);
     }
 
 private:

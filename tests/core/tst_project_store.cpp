@@ -156,7 +156,7 @@ private Q_SLOTS:
     {
         QTemporaryDir dir;
         const std::string p = dir.filePath(QStringLiteral("e.atproj")).toStdString();
-        Id cat, dog, img;
+        Id cat = 0, dog = 0, img = 0;
         std::vector<Id> ids;
         {
             auto s = ProjectStore::create(p);
