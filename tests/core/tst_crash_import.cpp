@@ -2,6 +2,7 @@
 // the state before or after each import, never a half-imported one.
 #include "core/project_store.h"
 
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -45,6 +46,20 @@ private Q_SLOTS:
         QTemporaryDir dir;
         const std::string project = dir.filePath(QStringLiteral("crash.atproj")).toStdString();
         QVERIFY(ProjectStore::create(project).ok());
+        // Time one import so the kills land both inside imports and between them,
+        // whatever the build (sanitizers make it several times slower).
+        int importMs = 0;
+        {
+            const std::string scratch = dir.filePath(QStringLiteral("scratch.atproj")).toStdString();
+            auto s = ProjectStore::create(scratch);
+            ImportOptions io;
+            io.imageRoot = dir.path().toStdString();
+            const Dataset ds = batch(-1);
+            QElapsedTimer t;
+            t.start();
+            QVERIFY(s->importDataset(ds, io).ok());
+            importMs = static_cast<int>(t.elapsed()) + 10;
+        }
         std::mt19937 rng(1234);
         int killedMidway = 0;
         for (int attempt = 0; attempt < 20; ++attempt) {
@@ -61,7 +76,7 @@ private Q_SLOTS:
                 }
             }
             QVERIFY(pid > 0);
-            usleep(std::uniform_int_distribution<int>(20, 400)(rng) * 1000);
+            usleep(static_cast<useconds_t>(std::uniform_int_distribution<int>(importMs / 4, importMs * 3)(rng)) * 1000);
             kill(pid, SIGKILL);
             int status = 0;
             waitpid(pid, &status, 0);

@@ -1,0 +1,187 @@
+#include "training/models/models.h"
+
+#include <map>
+#include <stdexcept>
+
+namespace training {
+
+namespace {
+
+namespace nn = torch::nn;
+
+// Multi-layer perceptron of the lecture: flatten -> fc1 512 -> ReLU -> dropout -> fc2 256 -> ReLU -> dropout -> fc3.
+struct MlpImpl : ClassifierImpl {
+    nn::Linear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};
+    nn::Dropout drop{nullptr};
+    MlpImpl(int in, int classes)
+    {
+        fc1 = register_module("fc1", nn::Linear(in, 512));
+        fc2 = register_module("fc2", nn::Linear(512, 256));
+        fc3 = register_module("fc3", nn::Linear(256, classes));
+        drop = register_module("dropout", nn::Dropout(0.2));
+    }
+    torch::Tensor forward(torch::Tensor x) override
+    {
+        x = x.flatten(1);
+        x = drop(torch::relu(fc1(x)));
+        x = drop(torch::relu(fc2(x)));
+        return fc3(x);
+    }
+    std::string headName() const override { return "fc3"; }
+};
+
+// The lecture's CNN (PyTorch's MNIST example): conv32-conv64-maxpool-dropout-fc128-dropout-fc.
+struct SmallCnnImpl : ClassifierImpl {
+    nn::Conv2d conv1{nullptr}, conv2{nullptr};
+    nn::Dropout dropout1{nullptr}, dropout2{nullptr};
+    nn::Linear fc1{nullptr}, fc2{nullptr};
+    SmallCnnImpl(int inChannels, int size, int classes)
+    {
+        const int s = (size - 4) / 2;
+        if (s < 1) throw std::invalid_argument("smallcnn needs images of at least 6x6 pixels");
+        conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(inChannels, 32, 3)));
+        conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(32, 64, 3)));
+        dropout1 = register_module("dropout1", nn::Dropout(0.25));
+        dropout2 = register_module("dropout2", nn::Dropout(0.5));
+        fc1 = register_module("fc1", nn::Linear(64 * s * s, 128));
+        fc2 = register_module("fc2", nn::Linear(128, classes));
+    }
+    torch::Tensor forward(torch::Tensor x) override
+    {
+        x = torch::relu(conv1(x));
+        x = torch::relu(conv2(x));
+        x = dropout1(torch::max_pool2d(x, 2)).flatten(1);
+        x = dropout2(torch::relu(fc1(x)));
+        return fc2(x);
+    }
+    std::string headName() const override { return "fc2"; }
+};
+
+nn::Conv2d conv(int in, int out, int k, int stride, int pad)
+{
+    return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
+}
+
+// torchvision's BasicBlock (resnet18/34) and Bottleneck (resnet50), with its names.
+struct BlockImpl : nn::Module {
+    nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+    nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
+    nn::Sequential downsample{nullptr};
+    bool bottleneck;
+    BlockImpl(int in, int planes, int stride, bool bottleneckBlock) : bottleneck(bottleneckBlock)
+    {
+        const int out = bottleneck ? planes * 4 : planes;
+        if (bottleneck) {
+            conv1 = register_module("conv1", conv(in, planes, 1, 1, 0));
+            conv2 = register_module("conv2", conv(planes, planes, 3, stride, 1));
+            conv3 = register_module("conv3", conv(planes, out, 1, 1, 0));
+            bn3 = register_module("bn3", nn::BatchNorm2d(out));
+        } else {
+            conv1 = register_module("conv1", conv(in, planes, 3, stride, 1));
+            conv2 = register_module("conv2", conv(planes, planes, 3, 1, 1));
+        }
+        bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+        bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+        if (stride != 1 || in != out)
+            downsample = register_module("downsample", nn::Sequential(conv(in, out, 1, stride, 0), nn::BatchNorm2d(out)));
+    }
+    torch::Tensor forward(torch::Tensor x)
+    {
+        torch::Tensor y = torch::relu(bn1(conv1(x)));
+        y = bn2(conv2(y));
+        if (bottleneck) y = bn3(conv3(torch::relu(y)));
+        return torch::relu(y + (downsample ? downsample->forward(x) : x));
+    }
+};
+TORCH_MODULE(Block);
+
+struct ResNetImpl : ClassifierImpl {
+    nn::Conv2d conv1{nullptr};
+    nn::BatchNorm2d bn1{nullptr};
+    nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
+    nn::Linear fc{nullptr};
+    ResNetImpl(std::vector<int> blocks, bool bottleneck, int inChannels, int classes)
+    {
+        conv1 = register_module("conv1", conv(inChannels, 64, 7, 2, 3));
+        bn1 = register_module("bn1", nn::BatchNorm2d(64));
+        int in = 64;
+        nn::Sequential *layers[] = {&layer1, &layer2, &layer3, &layer4};
+        for (int l = 0; l < 4; ++l) {
+            const int planes = 64 << l;
+            nn::Sequential seq;
+            for (int b = 0; b < blocks[static_cast<std::size_t>(l)]; ++b) {
+                seq->push_back(Block(in, planes, b == 0 && l > 0 ? 2 : 1, bottleneck));
+                in = bottleneck ? planes * 4 : planes;
+            }
+            *layers[l] = register_module("layer" + std::to_string(l + 1), seq);
+        }
+        fc = register_module("fc", nn::Linear(in, classes));
+        // torchvision's initialisation: Kaiming for convolutions, BN weight 1 and bias 0.
+        for (auto &m : modules(false)) {
+            if (auto *c = m->as<nn::Conv2d>()) nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+        }
+    }
+    torch::Tensor forward(torch::Tensor x) override
+    {
+        x = torch::max_pool2d(torch::relu(bn1(conv1(x))), 3, 2, 1);
+        x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+        return fc(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
+    }
+    std::string headName() const override { return "fc"; }
+};
+
+} // namespace
+
+std::vector<std::string> modelNames() { return {"mlp", "smallcnn", "resnet18", "resnet34", "resnet50"}; }
+
+std::shared_ptr<ClassifierImpl> makeModel(const ModelSpec &s)
+{
+    if (s.numClasses < 1) throw std::invalid_argument("a model needs at least one class");
+    if (s.arch == "mlp") return std::make_shared<MlpImpl>(s.inChannels * s.imageSize * s.imageSize, s.numClasses);
+    if (s.arch == "smallcnn") return std::make_shared<SmallCnnImpl>(s.inChannels, s.imageSize, s.numClasses);
+    if (s.arch == "resnet18") return std::make_shared<ResNetImpl>(std::vector<int>{2, 2, 2, 2}, false, s.inChannels, s.numClasses);
+    if (s.arch == "resnet34") return std::make_shared<ResNetImpl>(std::vector<int>{3, 4, 6, 3}, false, s.inChannels, s.numClasses);
+    if (s.arch == "resnet50") return std::make_shared<ResNetImpl>(std::vector<int>{3, 4, 6, 3}, true, s.inChannels, s.numClasses);
+    throw std::invalid_argument("unknown model '" + s.arch + "'");
+}
+
+LoadReport loadWeights(torch::nn::Module &model, const StateDict &weights)
+{
+    LoadReport report;
+    torch::NoGradGuard noGrad;
+    auto params = model.named_parameters(true);
+    auto buffers = model.named_buffers(true);
+    std::map<std::string, bool> used;
+    auto assign = [&](const std::string &name, torch::Tensor &target) {
+        for (const auto &[k, t] : weights) {
+            if (k != name) continue;
+            used[k] = true;
+            if (t.sizes() != target.sizes()) {
+                report.mismatched.push_back(name);
+                return;
+            }
+            target.copy_(t.to(target.dtype()));
+            return;
+        }
+        report.missing.push_back(name);
+    };
+    for (auto &p : params)
+        assign(p.key(), p.value());
+    for (auto &b : buffers)
+        assign(b.key(), b.value());
+    for (const auto &[k, t] : weights)
+        if (!used.count(k)) report.unexpected.push_back(k);
+    return report;
+}
+
+StateDict modelStateDict(const torch::nn::Module &model)
+{
+    StateDict out;
+    for (const auto &p : model.named_parameters(true))
+        out.emplace_back(p.key(), p.value());
+    for (const auto &b : model.named_buffers(true))
+        out.emplace_back(b.key(), b.value());
+    return out;
+}
+
+} // namespace training
