@@ -4,6 +4,9 @@
 #include "core/format.h"
 #include "core/project_store.h"
 #include "core/sample_project.h"
+#ifdef ANNOTRAIN_WITH_TRAINING
+#include "app/cli/cmd_train.h"
+#endif
 
 #include <CLI/CLI.hpp>
 
@@ -331,6 +334,10 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
         auto p = createSampleProject(sampleDir);
         rc = p ? (ctx.out << "created " << *p << "\n", kOk) : ctx.fail(p.error(), kProblems);
     });
+
+#ifdef ANNOTRAIN_WITH_TRAINING
+    addTrainingCommands(app, rc, out, err);
+#endif
 
     std::vector<std::string> rev(args.rbegin(), args.rend());
     try {

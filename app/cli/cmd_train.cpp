@@ -1,0 +1,139 @@
+#include "app/cli/cmd_train.h"
+
+#include "training/trainer.h"
+
+#include <CLI/CLI.hpp>
+
+#include <array>
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <unistd.h>
+
+namespace cli {
+
+namespace {
+
+// Log lines to stderr; a progress bar with ETA and images/s when stdout is a terminal.
+class CliProgress : public training::TrainCallbacks {
+public:
+    CliProgress(std::ostream &err, bool bar) : m_err(err), m_bar(bar), m_start(std::chrono::steady_clock::now()) {}
+    void log(const std::string &line) override
+    {
+        if (m_bar) m_err << "\r\033[K";
+        m_err << line << "\n";
+    }
+    void metrics(const training::MetricsSample &m) override
+    {
+        if (!m_bar) return;
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - m_start).count();
+        const double eta = m.progress > 0 ? elapsed * (1 - m.progress) / m.progress : 0;
+        const int filled = static_cast<int>(m.progress * 30);
+        m_err << "\repoch " << m.epoch << " [" << std::string(static_cast<std::size_t>(filled), '#') << std::string(static_cast<std::size_t>(30 - filled), ' ')
+              << "] " << std::setw(3) << static_cast<int>(m.progress * 100) << "%  loss " << std::fixed << std::setprecision(4) << m.loss << "  "
+              << std::setprecision(0) << m.imagesPerS << " img/s  ETA " << static_cast<int>(eta) << " s" << std::flush;
+    }
+
+private:
+    std::ostream &m_err;
+    bool m_bar;
+    std::chrono::steady_clock::time_point m_start;
+};
+
+int fail(std::ostream &err, const core::Error &e, int code)
+{
+    err << "error: " << e.toString() << "\n";
+    return code;
+}
+
+} // namespace
+
+void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream &err)
+{
+    auto cfg = std::make_shared<training::TrainConfig>();
+    auto *t = app.add_subcommand("train", "Train a model on the project's train split (validating on val) in RUN_DIR");
+    t->add_option("PROJECT", cfg->project, "project file")->required();
+    t->add_option("--task", cfg->task, "classification (segmentation and detection come later)")->capture_default_str();
+    t->add_option("--model", cfg->model, "mlp, smallcnn, resnet18, resnet34, resnet50")->capture_default_str();
+    t->add_option("--epochs", cfg->epochs, "epochs")->capture_default_str();
+    t->add_option("--batch", cfg->batch, "batch size")->capture_default_str();
+    t->add_option("--lr", cfg->lr, "learning rate")->capture_default_str();
+    t->add_option("--optimizer", cfg->optimizer, "sgd (momentum 0.9), adam, adamw")->check(CLI::IsMember({"sgd", "adam", "adamw"}))->capture_default_str();
+    t->add_option("--weight-decay", cfg->weightDecay, "L2 weight decay");
+    t->add_option("--schedule", cfg->schedule, "none, step, cosine")->check(CLI::IsMember({"none", "step", "cosine"}))->capture_default_str();
+    t->add_option("--warmup", cfg->warmupEpochs, "epochs of linear learning-rate warm-up");
+    t->add_option("--clip", cfg->clipNorm, "clip the gradient norm to this value");
+    t->add_option("--patience", cfg->patience, "stop after this many epochs without a better val accuracy");
+    t->add_option("--device", cfg->device, "auto, cpu, cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
+    t->add_option("--threads", cfg->threads, "CPU threads (default: all cores)");
+    t->add_option("--weights", cfg->weights, "torchvision .pth to start from (transfer learning)");
+    t->add_flag("--freeze-backbone", cfg->freezeBackbone, "train only the classifier head");
+    t->add_option("--image-size", cfg->imageSize, "resize images to N x N (default: their own size)");
+    t->add_option("--augment", cfg->augment, "none or a list: hflip,vflip,crop[:PAD],shift[:PX],brightness,contrast,noise,erase")->capture_default_str();
+    t->add_option("--seed", cfg->seed, "random seed (CPU runs repeat exactly)");
+    t->add_option("--out", cfg->outDir, "run directory");
+    t->add_option("--resume", cfg->resumeDir, "continue the run in RUN_DIR where it stopped");
+    t->add_option("--log-every", cfg->logEvery, "steps between metric lines")->capture_default_str();
+    t->callback([cfg, &rc, &out, &err] {
+        if (cfg->outDir.empty() && cfg->resumeDir.empty()) {
+            err << "error: train needs --out RUN_DIR (or --resume RUN_DIR)\n";
+            rc = 2;
+            return;
+        }
+        CliProgress progress(err, ::isatty(STDOUT_FILENO) && &out == &std::cout);
+        auto r = training::train(*cfg, &progress);
+        if (!r) {
+            rc = fail(err, r.error(), r.error().code == core::ErrorCode::Io ? 2 : 1);
+            return;
+        }
+        out << "trained " << r->epochs << " epochs, " << r->steps << " steps, final loss " << r->finalLoss;
+        if (r->bestValAccuracy >= 0) out << ", best val accuracy " << r->bestValAccuracy;
+        out << ", " << static_cast<int>(r->imagesPerS) << " images/s\n";
+        rc = 0;
+    });
+
+    auto ev = std::make_shared<std::tuple<std::string, std::string, std::string, bool>>("", "", "val", false);
+    auto *e = app.add_subcommand("eval", "Accuracy, top-5, per-class precision/recall/F1 and the confusion matrix of a checkpoint");
+    e->add_option("PROJECT", std::get<0>(*ev), "project file")->required();
+    e->add_option("--checkpoint", std::get<1>(*ev), "checkpoint file in a run directory")->required();
+    e->add_option("--split", std::get<2>(*ev), "val or test")->capture_default_str();
+    e->add_flag("--json", std::get<3>(*ev), "print one JSON document");
+    e->callback([ev, &rc, &out, &err] {
+        auto r = training::evaluate(std::get<0>(*ev), std::get<1>(*ev), std::get<2>(*ev));
+        if (!r) {
+            rc = fail(err, r.error(), 2);
+            return;
+        }
+        if (std::get<3>(*ev)) {
+            out << r->dump(2) << "\n";
+        } else {
+            out << "accuracy " << (*r)["accuracy"] << ", top-5 " << (*r)["top5_accuracy"] << " on " << (*r)["images"] << " images\n";
+            for (auto it = (*r)["per_class"].begin(); it != (*r)["per_class"].end(); ++it)
+                out << "  " << std::left << std::setw(16) << it.key() << " precision " << it.value()["precision"] << " recall " << it.value()["recall"]
+                    << " f1 " << it.value()["f1"] << " support " << it.value()["support"] << "\n";
+        }
+        rc = 0;
+    });
+
+    auto w = app.add_subcommand("weights", "Convert between torchvision .pth files and checkpoints");
+    w->require_subcommand(1);
+    auto paths = std::make_shared<std::array<std::string, 3>>();
+    auto *wi = w->add_subcommand("import", "Check a torchvision .pth against an architecture and write it as a checkpoint");
+    wi->add_option("FILE", (*paths)[0], ".pth state dict")->required();
+    wi->add_option("--arch", (*paths)[1], "architecture")->required();
+    wi->add_option("--out", (*paths)[2], "checkpoint to write")->required();
+    wi->callback([paths, &rc, &out, &err] {
+        auto s = training::importWeights((*paths)[0], (*paths)[1], (*paths)[2]);
+        rc = s ? (out << "wrote " << (*paths)[2] << "\n", 0) : fail(err, s.error(), 2);
+    });
+    auto *we = w->add_subcommand("export", "Write a checkpoint's model as a state dict for torch.load / load_state_dict");
+    we->add_option("CHECKPOINT", (*paths)[0], "checkpoint")->required();
+    we->add_option("--out", (*paths)[2], ".pth to write")->required();
+    we->callback([paths, &rc, &out, &err] {
+        auto s = training::exportWeights((*paths)[0], (*paths)[2]);
+        rc = s ? (out << "wrote " << (*paths)[2] << "\n", 0) : fail(err, s.error(), 2);
+    });
+}
+
+} // namespace cli

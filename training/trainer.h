@@ -1,0 +1,81 @@
+#pragma once
+// The training engine's public face: plain value types and a callback interface,
+// no torch and no Qt, so the CLI and the GUI adapter can use it without either.
+#include "core/result.h"
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace training {
+
+struct TrainConfig {
+    std::string project;              // *.atproj; images with an image class in the train (and val) split
+    std::string task = "classification";
+    std::string model = "smallcnn";   // mlp, smallcnn, resnet18, resnet34, resnet50
+    int epochs = 1;
+    int batch = 64;
+    double lr = 0.01;
+    std::string optimizer = "sgd";    // sgd (momentum 0.9), adam, adamw
+    double weightDecay = 0.0;
+    std::string schedule = "none";    // none, step (x0.1 every third of the run), cosine; warm-up with warmupEpochs
+    int warmupEpochs = 0;
+    double clipNorm = 0.0;            // > 0: clip the gradient norm
+    int patience = 0;                 // > 0: stop after this many epochs without a better validation accuracy
+    std::string device = "auto";      // auto, cpu, cuda
+    int threads = 0;                  // 0: all cores
+    std::string weights;              // torchvision .pth to start from (its head is replaced)
+    bool freezeBackbone = false;      // train only the classifier head
+    int imageSize = 0;                // 0: the images' own size when they all share one, else 64
+    std::string augment = "none";     // none or a comma list: hflip, vflip, crop[:PAD], shift[:PX], brightness, contrast, noise, erase
+    std::uint64_t seed = 0;
+    std::string outDir;               // run directory: config.json, metrics.jsonl, checkpoint-{last,best}.pt
+    std::string resumeDir;            // continue the run in this directory where it stopped
+    int logEvery = 50;                // steps between metric lines
+};
+
+struct MetricsSample {
+    int epoch = 0;                    // 1-based
+    std::int64_t step = 0;            // optimiser steps since the run began
+    double loss = 0;                  // training loss (mean over the logged steps, or over the epoch)
+    double lr = 0;
+    double imagesPerS = 0;
+    bool epochEnd = false;
+    double progress = 0;              // 0..1 of the whole run
+    double valLoss = -1, valAccuracy = -1; // at epoch ends when there is a val split
+};
+
+class TrainCallbacks {
+public:
+    virtual ~TrainCallbacks() = default;
+    virtual void log(const std::string &line) { (void)line; }
+    virtual void metrics(const MetricsSample &m) { (void)m; }
+};
+
+struct TrainSummary {
+    int epochs = 0;
+    std::int64_t steps = 0;
+    double finalLoss = 0;
+    double bestValAccuracy = -1;
+    double imagesPerS = 0;
+    bool stoppedEarly = false;
+    bool cancelled = false;
+};
+
+// Runs training to the end, to early stopping, or until *cancel becomes true
+// (checked every step; the last checkpoint stays). While *pause is true it waits.
+core::Result<TrainSummary> train(const TrainConfig &config, TrainCallbacks *callbacks = nullptr,
+                                 const std::atomic<bool> *cancel = nullptr, const std::atomic<bool> *pause = nullptr);
+
+// Classification metrics of a checkpoint on a split ("val" or "test"): accuracy,
+// top5_accuracy, per_class {precision, recall, f1, support}, confusion (rows: truth).
+core::Result<nlohmann::json> evaluate(const std::string &project, const std::string &checkpoint, const std::string &split);
+
+// `weights import`: a torchvision .pth for `arch` into a checkpoint; `weights export`: a checkpoint's model to a .pth.
+core::Status importWeights(const std::string &pth, const std::string &arch, const std::string &out);
+core::Status exportWeights(const std::string &checkpoint, const std::string &out);
+
+} // namespace training
