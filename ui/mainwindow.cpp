@@ -1,5 +1,9 @@
 #include "ui/mainwindow.h"
 
+#ifdef ANNOTRAIN_WITH_TRAINING
+#include "ui/trainpanel.h"
+#endif
+
 #include <QApplication>
 #include <QFileDialog>
 #include <QGraphicsEllipseItem>
@@ -14,6 +18,7 @@
 #include <QMouseEvent>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <cmath>
@@ -37,7 +42,14 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     split->addWidget(m_view);
     split->setStretchFactor(1, 4);
     split->setSizes({240, 960});
-    setCentralWidget(split);
+    m_tabs = new QTabWidget;
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(split, tr("Annotate"));
+#ifdef ANNOTRAIN_WITH_TRAINING
+    m_train = new TrainPanel;
+    m_tabs->addTab(m_train, tr("Train"));
+#endif
+    setCentralWidget(m_tabs);
     m_coords = new QLabel;
     statusBar()->addPermanentWidget(m_coords);
 
@@ -75,6 +87,9 @@ core::Status MainWindow::openProject(const QString &path)
         m_list->addItem(item);
     }
     setWindowTitle(QStringLiteral("%1 — Annotrain Studio").arg(QFileInfo(path).fileName()));
+#ifdef ANNOTRAIN_WITH_TRAINING
+    m_train->setProject(QFileInfo(path).absoluteFilePath());
+#endif
     statusBar()->showMessage(tr("%1 images").arg(m_images.size()));
     if (!m_images.empty()) m_list->setCurrentRow(0);
     return {};

@@ -15,8 +15,11 @@ class QGraphicsScene;
 class QGraphicsView;
 class QLabel;
 class QListWidget;
+class QTabWidget;
 
 namespace ui {
+
+class TrainPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -27,6 +30,8 @@ public:
     // Opens a project; on failure shows nothing new and returns the reason.
     core::Status openProject(const QString &path);
     QGraphicsScene *scene() const { return m_scene; }
+    QTabWidget *workspaces() const { return m_tabs; }
+    TrainPanel *trainPanel() const { return m_train; } // null in a build without the training engine
     int imageCount() const;
     void showImage(int row);
 
@@ -41,6 +46,8 @@ private:
 
     std::optional<core::ProjectStore> m_store;
     std::vector<core::ImageInfo> m_images;
+    QTabWidget *m_tabs = nullptr;
+    TrainPanel *m_train = nullptr;
     QListWidget *m_list = nullptr;
     QGraphicsScene *m_scene = nullptr;
     QGraphicsView *m_view = nullptr;

@@ -1,0 +1,32 @@
+#include "ui/trainworker.h"
+
+namespace ui {
+
+namespace {
+class Forward : public training::TrainCallbacks {
+public:
+    explicit Forward(TrainWorker *w) : m_w(w) {}
+    void log(const std::string &line) override { Q_EMIT m_w->logLine(QString::fromStdString(line)); }
+    void metrics(const training::MetricsSample &m) override { Q_EMIT m_w->metrics(m); }
+
+private:
+    TrainWorker *m_w;
+};
+} // namespace
+
+void TrainWorker::run(const training::TrainConfig &config)
+{
+    m_cancel = false;
+    m_pause = false;
+    Forward cb(this);
+    auto r = training::train(config, &cb, &m_cancel, &m_pause);
+    if (!r) {
+        Q_EMIT finished(false, QString::fromStdString(r.error().toString()));
+        return;
+    }
+    QString msg = r->cancelled ? tr("Stopped after %1 epochs").arg(r->epochs) : tr("Finished %1 epochs").arg(r->epochs);
+    if (r->bestValAccuracy >= 0) msg += tr(", best val accuracy %1").arg(r->bestValAccuracy, 0, 'f', 3);
+    Q_EMIT finished(true, msg);
+}
+
+} // namespace ui
