@@ -4,12 +4,41 @@
 
 namespace core {
 
-Result<Dataset> Format::read(const std::string &path, const ReadOptions &) const
+namespace {
+// "[json.exception.type_error.302] type must be string, but is number" -> "type must be string, but is number"
+std::string withoutPrefix(const std::string &what)
+{
+    const auto close = what.rfind("] ", what.find(']'));
+    return what.rfind('[', 0) == 0 && close != std::string::npos ? what.substr(close + 2) : what;
+}
+} // namespace
+
+Result<Dataset> Format::read(const std::string &path, const ReadOptions &opts) const
+{
+    try {
+        return doRead(path, opts);
+    } catch (const std::bad_alloc &) {
+        return makeError(ErrorCode::Invalid, path, {}, "too large to read into memory");
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Invalid, path, {}, "unexpected content: " + withoutPrefix(e.what()));
+    }
+}
+
+Status Format::write(const Dataset &data, const std::string &path, const WriteOptions &opts) const
+{
+    try {
+        return doWrite(data, path, opts);
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Io, path, {}, "cannot write: " + withoutPrefix(e.what()));
+    }
+}
+
+Result<Dataset> Format::doRead(const std::string &path, const ReadOptions &) const
 {
     return makeError(ErrorCode::Unsupported, path, {}, "format '" + name() + "' cannot be read");
 }
 
-Status Format::write(const Dataset &, const std::string &path, const WriteOptions &) const
+Status Format::doWrite(const Dataset &, const std::string &path, const WriteOptions &) const
 {
     return makeError(ErrorCode::Unsupported, path, {}, "format '" + name() + "' cannot be written");
 }

@@ -44,8 +44,14 @@ public:
     // Cheap sniff of the start of a file or a folder: could this format read it?
     virtual bool canRead(const std::string &path) const = 0;
     // `path` is a file, or a folder for folder-based formats (yolo, voc, folder, idx, masks).
-    virtual Result<Dataset> read(const std::string &path, const ReadOptions &opts) const;
-    virtual Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const;
+    // Never throws: an exception from a codec (e.g. a JSON value of an unexpected type)
+    // comes back as an Error naming the file.
+    Result<Dataset> read(const std::string &path, const ReadOptions &opts) const;
+    Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const;
+
+protected:
+    virtual Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const;
+    virtual Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const;
 };
 
 class FormatRegistry {

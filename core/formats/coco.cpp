@@ -127,7 +127,7 @@ public:
                && (head.find("\"annotations\"") != std::string::npos || head.find("\"categories\"") != std::string::npos);
     }
 
-    Result<Dataset> read(const std::string &path, const ReadOptions &opts) const override
+    Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
         auto text = readFile(path);
         if (!text) return text.error();
@@ -247,7 +247,7 @@ public:
         return ds;
     }
 
-    Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         const ojson coco = data.extra.value("coco", ojson::object());
         const ojson knownIds = coco.value("category_ids", ojson::object());

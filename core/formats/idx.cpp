@@ -51,13 +51,16 @@ Result<IdxData> readIdx(const std::string &path, int wantDims)
         total *= v;
         if (total > (std::size_t(1) << 32)) return makeError(ErrorCode::Invalid, path, {}, "data would be larger than 4 GiB");
     }
-    d.bytes.resize(total);
+    // Grow while reading instead of trusting the header: a 16-byte file may claim gigabytes.
     std::size_t got = 0;
     while (got < total) {
-        const int n = gzread(f, d.bytes.data() + got, static_cast<unsigned>(std::min<std::size_t>(total - got, 1 << 30)));
+        const std::size_t chunk = std::min<std::size_t>(total - got, std::size_t(1) << 20);
+        d.bytes.resize(got + chunk);
+        const int n = gzread(f, d.bytes.data() + got, static_cast<unsigned>(chunk));
         if (n <= 0) break;
         got += static_cast<std::size_t>(n);
     }
+    d.bytes.resize(got);
     if (got != total) return makeError(ErrorCode::Parse, path, {}, "truncated: " + std::to_string(got) + " of " + std::to_string(total) + " data bytes");
     return d;
 }
@@ -85,7 +88,7 @@ public:
         return fs::is_directory(path, ec) && (!findFile(path, "train-images-idx3-ubyte").empty() || !findFile(path, "t10k-images-idx3-ubyte").empty());
     }
 
-    Result<Dataset> read(const std::string &path, const ReadOptions &opts) const override
+    Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
         std::error_code ec;
         if (!fs::is_directory(path, ec)) return makeError(ErrorCode::Io, path, {}, "IDX data is a folder holding train-*/t10k-* files");
@@ -176,7 +179,7 @@ public:
         return fs::is_directory(path, ec);
     }
 
-    Result<Dataset> read(const std::string &path, const ReadOptions &opts) const override
+    Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
         std::error_code ec;
         if (!fs::is_directory(path, ec)) return makeError(ErrorCode::Io, path, {}, "not a folder");

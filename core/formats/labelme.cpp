@@ -123,7 +123,7 @@ public:
         return head.find("\"shapes\"") != std::string::npos;
     }
 
-    Result<Dataset> read(const std::string &path, const ReadOptions &opts) const override
+    Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
         Dataset ds;
         std::error_code ec;
@@ -146,7 +146,7 @@ public:
     }
 
     // `path` is a folder; one <image stem>.json per image, beside where the image would be.
-    Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         std::error_code ec;
         fs::create_directories(path, ec);

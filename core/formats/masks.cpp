@@ -26,7 +26,7 @@ public:
     unsigned capabilities() const override { return CanWrite; }
     bool canRead(const std::string &) const override { return false; }
 
-    Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         if (data.classes.size() > 254) return makeError(ErrorCode::Unsupported, path, {}, "masks hold at most 254 classes");
         std::error_code ec;

@@ -125,7 +125,7 @@ public:
         return head.find("\"vid_list\"") != std::string::npos || (head.find("\"project\"") != std::string::npos && head.find("\"metadata\"") != std::string::npos);
     }
 
-    Result<Dataset> read(const std::string &path, const ReadOptions &opts) const override
+    Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
         auto text = readFile(path);
         if (!text) return text.error();

@@ -96,7 +96,7 @@ public:
         return first.find("filename") != std::string::npos && first.find("region_shape_attributes") != std::string::npos;
     }
 
-    Result<Dataset> read(const std::string &path, const ReadOptions &opts) const override
+    Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
         auto text = readFile(path);
         if (!text) return text.error();
@@ -160,7 +160,7 @@ public:
         return ds;
     }
 
-    Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         std::string out = "filename,file_size,file_attributes,region_count,region_id,region_shape_attributes,region_attributes\n";
         for (const ImageEntry &im : data.images) {

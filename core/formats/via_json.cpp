@@ -72,7 +72,7 @@ public:
         return startsLikeJsonObject(path, "regions") && !startsLikeJsonObject(path, "_via_img_metadata");
     }
 
-    Result<Dataset> read(const std::string &path, const ReadOptions &opts) const override
+    Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
         auto text = readFile(path);
         if (!text) return text.error();
@@ -85,7 +85,7 @@ public:
         return ds;
     }
 
-    Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         return writeJson(writeImageRecords(data, opts), path, opts);
     }
@@ -101,7 +101,7 @@ public:
     unsigned capabilities() const override { return CanRead | CanWrite; }
     bool canRead(const std::string &path) const override { return startsLikeJsonObject(path, "_via_img_metadata"); }
 
-    Result<Dataset> read(const std::string &path, const ReadOptions &opts) const override
+    Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
         auto text = readFile(path);
         if (!text) return text.error();
@@ -124,6 +124,9 @@ public:
                     AttributeDef a;
                     a.scope = scope;
                     a.name = it.key();
+                    if (def.contains("type") && !def["type"].is_string()) return makeError(ErrorCode::Invalid, path, where + ".type", "is not a string");
+                    if (def.contains("description") && !def["description"].is_string())
+                        return makeError(ErrorCode::Invalid, path, where + ".description", "is not a string");
                     a.type = def.value("type", "text");
                     if (std::find(std::begin(kViaTypes), std::end(kViaTypes), a.type) == std::end(kViaTypes))
                         return makeError(ErrorCode::Invalid, path, where + ".type", "unknown attribute type '" + a.type + "'");
@@ -143,7 +146,7 @@ public:
         return ds;
     }
 
-    Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         ojson out = ojson::object();
         out["_via_settings"] = data.extra.contains("_via_settings") ? data.extra["_via_settings"] : defaultSettings();

@@ -259,7 +259,7 @@ public:
         return false;
     }
 
-    Result<Dataset> read(const std::string &path, const ReadOptions &opts) const override
+    Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
         Dataset ds;
         std::error_code ec;
@@ -284,7 +284,7 @@ public:
     }
 
     // One <image stem>.xml per image into the folder `path`; rectangles as boxes, other closed shapes by their bounding box.
-    Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         std::error_code ec;
         fs::create_directories(path, ec);

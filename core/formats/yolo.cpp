@@ -98,7 +98,7 @@ public:
                                               || fs::exists(path + "/data.yaml") || fs::is_directory(path + "/labels"));
     }
 
-    Result<Dataset> read(const std::string &path, const ReadOptions &opts) const override
+    Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
         std::error_code ec;
         if (!fs::is_directory(path, ec)) return makeError(ErrorCode::Io, path, {}, "YOLO data is a folder of images and labels");
@@ -166,7 +166,7 @@ public:
     }
 
     // `path` is the output folder: labels/<image path>.txt and classes.txt. Images are not copied.
-    Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         std::error_code ec;
         fs::create_directories(path + "/labels", ec);

@@ -117,6 +117,16 @@ private Q_SLOTS:
         QCOMPARE(j["images"][0]["width"].get<int>(), 200);
     }
 
+    void unexpectedValueTypesAreErrors()
+    {
+        // Values of the wrong JSON type anywhere come back as errors naming the file, never as crashes.
+        QTemporaryDir tmp;
+        const std::string c = write(tmp, "w.json", R"({"images": [{"id": 1, "file_name": "a.png", "width": "wide"}], "annotations": [], "categories": []})");
+        expectError(format("coco").read(c, {}), "w.json", "unexpected content");
+        const std::string l = write(tmp, "l.json", R"({"shapes": [], "imagePath": 7})");
+        expectError(format("labelme").read(l, {}), "l.json", "unexpected content");
+    }
+
     void cocoRle()
     {
         // Uncompressed and compressed RLE of the same 3x4 mask (column-major): a 2x2 block.

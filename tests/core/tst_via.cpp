@@ -174,6 +174,8 @@ private Q_SLOTS:
         QTest::newRow("csv bad json") << "via-csv" << "filename,file_size,file_attributes,region_count,region_id,region_shape_attributes,region_attributes\na.jpg,1,{},1,0,\"{\"\"name\"\":}\",{}\n" << "2" << "region_shape_attributes is not a JSON object";
         QTest::newRow("csv missing column") << "via-csv" << "filename,file_size\na.jpg,1\n" << "1" << "no column";
         QTest::newRow("project no metadata") << "via-project" << R"({"_via_settings": {}})" << "$" << "no _via_img_metadata";
+        QTest::newRow("project attribute type") << "via-project" << R"({"_via_img_metadata": {}, "_via_attributes": {"region": {"kind": {"type": 5}}}})"
+                                                << "$._via_attributes.region['kind'].type" << "is not a string";
         QTest::newRow("via3 bad shape") << "via3"
                                         << R"({"project": {"vid_list": ["1"]}, "file": {"1": {"fid": "1", "fname": "a.jpg"}},
             "view": {"1": {"fid_list": ["1"]}}, "metadata": {"m1": {"vid": "1", "xy": [7, 1, 2], "av": {}}}})"
