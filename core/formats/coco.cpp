@@ -163,9 +163,8 @@ public:
                 return invalid(path, where, "image needs an integer id and a file_name");
             ImageEntry e;
             e.path = im["file_name"].get<std::string>();
-            e.width = im.value("width", 0);
-            e.height = im.value("height", 0);
-            if (e.width < 0 || e.height < 0) return invalid(path, where, "negative width or height");
+            if (!via::readInt(im, "width", 0, 1000000, &e.width) || !via::readInt(im, "height", 0, 1000000, &e.height))
+                return invalid(path, where, "width and height must be whole numbers from 0 to 1000000");
             for (auto it = im.begin(); it != im.end(); ++it)
                 if (it.key() != "file_name" && it.key() != "width" && it.key() != "height") e.extra["coco"][it.key()] = it.value();
             if (!imageIndex.emplace(im["id"].get<long long>(), ds.images.size()).second)
@@ -190,7 +189,9 @@ public:
             }
             RegionData base;
             base.className = cls;
-            base.iscrowd = a.value("iscrowd", 0) != 0;
+            int crowd = 0;
+            if (!via::readInt(a, "iscrowd", 0, 1, &crowd)) return invalid(path, where + ".iscrowd", "must be 0 or 1");
+            base.iscrowd = crowd != 0;
             for (auto it = a.begin(); it != a.end(); ++it)
                 if (it.key() != "segmentation" && it.key() != "bbox" && it.key() != "image_id" && it.key() != "category_id" && it.key() != "iscrowd")
                     base.extra["coco"][it.key()] = it.value();

@@ -36,8 +36,8 @@ Status readOne(const std::string &file, const std::string &relDir, const ReadOpt
     std::replace(imagePath.begin(), imagePath.end(), '\\', '/');
     if (imagePath.empty()) imagePath = fs::path(file).stem().string() + ".jpg";
     im.path = relDir.empty() ? imagePath : relDir + "/" + imagePath;
-    im.width = j.value("imageWidth", 0);
-    im.height = j.value("imageHeight", 0);
+    if (!via::readInt(j, "imageWidth", 0, 1000000, &im.width) || !via::readInt(j, "imageHeight", 0, 1000000, &im.height))
+        return invalid(file, "$", "imageWidth and imageHeight must be whole numbers from 0 to 1000000");
     if (j.contains("flags") && j["flags"].is_object() && !j["flags"].empty()) im.fileAttributes["flags"] = j["flags"];
     for (auto it = j.begin(); it != j.end(); ++it)
         if (it.key() != "shapes" && it.key() != "imagePath" && it.key() != "imageData" && it.key() != "imageWidth"

@@ -29,7 +29,7 @@ Result<Shape> shapeFromXy(const ojson &xy, const std::string &file, const std::s
     std::vector<double> v(xy.size());
     for (std::size_t i = 0; i < xy.size(); ++i)
         if (!via::toNumber(xy[i], &v[i])) return invalid(file, where + "[" + std::to_string(i) + "]", "is not a finite number");
-    const int id = static_cast<int>(v[0]);
+    const int id = v[0] >= 0 && v[0] <= 100 ? static_cast<int>(v[0]) : 0;
     const std::size_t n = v.size() - 1;
     const double *c = v.data() + 1;
     auto points = [&]() {
@@ -146,7 +146,9 @@ public:
                 AttributeDef def;
                 def.name = a["aname"].get<std::string>();
                 def.scope = a.value("anchor_id", "") == "FILE1_Z0_XY0" ? "file" : "region";
-                def.type = typeName(a.value("type", 1));
+                int type = 1;
+                if (!via::readInt(a, "type", 1, 5, &type)) return invalid(path, where + ".type", "must be an attribute type 1..5");
+                def.type = typeName(type);
                 def.description = a.value("desc", "");
                 if (a.contains("options") && a["options"].is_object()) def.options = a["options"];
                 if (a.contains("default_option_id") && a["default_option_id"].is_string() && !a["default_option_id"].get<std::string>().empty())

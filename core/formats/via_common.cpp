@@ -44,6 +44,24 @@ bool toNumber(const ojson &v, double *out)
     return false;
 }
 
+bool readInt(const ojson &obj, const char *key, int lo, int hi, int *out)
+{
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return true;
+    double d;
+    if (!it->is_number() || !toNumber(*it, &d) || d < lo || d > hi || std::floor(d) != d) return false;
+    *out = static_cast<int>(d);
+    return true;
+}
+
+bool toFileSize(const ojson &v, std::int64_t *out)
+{
+    double d;
+    if (!toNumber(v, &d) || d < -1 || d > 9e15 || std::floor(d) != d) return false;
+    *out = static_cast<std::int64_t>(d);
+    return true;
+}
+
 ojson number(double v)
 {
     if (std::floor(v) == v && std::fabs(v) < 9e15) return static_cast<std::int64_t>(v);
@@ -193,9 +211,7 @@ Result<ImageEntry> readImageRecord(const std::string &key, const ojson &rec, con
     im.path = fn != rec.end() ? fn->get<std::string>() : key;
     if (im.path.empty()) return invalid(ctx, ".filename", "is empty");
     if (auto sz = rec.find("size"); sz != rec.end()) {
-        double v;
-        if (!toNumber(*sz, &v) || v < -1) return invalid(ctx, ".size", "is not a file size");
-        im.fileSize = static_cast<std::int64_t>(v);
+        if (!toFileSize(*sz, &im.fileSize)) return invalid(ctx, ".size", "is not a file size");
     }
     if (key != im.path + (im.fileSize >= 0 ? std::to_string(im.fileSize) : std::string()))
         im.extra[kBookkeeping]["key"] = key;

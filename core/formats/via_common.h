@@ -43,6 +43,10 @@ std::string classFromAttributes(const ojson &attrs, const ReadOptions &opts);
 std::string keyPath(const std::string &key);
 // Number, or a string holding a number (some VIA files quote numbers).
 bool toNumber(const ojson &v, double *out);
+// obj[key] as a whole number in [lo, hi] into *out; true when absent or null (out untouched), false when invalid.
+bool readInt(const ojson &obj, const char *key, int lo, int hi, int *out);
+// A whole number from -1 (unknown) up to 9e15, as a number or a string.
+bool toFileSize(const ojson &v, std::int64_t *out);
 // Writes whole numbers as integers, as VIA does.
 ojson number(double v);
 

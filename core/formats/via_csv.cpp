@@ -137,9 +137,8 @@ public:
                 ImageEntry im;
                 im.path = field("filename");
                 if (im.path.empty()) return makeError(ErrorCode::Invalid, path, where, "empty filename");
-                double size;
-                if (!via::toNumber(ojson(field("file_size")), &size)) return makeError(ErrorCode::Invalid, path, where, "file_size is not a number");
-                im.fileSize = static_cast<std::int64_t>(size);
+                if (!via::toFileSize(ojson(field("file_size")), &im.fileSize))
+                    return makeError(ErrorCode::Invalid, path, where, "file_size is not a file size");
                 auto fa = parseField("file_attributes");
                 if (!fa) return fa.error();
                 im.fileAttributes = std::move(fa.value());

@@ -214,7 +214,7 @@ Status readOne(const std::string &file, const std::string &annDir, Dataset &ds)
     im.path = annDir.empty() ? fn : annDir + "/" + fn;
     if (const XmlNode *size = a.child("size")) {
         double w = 0, h = 0;
-        if (!number(size->childText("width"), &w) || !number(size->childText("height"), &h) || w < 0 || h < 0)
+        if (!number(size->childText("width"), &w) || !number(size->childText("height"), &h) || w < 0 || h < 0 || w > 1e6 || h > 1e6)
             return makeError(ErrorCode::Invalid, file, std::to_string(size->line), "<size> needs numeric width and height");
         im.width = static_cast<int>(w);
         im.height = static_cast<int>(h);

@@ -137,7 +137,7 @@ public:
                     }
                     if (v.empty()) continue;
                     const std::string where = std::to_string(lineNo);
-                    if (v[0] < 0 || v[0] != std::floor(v[0])) return makeError(ErrorCode::Invalid, labels, where, "class id must be a whole number >= 0");
+                    if (v[0] < 0 || v[0] > 1e6 || v[0] != std::floor(v[0])) return makeError(ErrorCode::Invalid, labels, where, "class id must be a whole number >= 0");
                     const auto cls = static_cast<std::size_t>(v[0]);
                     if (!names.empty() && cls >= names.size())
                         return makeError(ErrorCode::Invalid, labels, where, "class id " + std::to_string(cls) + " is out of range (" + std::to_string(names.size()) + " names)");
