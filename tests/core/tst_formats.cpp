@@ -122,7 +122,7 @@ private Q_SLOTS:
         // Values of the wrong JSON type anywhere come back as errors naming the file, never as crashes.
         QTemporaryDir tmp;
         const std::string c = write(tmp, "w.json", R"({"images": [{"id": 1, "file_name": "a.png", "width": "wide"}], "annotations": [], "categories": []})");
-        expectError(format("coco").read(c, {}), "w.json", "unexpected content");
+        expectError(format("coco").read(c, {}), "w.json", "$.images[0]: width and height must be whole numbers");
         const std::string l = write(tmp, "l.json", R"({"shapes": [], "imagePath": 7})");
         expectError(format("labelme").read(l, {}), "l.json", "unexpected content");
     }
