@@ -1,0 +1,62 @@
+#pragma once
+// One QUndoCommand per verb. The constructor captures the old state; redo() and
+// undo() apply a state through the Document, which writes it to the store.
+#include "annotation/document.h"
+
+#include <QUndoCommand>
+
+namespace annotation {
+
+enum CommandId { ChangeShapeId = 1 };
+
+class AddRegions : public QUndoCommand {
+public:
+    AddRegions(Document *doc, std::vector<core::Region> regions);
+    void redo() override;
+    void undo() override;
+
+private:
+    Document *m_doc;
+    std::vector<core::Region> m_regions; // ids filled by the first redo and kept for later ones
+    bool m_done = false;
+};
+
+class RemoveRegions : public QUndoCommand {
+public:
+    RemoveRegions(Document *doc, std::vector<core::Region> regions);
+    void redo() override;
+    void undo() override;
+
+private:
+    Document *m_doc;
+    std::vector<core::Region> m_regions;
+};
+
+class ChangeShape : public QUndoCommand {
+public:
+    ChangeShape(Document *doc, const core::Region &before, const core::Shape &after, int dragId);
+    void redo() override;
+    void undo() override;
+    int id() const override { return m_dragId ? ChangeShapeId : -1; }
+    bool mergeWith(const QUndoCommand *other) override;
+
+private:
+    Document *m_doc;
+    core::Region m_before;
+    core::Shape m_after;
+    int m_dragId;
+};
+
+class SetClass : public QUndoCommand {
+public:
+    SetClass(Document *doc, std::vector<core::Region> before, core::Id classId);
+    void redo() override;
+    void undo() override;
+
+private:
+    Document *m_doc;
+    std::vector<core::Region> m_before;
+    core::Id m_classId;
+};
+
+} // namespace annotation

@@ -1,0 +1,176 @@
+#include "annotation/document.h"
+
+#include "annotation/commands.h"
+
+#include <algorithm>
+
+namespace annotation {
+
+Document::Document(std::shared_ptr<core::ProjectStore> store, QObject *parent) : QObject(parent), m_store(std::move(store))
+{
+    qRegisterMetaType<annotation::ChangeEvent>();
+}
+
+void Document::setImage(core::Id image)
+{
+    m_image = image;
+    m_regions = m_store->regions(image);
+    Q_EMIT changed({ChangeEvent::Reset, {}});
+}
+
+const core::Region *Document::region(core::Id id) const
+{
+    auto it = std::find_if(m_regions.begin(), m_regions.end(), [id](const core::Region &r) { return r.id == id; });
+    return it == m_regions.end() ? nullptr : &*it;
+}
+
+void Document::addRegion(core::Region region)
+{
+    region.imageId = m_image;
+    m_undo.push(new AddRegions(this, {std::move(region)}));
+}
+
+void Document::removeRegions(const std::vector<core::Id> &ids)
+{
+    std::vector<core::Region> gone;
+    for (core::Id id : ids)
+        if (const core::Region *r = region(id)) gone.push_back(*r);
+    if (!gone.empty()) m_undo.push(new RemoveRegions(this, std::move(gone)));
+}
+
+void Document::changeShape(core::Id id, const core::Shape &shape, int dragId)
+{
+    const core::Region *r = region(id);
+    if (!r || r->shape == shape) return; // a command that changes nothing is not pushed
+    m_undo.push(new ChangeShape(this, *r, shape, dragId));
+}
+
+void Document::setClass(const std::vector<core::Id> &ids, core::Id classId)
+{
+    std::vector<core::Region> before;
+    for (core::Id id : ids)
+        if (const core::Region *r = region(id); r && r->classId != classId) before.push_back(*r);
+    if (!before.empty()) m_undo.push(new SetClass(this, std::move(before), classId));
+}
+
+bool Document::fail(const core::Error &e)
+{
+    m_lastError = QString::fromStdString(e.toString());
+    return false;
+}
+
+bool Document::storeAdd(std::vector<core::Region> &regions, bool restore)
+{
+    if (restore) {
+        if (auto s = m_store->restoreRegions(regions); !s) return fail(s.error());
+    } else {
+        auto ids = m_store->addRegions(regions);
+        if (!ids) return fail(ids.error());
+        for (std::size_t i = 0; i < regions.size(); ++i) regions[i].id = (*ids)[i];
+    }
+    ChangeEvent e{ChangeEvent::Added, {}};
+    for (const auto &r : regions) {
+        if (r.imageId == m_image) m_regions.push_back(r);
+        e.regions.push_back(r.id);
+    }
+    std::sort(m_regions.begin(), m_regions.end(), [](const core::Region &a, const core::Region &b) { return a.id < b.id; });
+    m_lastError.clear();
+    Q_EMIT changed(e);
+    return true;
+}
+
+bool Document::storeRemove(const std::vector<core::Region> &regions)
+{
+    std::vector<core::Id> ids;
+    for (const auto &r : regions) ids.push_back(r.id);
+    if (auto s = m_store->removeRegions(ids); !s) return fail(s.error());
+    m_regions.erase(std::remove_if(m_regions.begin(), m_regions.end(),
+                                   [&](const core::Region &r) { return std::find(ids.begin(), ids.end(), r.id) != ids.end(); }),
+                    m_regions.end());
+    m_lastError.clear();
+    Q_EMIT changed({ChangeEvent::Removed, ids});
+    return true;
+}
+
+bool Document::storeUpdate(const std::vector<core::Region> &regions, ChangeEvent::Kind kind)
+{
+    if (auto s = m_store->updateRegions(regions); !s) return fail(s.error());
+    ChangeEvent e{kind, {}};
+    for (const auto &r : regions) {
+        for (auto &mine : m_regions)
+            if (mine.id == r.id) mine = r;
+        e.regions.push_back(r.id);
+    }
+    m_lastError.clear();
+    Q_EMIT changed(e);
+    return true;
+}
+
+// ---------------------------------------------------------------- commands
+
+AddRegions::AddRegions(Document *doc, std::vector<core::Region> regions) : m_doc(doc), m_regions(std::move(regions))
+{
+    setText(m_regions.size() == 1 ? QObject::tr("Add %1").arg(QString::fromUtf8(core::shapeTypeName(m_regions[0].shape.type())))
+                                   : QObject::tr("Add %1 regions").arg(m_regions.size()));
+}
+
+void AddRegions::redo()
+{
+    // The first time the store gives ids; a redo after an undo restores the same ids.
+    if (m_doc->storeAdd(m_regions, m_done)) m_done = true;
+    else setObsolete(true);
+}
+
+void AddRegions::undo() { m_doc->storeRemove(m_regions); }
+
+RemoveRegions::RemoveRegions(Document *doc, std::vector<core::Region> regions) : m_doc(doc), m_regions(std::move(regions))
+{
+    setText(QObject::tr("Delete %n region(s)", nullptr, static_cast<int>(m_regions.size())));
+}
+
+void RemoveRegions::redo()
+{
+    if (!m_doc->storeRemove(m_regions)) setObsolete(true);
+}
+
+void RemoveRegions::undo() { m_doc->storeAdd(m_regions, true); }
+
+ChangeShape::ChangeShape(Document *doc, const core::Region &before, const core::Shape &after, int dragId)
+    : m_doc(doc), m_before(before), m_after(after), m_dragId(dragId)
+{
+    setText(QObject::tr("Change %1").arg(QString::fromUtf8(core::shapeTypeName(after.type()))));
+}
+
+void ChangeShape::redo()
+{
+    core::Region r = m_before;
+    r.shape = m_after;
+    if (!m_doc->storeUpdate({r}, ChangeEvent::ShapeChanged)) setObsolete(true);
+}
+
+void ChangeShape::undo() { m_doc->storeUpdate({m_before}, ChangeEvent::ShapeChanged); }
+
+bool ChangeShape::mergeWith(const QUndoCommand *other)
+{
+    const auto *o = static_cast<const ChangeShape *>(other);
+    if (o->m_dragId != m_dragId || o->m_before.id != m_before.id) return false;
+    m_after = o->m_after; // keep our "before": the whole drag undoes at once
+    return true;
+}
+
+SetClass::SetClass(Document *doc, std::vector<core::Region> before, core::Id classId)
+    : m_doc(doc), m_before(std::move(before)), m_classId(classId)
+{
+    setText(QObject::tr("Set class"));
+}
+
+void SetClass::redo()
+{
+    std::vector<core::Region> after = m_before;
+    for (auto &r : after) r.classId = m_classId;
+    if (!m_doc->storeUpdate(after, ChangeEvent::ClassChanged)) setObsolete(true);
+}
+
+void SetClass::undo() { m_doc->storeUpdate(m_before, ChangeEvent::ClassChanged); }
+
+} // namespace annotation

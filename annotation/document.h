@@ -1,0 +1,67 @@
+#pragma once
+// The document of the editor: the regions of the image being edited, the undo
+// stack and the store. Every edit is a QUndoCommand whose redo()/undo() write
+// through to the store at once (one transaction each: there is nothing unsaved)
+// and emit one changed() event naming the regions and what changed.
+#include "core/project_store.h"
+
+#include <QObject>
+#include <QUndoStack>
+
+#include <memory>
+#include <vector>
+
+namespace annotation {
+
+struct ChangeEvent {
+    enum Kind { Reset, Added, Removed, ShapeChanged, ClassChanged };
+    Kind kind = Reset;
+    std::vector<core::Id> regions; // the regions concerned (empty for Reset)
+};
+
+class Document : public QObject {
+    Q_OBJECT
+public:
+    explicit Document(std::shared_ptr<core::ProjectStore> store, QObject *parent = nullptr);
+
+    core::ProjectStore &store() { return *m_store; }
+    QUndoStack *undoStack() { return &m_undo; }
+    core::Id image() const { return m_image; }
+    // Loads the regions of `image`; the undo history stays (its commands name their image).
+    void setImage(core::Id image);
+    const std::vector<core::Region> &regions() const { return m_regions; }
+    const core::Region *region(core::Id id) const;
+    // The last error a command met writing to the store (empty when none); the edit is then not applied.
+    const QString &lastError() const { return m_lastError; }
+
+    // Edits, each one undo step. A shape change with `dragId` != 0 merges with the
+    // previous change carrying the same dragId, so a whole drag is one step.
+    void addRegion(core::Region region);
+    void removeRegions(const std::vector<core::Id> &ids);
+    void changeShape(core::Id id, const core::Shape &shape, int dragId = 0);
+    void setClass(const std::vector<core::Id> &ids, core::Id classId);
+
+Q_SIGNALS:
+    void changed(const annotation::ChangeEvent &event);
+
+private:
+    friend class AddRegions;
+    friend class RemoveRegions;
+    friend class ChangeShape;
+    friend class SetClass;
+    // Applied by the commands: write to the store, then mirror in memory and notify.
+    bool storeAdd(std::vector<core::Region> &regions, bool restore);
+    bool storeRemove(const std::vector<core::Region> &regions);
+    bool storeUpdate(const std::vector<core::Region> &regions, ChangeEvent::Kind kind);
+    bool fail(const core::Error &e);
+
+    std::shared_ptr<core::ProjectStore> m_store;
+    QUndoStack m_undo;
+    core::Id m_image = 0;
+    std::vector<core::Region> m_regions;
+    QString m_lastError;
+};
+
+} // namespace annotation
+
+Q_DECLARE_METATYPE(annotation::ChangeEvent)
