@@ -4,7 +4,12 @@
 #include "ui/trainpanel.h"
 #endif
 
+#include <QActionGroup>
 #include <QApplication>
+#include <QComboBox>
+#include <QKeyEvent>
+#include <QToolBar>
+#include <QUndoStack>
 #include <QFileDialog>
 #include <QGraphicsEllipseItem>
 #include <QGraphicsPixmapItem>
@@ -37,6 +42,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     m_view->setBackgroundBrush(QColor(40, 40, 44));
     m_view->setMouseTracking(true);
     m_view->viewport()->installEventFilter(this);
+    m_view->installEventFilter(this);
+    m_view->setFocusPolicy(Qt::StrongFocus);
     auto *split = new QSplitter;
     split->addWidget(m_list);
     split->addWidget(m_view);
@@ -61,6 +68,31 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    m_undoMenu = edit;
+    QToolBar *tools = addToolBar(tr("Tools"));
+    tools->setObjectName(QStringLiteral("tools"));
+    m_tools = new QActionGroup(this);
+    const struct { Tool tool; QString name, key, tip; } kTools[] = {
+        {Tool::Select, tr("Select"), QStringLiteral("V"), tr("Select a region; drag to move it; Delete removes it (V)")},
+        {Tool::Rectangle, tr("Rectangle"), QStringLiteral("R"), tr("Drag to draw a box (R)")},
+        {Tool::Polygon, tr("Polygon"), QStringLiteral("P"),
+         tr("Click vertices; click the first vertex or press Enter to close; Backspace removes the last; Esc cancels (P)")},
+    };
+    for (const auto &t : kTools) {
+        QAction *a = tools->addAction(t.name);
+        a->setCheckable(true);
+        a->setShortcut(QKeySequence(t.key));
+        a->setToolTip(t.tip);
+        a->setData(static_cast<int>(t.tool));
+        a->setChecked(t.tool == Tool::Select);
+        m_tools->addAction(a);
+        connect(a, &QAction::triggered, this, [this, tool = t.tool] { setTool(tool); });
+    }
+    tools->addSeparator();
+    m_classBox = new QComboBox;
+    m_classBox->setToolTip(tr("Class of new regions (keys 1-9)"));
+    tools->addWidget(m_classBox);
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About"), this, [this] {
         QMessageBox::about(this, tr("About Annotrain Studio"),
@@ -78,7 +110,17 @@ core::Status MainWindow::openProject(const QString &path)
 {
     auto store = core::ProjectStore::open(path.toStdString());
     if (!store) return store.error();
-    m_store.emplace(std::move(store.value()));
+    m_store = std::make_shared<core::ProjectStore>(std::move(store.value()));
+    m_doc = std::make_unique<annotation::Document>(m_store);
+    connect(m_doc.get(), &annotation::Document::changed, this, [this] { redrawRegions(); });
+    m_undoMenu->clear();
+    QAction *undo = m_doc->undoStack()->createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction *redo = m_doc->undoStack()->createRedoAction(this, tr("&Redo"));
+    redo->setShortcut(QKeySequence::Redo);
+    m_undoMenu->addAction(undo);
+    m_undoMenu->addAction(redo);
+    refreshClasses();
     m_images = m_store->images();
     m_list->clear();
     for (const auto &im : m_images) {
@@ -126,31 +168,10 @@ void MainWindow::onImageDecoded()
         m_scene->addPixmap(QPixmap::fromImage(img))->setZValue(-1);
         m_scene->setSceneRect(0, 0, img.width(), img.height());
     }
-    std::unordered_map<core::Id, QColor> colors;
-    for (const auto &c : m_store->classes())
-        colors[c.id] = QColor(QString::fromStdString(c.color));
-    for (const core::Region &r : m_store->regions(info.id)) {
-        const QColor color = r.classId && colors.count(r.classId) ? colors[r.classId] : QColor(Qt::yellow);
-        QPen pen(color, 2);
-        pen.setCosmetic(true);
-        QColor fill = color;
-        fill.setAlpha(50);
-        if (r.shape.type() == core::ShapeType::Point) {
-            const auto &p = r.shape.params();
-            m_scene->addEllipse(p[0] - 3, p[1] - 3, 6, 6, pen, color);
-            continue;
-        }
-        QPolygonF poly;
-        for (const core::Point &p : r.shape.toPolygon(48))
-            poly << QPointF(p.x, p.y);
-        if (r.shape.isClosed()) {
-            m_scene->addPolygon(poly, pen, fill);
-        } else {
-            QPainterPath path;
-            path.addPolygon(poly);
-            m_scene->addPath(path, pen);
-        }
-    }
+    m_draftItem = nullptr;
+    m_draft.clear();
+    m_selected = 0;
+    m_doc->setImage(info.id); // emits changed(): the regions are drawn by redrawRegions()
     m_view->fitInView(m_scene->sceneRect(), Qt::KeepAspectRatio);
     statusBar()->showMessage(tr("%1 — %2 regions").arg(QString::fromStdString(info.relPath)).arg(info.regionCount));
     Q_EMIT imageShown(row);
@@ -158,11 +179,211 @@ void MainWindow::onImageDecoded()
 
 bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 {
-    if (watched == m_view->viewport() && event->type() == QEvent::MouseMove) {
-        const QPointF p = m_view->mapToScene(static_cast<QMouseEvent *>(event)->position().toPoint());
-        m_coords->setText(QStringLiteral("x %1  y %2").arg(std::floor(p.x())).arg(std::floor(p.y())));
+    if (watched == m_view->viewport()) {
+        if (event->type() == QEvent::MouseMove) {
+            const QPointF p = m_view->mapToScene(static_cast<QMouseEvent *>(event)->position().toPoint());
+            m_coords->setText(QStringLiteral("x %1  y %2").arg(std::floor(p.x())).arg(std::floor(p.y())));
+        }
+        if (m_doc && (event->type() == QEvent::MouseButtonPress || event->type() == QEvent::MouseMove || event->type() == QEvent::MouseButtonRelease))
+            if (canvasMouse(event)) return true;
     }
+    if (watched == m_view && m_doc && event->type() == QEvent::KeyPress)
+        if (canvasKey(static_cast<QKeyEvent *>(event))) return true;
     return QMainWindow::eventFilter(watched, event);
+}
+
+void MainWindow::setTool(Tool tool)
+{
+    cancelDraft();
+    m_tool = tool;
+    for (QAction *a : m_tools->actions())
+        a->setChecked(a->data().toInt() == static_cast<int>(tool));
+    m_view->setCursor(tool == Tool::Select ? Qt::ArrowCursor : Qt::CrossCursor);
+}
+
+void MainWindow::refreshClasses()
+{
+    m_classBox->clear();
+    m_classBox->addItem(tr("(no class)"), QVariant::fromValue<qlonglong>(0));
+    for (const auto &c : m_store->classes())
+        m_classBox->addItem(QString::fromStdString(c.name), QVariant::fromValue<qlonglong>(c.id));
+    if (m_classBox->count() > 1) m_classBox->setCurrentIndex(1);
+}
+
+core::Id MainWindow::currentClass() const { return m_classBox->currentData().toLongLong(); }
+
+void MainWindow::redrawRegions()
+{
+    for (QGraphicsItem *item : m_scene->items())
+        if (item->data(0).isValid()) delete item;
+    std::unordered_map<core::Id, QColor> colors;
+    for (const auto &c : m_store->classes())
+        colors[c.id] = QColor(QString::fromStdString(c.color));
+    for (const core::Region &r : m_doc->regions()) {
+        const QColor color = r.classId && colors.count(r.classId) ? colors[r.classId] : QColor(Qt::yellow);
+        QPen pen(r.id == m_selected ? QColor(Qt::white) : color, r.id == m_selected ? 3 : 2);
+        pen.setCosmetic(true);
+        QColor fill = color;
+        fill.setAlpha(r.id == m_selected ? 90 : 50);
+        QGraphicsItem *item = nullptr;
+        if (r.shape.type() == core::ShapeType::Point) {
+            const auto &p = r.shape.params();
+            item = m_scene->addEllipse(p[0] - 3, p[1] - 3, 6, 6, pen, color);
+        } else {
+            QPolygonF poly;
+            for (const core::Point &p : r.shape.toPolygon(48))
+                poly << QPointF(p.x, p.y);
+            if (r.shape.isClosed()) {
+                item = m_scene->addPolygon(poly, pen, fill);
+            } else {
+                QPainterPath path;
+                path.addPolygon(poly);
+                item = m_scene->addPath(path, pen);
+            }
+        }
+        item->setData(0, QVariant::fromValue<qlonglong>(r.id));
+    }
+}
+
+void MainWindow::updateDraft(const QPointF &cursor)
+{
+    if (!m_draftItem) {
+        m_draftItem = m_scene->addPath(QPainterPath(), QPen(QColor(Qt::cyan), 0));
+        m_draftItem->setZValue(10);
+    }
+    QPainterPath path;
+    if (m_tool == Tool::Rectangle && m_dragging) {
+        path.addRect(QRectF(m_dragStart, cursor).normalized());
+    } else if (!m_draft.empty()) {
+        path.moveTo(m_draft[0]);
+        for (std::size_t i = 1; i < m_draft.size(); ++i) path.lineTo(m_draft[i]);
+        path.lineTo(cursor);
+    }
+    m_draftItem->setPath(path);
+}
+
+void MainWindow::cancelDraft()
+{
+    m_draft.clear();
+    m_dragging = false;
+    delete m_draftItem;
+    m_draftItem = nullptr;
+}
+
+void MainWindow::commitPolygon()
+{
+    std::vector<core::Point> pts;
+    for (const QPointF &p : m_draft) pts.push_back({p.x(), p.y()});
+    cancelDraft();
+    auto shape = core::Shape::polygon(pts);
+    if (!shape || core::distinctPointCount(pts) < 3) return;
+    core::Region r;
+    r.shape = *shape;
+    r.classId = currentClass();
+    m_doc->addRegion(r);
+}
+
+bool MainWindow::canvasMouse(QEvent *event)
+{
+    auto *me = static_cast<QMouseEvent *>(event);
+    const QPointF p = m_view->mapToScene(me->position().toPoint());
+    const double tolerance = 6.0 / std::max(1e-6, m_view->transform().m11()); // 6 screen pixels in image pixels
+    switch (m_tool) {
+    case Tool::Polygon:
+        if (event->type() == QEvent::MouseButtonPress && me->button() == Qt::LeftButton) {
+            if (m_draft.size() >= 3 && QLineF(p, m_draft[0]).length() <= tolerance) {
+                commitPolygon(); // closed on the first vertex
+            } else {
+                m_draft.push_back(p);
+                updateDraft(p);
+            }
+            return true;
+        }
+        if (event->type() == QEvent::MouseMove && !m_draft.empty()) updateDraft(p);
+        return false;
+    case Tool::Rectangle:
+        if (event->type() == QEvent::MouseButtonPress && me->button() == Qt::LeftButton) {
+            m_dragStart = p;
+            m_dragging = true;
+            return true;
+        }
+        if (event->type() == QEvent::MouseMove && m_dragging) {
+            updateDraft(p);
+            return true;
+        }
+        if (event->type() == QEvent::MouseButtonRelease && m_dragging) {
+            const QRectF box = QRectF(m_dragStart, p).normalized();
+            cancelDraft();
+            if (box.width() >= 1 && box.height() >= 1) {
+                core::Region r;
+                r.shape = *core::Shape::rect(box.x(), box.y(), box.width(), box.height());
+                r.classId = currentClass();
+                m_doc->addRegion(r);
+            }
+            return true;
+        }
+        return false;
+    case Tool::Select:
+        if (event->type() == QEvent::MouseButtonPress && me->button() == Qt::LeftButton) {
+            m_selected = 0;
+            for (QGraphicsItem *item : m_scene->items(p))
+                if (item->data(0).isValid()) {
+                    m_selected = item->data(0).toLongLong();
+                    break;
+                }
+            if (m_selected) {
+                m_dragStart = p;
+                m_dragging = true;
+                m_dragOrigin = m_doc->region(m_selected)->shape;
+                ++m_dragId;
+            }
+            redrawRegions();
+            return m_selected != 0;
+        }
+        if (event->type() == QEvent::MouseMove && m_dragging && m_selected) {
+            // Every step of one drag carries the same id: the move is one undo step.
+            m_doc->changeShape(m_selected, m_dragOrigin.translated(p.x() - m_dragStart.x(), p.y() - m_dragStart.y()), m_dragId);
+            return true;
+        }
+        if (event->type() == QEvent::MouseButtonRelease && m_dragging) {
+            m_dragging = false;
+            return true;
+        }
+        return false;
+    }
+    return false;
+}
+
+bool MainWindow::canvasKey(QKeyEvent *event)
+{
+    const int key = event->key();
+    if (key >= Qt::Key_1 && key <= Qt::Key_9 && key - Qt::Key_0 < m_classBox->count()) {
+        m_classBox->setCurrentIndex(key - Qt::Key_0);
+        if (m_selected) m_doc->setClass({m_selected}, currentClass());
+        return true;
+    }
+    if (m_tool == Tool::Polygon && !m_draft.empty()) {
+        if (key == Qt::Key_Return || key == Qt::Key_Enter) {
+            commitPolygon();
+            return true;
+        }
+        if (key == Qt::Key_Escape) {
+            cancelDraft();
+            return true;
+        }
+        if (key == Qt::Key_Backspace) {
+            m_draft.pop_back();
+            if (m_draft.empty()) cancelDraft();
+            else updateDraft(m_draft.back());
+            return true;
+        }
+    }
+    if ((key == Qt::Key_Delete || key == Qt::Key_Backspace) && m_selected) {
+        m_doc->removeRegions({m_selected});
+        m_selected = 0;
+        return true;
+    }
+    return false;
 }
 
 } // namespace ui

@@ -2,6 +2,7 @@
 // The project viewer: the image list of a project and a canvas that shows the
 // selected image with its regions outlined in their class colours. Images are
 // decoded on a worker thread; the GUI thread never waits on disk.
+#include "annotation/document.h"
 #include "core/project_store.h"
 
 #include <QFutureWatcher>
@@ -14,8 +15,13 @@
 class QGraphicsScene;
 class QGraphicsView;
 class QLabel;
+class QKeyEvent;
+class QMenu;
 class QListWidget;
 class QTabWidget;
+class QActionGroup;
+class QComboBox;
+class QGraphicsPathItem;
 
 namespace ui {
 
@@ -30,6 +36,10 @@ public:
     // Opens a project; on failure shows nothing new and returns the reason.
     core::Status openProject(const QString &path);
     QGraphicsScene *scene() const { return m_scene; }
+    QGraphicsView *view() const { return m_view; }
+    annotation::Document *document() const { return m_doc.get(); }
+    enum class Tool { Select, Rectangle, Polygon };
+    void setTool(Tool tool);
     QTabWidget *workspaces() const { return m_tabs; }
     TrainPanel *trainPanel() const { return m_train; } // null in a build without the training engine
     int imageCount() const;
@@ -43,8 +53,27 @@ protected:
 
 private:
     void onImageDecoded();
+    void redrawRegions();
+    void refreshClasses();
+    core::Id currentClass() const;
+    bool canvasMouse(QEvent *event);
+    bool canvasKey(QKeyEvent *event);
+    void updateDraft(const QPointF &cursor);
+    void commitPolygon();
+    void cancelDraft();
 
-    std::optional<core::ProjectStore> m_store;
+    std::shared_ptr<core::ProjectStore> m_store;
+    std::unique_ptr<annotation::Document> m_doc;
+    Tool m_tool = Tool::Select;
+    QActionGroup *m_tools = nullptr;
+    QComboBox *m_classBox = nullptr;
+    std::vector<QPointF> m_draft;          // vertices of the shape being drawn (image pixels), outside the model
+    QPointF m_dragStart;
+    bool m_dragging = false;
+    int m_dragId = 0;
+    core::Id m_selected = 0;
+    core::Shape m_dragOrigin;
+    QGraphicsPathItem *m_draftItem = nullptr;
     std::vector<core::ImageInfo> m_images;
     QTabWidget *m_tabs = nullptr;
     TrainPanel *m_train = nullptr;
@@ -52,6 +81,7 @@ private:
     QGraphicsScene *m_scene = nullptr;
     QGraphicsView *m_view = nullptr;
     QLabel *m_coords = nullptr;
+    QMenu *m_undoMenu = nullptr;
     QFutureWatcher<QImage> m_decode;
     int m_pendingRow = -1;
 };

@@ -1,0 +1,117 @@
+// Drawing on the canvas with the mouse and keyboard, as a person would: a polygon
+// by clicks closed on its first vertex or with Enter, Backspace and Esc while
+// drawing, a box by dragging, select + drag (one undo step) + Delete, undo and
+// redo, switching images, and the work found in the store after reopening.
+#include "core/sample_project.h"
+#include "ui/mainwindow.h"
+
+#include <QGraphicsView>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QUndoStack>
+#include <QtTest>
+
+class TestEditor : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_dir;
+    std::string m_project;
+
+    // Viewport position of an image pixel.
+    static QPoint at(ui::MainWindow &w, double x, double y) { return w.view()->mapFromScene(QPointF(x, y)); }
+    static void click(ui::MainWindow &w, double x, double y) { QTest::mouseClick(w.view()->viewport(), Qt::LeftButton, {}, at(w, x, y)); }
+    static std::size_t storedRegions(const std::string &project, core::Id image) { return core::ProjectStore::open(project)->regions(image).size(); }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        auto p = core::createSampleProject(m_dir.path().toStdString());
+        QVERIFY(p.ok());
+        m_project = *p;
+    }
+
+    void drawEditUndoReopen()
+    {
+        auto w = std::make_unique<ui::MainWindow>();
+        QSignalSpy shown(w.get(), &ui::MainWindow::imageShown);
+        QVERIFY(w->openProject(QString::fromStdString(m_project)).ok());
+        w->resize(1000, 700);
+        w->show();
+        QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 5000);
+        w->view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
+        annotation::Document *doc = w->document();
+        const core::Id image = doc->image();
+        const std::size_t start = doc->regions().size();
+
+        // Polygon: three clicks, a stray fourth removed with Backspace, closed on the first vertex.
+        w->setTool(ui::MainWindow::Tool::Polygon);
+        click(*w, 10, 10);
+        click(*w, 60, 12);
+        click(*w, 40, 50);
+        click(*w, 90, 90);
+        QTest::keyClick(w->view(), Qt::Key_Backspace);
+        click(*w, 10.5, 10.5);
+        QCOMPARE(doc->regions().size(), start + 1);
+        const core::Region poly = doc->regions().back();
+        QCOMPARE(poly.shape.type(), core::ShapeType::Polygon);
+        QCOMPARE(poly.shape.vertices().size(), std::size_t(3));
+        QVERIFY(std::abs(poly.shape.vertices()[1].x - 60) < 1.0);
+        QVERIFY(poly.classId != 0); // the current class of the palette
+        QCOMPARE(storedRegions(m_project, image), start + 1);
+
+        // Esc abandons a drawing; Enter closes one.
+        click(*w, 100, 100);
+        click(*w, 110, 100);
+        QTest::keyClick(w->view(), Qt::Key_Escape);
+        QCOMPARE(doc->regions().size(), start + 1);
+        click(*w, 70, 70);
+        click(*w, 90, 70);
+        click(*w, 80, 90);
+        QTest::keyClick(w->view(), Qt::Key_Return);
+        QCOMPARE(doc->regions().size(), start + 2);
+
+        // Rectangle by dragging.
+        w->setTool(ui::MainWindow::Tool::Rectangle);
+        QTest::mousePress(w->view()->viewport(), Qt::LeftButton, {}, at(*w, 20, 80));
+        QTest::mouseMove(w->view()->viewport(), at(*w, 40, 100));
+        QTest::mouseRelease(w->view()->viewport(), Qt::LeftButton, {}, at(*w, 50, 110));
+        QCOMPARE(doc->regions().size(), start + 3);
+        const core::Box box = doc->regions().back().shape.boundingBox();
+        QVERIFY(std::abs(box.w - 30) < 1.0 && std::abs(box.h - 30) < 1.0);
+
+        // Select the box, drag it by 10 pixels in several steps: one undo step.
+        w->setTool(ui::MainWindow::Tool::Select);
+        const int before = doc->undoStack()->index();
+        QTest::mousePress(w->view()->viewport(), Qt::LeftButton, {}, at(*w, 35, 95));
+        for (int k = 1; k <= 5; ++k)
+            QTest::mouseMove(w->view()->viewport(), at(*w, 35 + 2 * k, 95));
+        QTest::mouseRelease(w->view()->viewport(), Qt::LeftButton, {}, at(*w, 45, 95));
+        QCOMPARE(doc->undoStack()->index(), before + 1);
+        QVERIFY(std::abs(doc->regions().back().shape.boundingBox().x - (box.x + 10)) < 1.0);
+        doc->undoStack()->undo();
+        QVERIFY(std::abs(doc->regions().back().shape.boundingBox().x - box.x) < 1e-9);
+        doc->undoStack()->redo();
+
+        // Delete the selected box, undo brings it back, redo removes it again.
+        QTest::keyClick(w->view(), Qt::Key_Delete);
+        QCOMPARE(doc->regions().size(), start + 2);
+        doc->undoStack()->undo();
+        QCOMPARE(doc->regions().size(), start + 3);
+        QCOMPARE(storedRegions(m_project, image), start + 3);
+
+        // Next image and back: the regions are the stored ones.
+        shown.clear();
+        w->showImage(1);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() == 1, 5000);
+        w->showImage(0);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() == 2, 5000);
+        QCOMPARE(w->document()->regions().size(), start + 3);
+
+        // Close the window as a crash would: nothing is held back for a save.
+        w.reset();
+        QCOMPARE(storedRegions(m_project, image), start + 3);
+    }
+};
+
+QTEST_MAIN(TestEditor)
+#include "tst_editor.moc"
