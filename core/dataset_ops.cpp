@@ -2,6 +2,7 @@
 
 #include "core/image_size.h"
 #include "core/project_store.h"
+#include "core/random.h"
 
 #include <algorithm>
 #include <atomic>
@@ -15,17 +16,6 @@
 namespace core {
 
 namespace {
-
-struct SplitMix64 {
-    std::uint64_t s;
-    std::uint64_t next()
-    {
-        std::uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-};
 
 template <typename T>
 void shuffle(std::vector<T> &v, SplitMix64 &rng)

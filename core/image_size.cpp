@@ -77,6 +77,15 @@ Result<ImageSize> readImageSize(const std::string &path)
     return makeError(ErrorCode::Invalid, path, {}, "not a readable image (unknown or corrupt format)");
 }
 
+Result<ImageSize> entryImageSize(const ImageEntry &im, const std::string &imagesDir, const std::string &outPath)
+{
+    if (im.width > 0 && im.height > 0) return ImageSize{im.width, im.height};
+    if (imagesDir.empty()) return makeError(ErrorCode::Invalid, outPath, {}, "size of image " + im.path + " is unknown; give the image folder");
+    auto size = readImageSize(imagesDir + "/" + im.path);
+    if (!size) return makeError(ErrorCode::Io, outPath, {}, "cannot get the size of image " + im.path + ": " + size.error().message);
+    return size;
+}
+
 } // namespace core
 
 namespace core {

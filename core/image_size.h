@@ -1,6 +1,7 @@
 #pragma once
 // Width and height of an image file from its header (PNG, JPEG, BMP, GIF), without
 // decoding the pixels; other formats fall back to decoding with OpenCV.
+#include "core/dataset.h"
 #include "core/result.h"
 
 #include <string>
@@ -13,6 +14,10 @@ struct ImageSize {
 };
 
 Result<ImageSize> readImageSize(const std::string &path);
+
+// The size of a dataset image for a writer: the entry's own when known, else read
+// from imagesDir/path. Errors name `outPath` (the file being written) and the image.
+Result<ImageSize> entryImageSize(const ImageEntry &im, const std::string &imagesDir, const std::string &outPath);
 
 } // namespace core
 

@@ -2,6 +2,7 @@
 
 #include "core/dataset_ops.h"
 #include "core/project_store.h"
+#include "core/random.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -14,18 +15,6 @@ namespace fs = std::filesystem;
 namespace core {
 
 namespace {
-
-struct Rng { // splitmix64: the same images on every platform
-    std::uint64_t s;
-    std::uint64_t next()
-    {
-        std::uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-    double uniform(double a, double b) { return a + (b - a) * static_cast<double>(next() >> 11) / 9007199254740992.0; }
-};
 
 const char *const kClasses[] = {"circle", "square", "triangle"};
 
@@ -42,7 +31,7 @@ Result<std::string> createSampleProject(const std::string &dir, int count)
     if (!store) return store.error();
 
     constexpr int kSize = 128;
-    Rng rng{20261122};
+    SplitMix64 rng{20261122};
     Dataset ds;
     for (const char *c : kClasses)
         ds.ensureClass(c);

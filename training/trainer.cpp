@@ -2,6 +2,7 @@
 
 #include "core/fileio.h"
 #include "core/project_store.h"
+#include "core/random.h"
 #include "training/models/models.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -25,19 +26,6 @@ using core::makeError;
 namespace training {
 
 namespace {
-
-struct SplitMix {
-    std::uint64_t s;
-    std::uint64_t next()
-    {
-        std::uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-    double uniform() { return static_cast<double>(next() >> 11) / 9007199254740992.0; }
-    int below(int n) { return static_cast<int>(next() % static_cast<std::uint64_t>(n)); }
-};
 
 // Decoded images of one split: uint8, C x S x S each, and their class indices.
 struct Samples {
@@ -175,7 +163,7 @@ std::pair<torch::Tensor, torch::Tensor> makeBatch(const Samples &s, const std::v
     torch::Tensor y = torch::empty({static_cast<long>(idx.size())}, torch::kLong);
     float *out = x.data_ptr<float>();
     std::int64_t *labels = y.data_ptr<std::int64_t>();
-    SplitMix rng{seed};
+    core::SplitMix64 rng{seed};
     for (std::size_t b = 0; b < idx.size(); ++b) {
         const std::uint8_t *src = s.image(idx[b]);
         float *dst = out + b * per;
@@ -465,7 +453,7 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
     for (int epoch = firstEpoch; epoch <= c.epochs; ++epoch) {
         // Every epoch draws from streams seeded by (seed, epoch): a resumed run repeats an uninterrupted one.
         torch::manual_seed(c.seed * 1000003ULL + static_cast<std::uint64_t>(epoch));
-        SplitMix order{c.seed ^ (0x5bd1e995ULL * static_cast<std::uint64_t>(epoch))};
+        core::SplitMix64 order{c.seed ^ (0x5bd1e995ULL * static_cast<std::uint64_t>(epoch))};
         std::vector<std::size_t> perm(n);
         for (std::size_t i = 0; i < n; ++i) perm[i] = i;
         for (std::size_t i = n; i > 1; --i) std::swap(perm[i - 1], perm[order.next() % i]);

@@ -273,13 +273,9 @@ public:
             if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
             if (opts.progress && i % 128 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
             const ImageEntry &im = data.images[i];
-            int w = im.width, h = im.height;
-            if ((w <= 0 || h <= 0) && !opts.imagesDir.empty()) {
-                auto size = readImageSize(opts.imagesDir + "/" + im.path);
-                if (!size) return makeError(ErrorCode::Io, path, {}, "cannot get the size of image " + im.path + ": " + size.error().message);
-                w = size->width;
-                h = size->height;
-            }
+            auto size = entryImageSize(im, opts.imagesDir, path);
+            if (!size) return size.error();
+            const int w = size->width, h = size->height;
             const long long imageId = static_cast<long long>(i) + 1;
             ojson imj = {{"id", imageId}, {"file_name", im.path}, {"width", w}, {"height", h}};
             if (im.extra.contains("coco"))

@@ -43,14 +43,9 @@ public:
             if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
             if (opts.progress) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
             const ImageEntry &im = data.images[i];
-            int w = im.width, h = im.height;
-            if ((w <= 0 || h <= 0) && !opts.imagesDir.empty()) {
-                auto size = readImageSize(opts.imagesDir + "/" + im.path);
-                if (!size) return makeError(ErrorCode::Io, path, {}, "cannot get the size of image " + im.path + ": " + size.error().message);
-                w = size->width;
-                h = size->height;
-            }
-            if (w <= 0 || h <= 0) return makeError(ErrorCode::Invalid, path, {}, "size of image " + im.path + " is unknown; give the image folder");
+            auto size = entryImageSize(im, opts.imagesDir, path);
+            if (!size) return size.error();
+            const int w = size->width, h = size->height;
             cv::Mat mask = cv::Mat::zeros(h, w, CV_8U);
             for (const RegionData &r : im.regions) {
                 auto v = value.find(r.className);

@@ -180,14 +180,9 @@ public:
         if (auto s = writeFileAtomic(path + "/classes.txt", names); !s) return s;
         for (const ImageEntry &im : data.images) {
             if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
-            double W = im.width, H = im.height;
-            if ((W <= 0 || H <= 0) && !opts.imagesDir.empty()) {
-                auto size = readImageSize(opts.imagesDir + "/" + im.path);
-                if (!size) return makeError(ErrorCode::Io, path, {}, "cannot get the size of image " + im.path + ": " + size.error().message);
-                W = size->width;
-                H = size->height;
-            }
-            if (W <= 0 || H <= 0) return makeError(ErrorCode::Invalid, path, {}, "size of image " + im.path + " is unknown; give the image folder");
+            auto size = entryImageSize(im, opts.imagesDir, path);
+            if (!size) return size.error();
+            const double W = size->width, H = size->height;
             std::ostringstream out;
             out.precision(8);
             for (const RegionData &r : im.regions) {
