@@ -21,11 +21,14 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMouseEvent>
+#include <QScrollBar>
+#include <QWheelEvent>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -93,6 +96,12 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     m_classBox = new QComboBox;
     m_classBox->setToolTip(tr("Class of new regions (keys 1-9)"));
     tools->addWidget(m_classBox);
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(tr("&Fit to Window"), QKeySequence(QStringLiteral("F")), this,
+                    [this] { m_view->fitInView(m_scene->sceneRect(), Qt::KeepAspectRatio); });
+    view->addAction(tr("&Actual Size (100 %)"), QKeySequence(QStringLiteral("Ctrl+0")), this, [this] { m_view->setTransform(QTransform()); });
+    view->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, [this] { m_view->scale(1.25, 1.25); });
+    view->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this, [this] { m_view->scale(0.8, 0.8); });
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About"), this, [this] {
         QMessageBox::about(this, tr("About Annotrain Studio"),
@@ -121,6 +130,7 @@ core::Status MainWindow::openProject(const QString &path)
     m_undoMenu->addAction(undo);
     m_undoMenu->addAction(redo);
     refreshClasses();
+    m_fitNext = true;
     m_images = m_store->images();
     m_list->clear();
     for (const auto &im : m_images) {
@@ -172,7 +182,10 @@ void MainWindow::onImageDecoded()
     m_draft.clear();
     m_selected = 0;
     m_doc->setImage(info.id); // emits changed(): the regions are drawn by redrawRegions()
-    m_view->fitInView(m_scene->sceneRect(), Qt::KeepAspectRatio);
+    if (m_fitNext) { // the first image of a project is fitted; the next ones keep the zoom
+        m_view->fitInView(m_scene->sceneRect(), Qt::KeepAspectRatio);
+        m_fitNext = false;
+    }
     statusBar()->showMessage(tr("%1 — %2 regions").arg(QString::fromStdString(info.relPath)).arg(info.regionCount));
     Q_EMIT imageShown(row);
 }
@@ -180,12 +193,44 @@ void MainWindow::onImageDecoded()
 bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 {
     if (watched == m_view->viewport()) {
+        if (event->type() == QEvent::Wheel) { // zoom around the cursor
+            const auto *we = static_cast<QWheelEvent *>(event);
+            const double factor = std::pow(1.0015, we->angleDelta().y());
+            m_view->setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
+            m_view->scale(factor, factor);
+            return true;
+        }
+        auto *me = static_cast<QMouseEvent *>(event);
+        // Pan with the middle button (or space held with the left button).
+        if (event->type() == QEvent::MouseButtonPress && (me->button() == Qt::MiddleButton || (me->button() == Qt::LeftButton && m_spaceHeld))) {
+            m_panFrom = me->position().toPoint();
+            m_panning = true;
+            return true;
+        }
+        if (m_panning && event->type() == QEvent::MouseMove) {
+            const QPoint d = me->position().toPoint() - m_panFrom;
+            m_panFrom = me->position().toPoint();
+            m_view->horizontalScrollBar()->setValue(m_view->horizontalScrollBar()->value() - d.x());
+            m_view->verticalScrollBar()->setValue(m_view->verticalScrollBar()->value() - d.y());
+            return true;
+        }
+        if (m_panning && event->type() == QEvent::MouseButtonRelease) {
+            m_panning = false;
+            return true;
+        }
         if (event->type() == QEvent::MouseMove) {
             const QPointF p = m_view->mapToScene(static_cast<QMouseEvent *>(event)->position().toPoint());
             m_coords->setText(QStringLiteral("x %1  y %2").arg(std::floor(p.x())).arg(std::floor(p.y())));
         }
         if (m_doc && (event->type() == QEvent::MouseButtonPress || event->type() == QEvent::MouseMove || event->type() == QEvent::MouseButtonRelease))
             if (canvasMouse(event)) return true;
+    }
+    if (watched == m_view && (event->type() == QEvent::KeyPress || event->type() == QEvent::KeyRelease)) {
+        auto *ke = static_cast<QKeyEvent *>(event);
+        if (ke->key() == Qt::Key_Space && !ke->isAutoRepeat()) {
+            m_spaceHeld = event->type() == QEvent::KeyPress;
+            return true;
+        }
     }
     if (watched == m_view && m_doc && event->type() == QEvent::KeyPress)
         if (canvasKey(static_cast<QKeyEvent *>(event))) return true;
@@ -357,6 +402,12 @@ bool MainWindow::canvasMouse(QEvent *event)
 bool MainWindow::canvasKey(QKeyEvent *event)
 {
     const int key = event->key();
+    if (m_draft.empty() && (key == Qt::Key_D || key == Qt::Key_PageDown || key == Qt::Key_A || key == Qt::Key_PageUp)) {
+        const int step = key == Qt::Key_D || key == Qt::Key_PageDown ? 1 : -1;
+        const int row = std::clamp(m_list->currentRow() + step, 0, imageCount() - 1);
+        m_list->setCurrentRow(row);
+        return true;
+    }
     if (key >= Qt::Key_1 && key <= Qt::Key_9 && key - Qt::Key_0 < m_classBox->count()) {
         m_classBox->setCurrentIndex(key - Qt::Key_0);
         if (m_selected) m_doc->setClass({m_selected}, currentClass());

@@ -74,6 +74,8 @@ private:
     core::Id m_selected = 0;
     core::Shape m_dragOrigin;
     QGraphicsPathItem *m_draftItem = nullptr;
+    bool m_panning = false, m_spaceHeld = false, m_fitNext = true;
+    QPoint m_panFrom;
     std::vector<core::ImageInfo> m_images;
     QTabWidget *m_tabs = nullptr;
     TrainPanel *m_train = nullptr;

@@ -5,7 +5,9 @@
 #include "core/sample_project.h"
 #include "ui/mainwindow.h"
 
+#include <QApplication>
 #include <QGraphicsView>
+#include <QWheelEvent>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QUndoStack>
@@ -27,6 +29,33 @@ private Q_SLOTS:
         auto p = core::createSampleProject(m_dir.path().toStdString());
         QVERIFY(p.ok());
         m_project = *p;
+    }
+
+    void zoomPanAndNextImageKeepZoom()
+    {
+        ui::MainWindow w;
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QVERIFY(w.openProject(QString::fromStdString(m_project)).ok());
+        w.resize(1000, 700);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 5000);
+        const double fitted = w.view()->transform().m11();
+        // Wheel up zooms in around the cursor.
+        QWheelEvent wheel(QPointF(200, 200), w.view()->viewport()->mapToGlobal(QPointF(200, 200)), {}, QPoint(0, 240), Qt::NoButton, {},
+                          Qt::NoScrollPhase, false);
+        QApplication::sendEvent(w.view()->viewport(), &wheel);
+        const double zoomed = w.view()->transform().m11();
+        QVERIFY(zoomed > fitted * 1.2);
+        // D goes to the next image and keeps the zoom; A comes back.
+        w.view()->setFocus();
+        QTest::keyClick(w.view(), Qt::Key_D);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, 5000);
+        QCOMPARE(shown.last().at(0).toInt(), 1);
+        QCOMPARE(w.view()->transform().m11(), zoomed);
+        QTest::keyClick(w.view(), Qt::Key_A);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 3, 5000);
+        QCOMPARE(shown.last().at(0).toInt(), 0);
     }
 
     void drawEditUndoReopen()
