@@ -1,5 +1,7 @@
 #include "ui/mainwindow.h"
 
+#include "annotation/shapeedit.h"
+
 #ifdef ANNOTRAIN_WITH_TRAINING
 #include "ui/trainpanel.h"
 #endif
@@ -77,7 +79,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     tools->setObjectName(QStringLiteral("tools"));
     m_tools = new QActionGroup(this);
     const struct { Tool tool; QString name, key, tip; } kTools[] = {
-        {Tool::Select, tr("Select"), QStringLiteral("V"), tr("Select a region; drag to move it; Delete removes it (V)")},
+        {Tool::Select, tr("Select"), QStringLiteral("V"), tr("Select a region; drag to move it; Delete removes it. On a selected polygon: drag a vertex, double-click an edge to insert one, Shift+click a vertex to delete it (V)")},
         {Tool::Rectangle, tr("Rectangle"), QStringLiteral("R"), tr("Drag to draw a box (R)")},
         {Tool::Polygon, tr("Polygon"), QStringLiteral("P"),
          tr("Click vertices; click the first vertex or press Enter to close; Backspace removes the last; Esc cancels (P)")},
@@ -222,7 +224,8 @@ bool MainWindow::eventFilter(QObject *watched, QEvent *event)
             const QPointF p = m_view->mapToScene(static_cast<QMouseEvent *>(event)->position().toPoint());
             m_coords->setText(QStringLiteral("x %1  y %2").arg(std::floor(p.x())).arg(std::floor(p.y())));
         }
-        if (m_doc && (event->type() == QEvent::MouseButtonPress || event->type() == QEvent::MouseMove || event->type() == QEvent::MouseButtonRelease))
+        if (m_doc && (event->type() == QEvent::MouseButtonPress || event->type() == QEvent::MouseMove || event->type() == QEvent::MouseButtonRelease
+                      || event->type() == QEvent::MouseButtonDblClick))
             if (canvasMouse(event)) return true;
     }
     if (watched == m_view && (event->type() == QEvent::KeyPress || event->type() == QEvent::KeyRelease)) {
@@ -369,6 +372,39 @@ bool MainWindow::canvasMouse(QEvent *event)
         }
         return false;
     case Tool::Select:
+        if (m_selected && (event->type() == QEvent::MouseButtonPress || event->type() == QEvent::MouseButtonDblClick)
+            && me->button() == Qt::LeftButton) {
+            // Vertex editing on the selected polygon: drag a vertex, Shift+click deletes it, double-click an edge inserts one.
+            const core::Shape shape = m_doc->region(m_selected)->shape;
+            const core::Point q{p.x(), p.y()};
+            const int v = annotation::hitVertex(shape, q, tolerance);
+            if (v >= 0 && (me->modifiers() & Qt::ShiftModifier)) {
+                if (auto s2 = annotation::removeVertex(shape, v)) m_doc->changeShape(m_selected, *s2);
+                return true;
+            }
+            if (v >= 0) {
+                m_vertex = v;
+                m_dragging = true;
+                ++m_dragId;
+                return true;
+            }
+            core::Point onEdge;
+            const int e = annotation::hitEdge(shape, q, tolerance, &onEdge);
+            if (e >= 0 && event->type() == QEvent::MouseButtonDblClick) {
+                if (auto s2 = annotation::insertVertex(shape, e, onEdge)) m_doc->changeShape(m_selected, *s2);
+                return true;
+            }
+        }
+        if (event->type() == QEvent::MouseMove && m_dragging && m_vertex >= 0) {
+            if (auto s2 = annotation::moveVertex(m_doc->region(m_selected)->shape, m_vertex, {p.x(), p.y()}))
+                m_doc->changeShape(m_selected, *s2, m_dragId);
+            return true;
+        }
+        if (event->type() == QEvent::MouseButtonRelease && m_vertex >= 0) {
+            m_vertex = -1;
+            m_dragging = false;
+            return true;
+        }
         if (event->type() == QEvent::MouseButtonPress && me->button() == Qt::LeftButton) {
             m_selected = 0;
             for (QGraphicsItem *item : m_scene->items(p))

@@ -72,6 +72,7 @@ private:
     bool m_dragging = false;
     int m_dragId = 0;
     core::Id m_selected = 0;
+    int m_vertex = -1; // vertex being dragged, -1 for none
     core::Shape m_dragOrigin;
     QGraphicsPathItem *m_draftItem = nullptr;
     bool m_panning = false, m_spaceHeld = false, m_fitNext = true;

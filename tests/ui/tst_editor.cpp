@@ -58,6 +58,46 @@ private Q_SLOTS:
         QCOMPARE(shown.last().at(0).toInt(), 0);
     }
 
+    void vertexEditing()
+    {
+        ui::MainWindow w;
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QVERIFY(w.openProject(QString::fromStdString(m_project)).ok());
+        w.resize(1000, 700);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 5000);
+        w.showImage(5);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, 5000);
+        w.view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
+        annotation::Document *doc = w.document();
+        core::Region r;
+        r.shape = *core::Shape::polygon({{10, 10}, {60, 10}, {60, 60}, {10, 60}});
+        doc->addRegion(r);
+        const core::Id id = doc->regions().back().id;
+        w.setTool(ui::MainWindow::Tool::Select);
+        click(w, 35, 35); // select it
+        // Drag vertex 2 from (60,60) to (80,70) in steps: one undo step.
+        const int before = doc->undoStack()->index();
+        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, at(w, 60, 60));
+        for (int k = 1; k <= 4; ++k)
+            QTest::mouseMove(w.view()->viewport(), at(w, 60 + 5 * k, 60 + 2.5 * k));
+        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, at(w, 80, 70));
+        QCOMPARE(doc->undoStack()->index(), before + 1);
+        const core::Point moved = doc->region(id)->shape.vertices()[2];
+        QVERIFY(std::abs(moved.x - 80) < 1.0 && std::abs(moved.y - 70) < 1.0);
+        // Double-click the top edge inserts a vertex there.
+        QTest::mouseDClick(w.view()->viewport(), Qt::LeftButton, {}, at(w, 35, 10));
+        QCOMPARE(doc->region(id)->shape.vertices().size(), std::size_t(5));
+        QVERIFY(std::abs(doc->region(id)->shape.vertices()[1].y - 10) < 1.0);
+        // Shift+click deletes a vertex; a polygon keeps at least three.
+        QTest::mouseClick(w.view()->viewport(), Qt::LeftButton, Qt::ShiftModifier, at(w, 10, 60));
+        QCOMPARE(doc->region(id)->shape.vertices().size(), std::size_t(4));
+        doc->undoStack()->undo();
+        QCOMPARE(doc->region(id)->shape.vertices().size(), std::size_t(5));
+        QCOMPARE(core::ProjectStore::open(m_project)->regions(doc->image()).back().shape.vertices().size(), std::size_t(5));
+    }
+
     void drawEditUndoReopen()
     {
         auto w = std::make_unique<ui::MainWindow>();
