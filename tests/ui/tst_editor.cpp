@@ -21,6 +21,15 @@ class TestEditor : public QObject {
     // Viewport position of an image pixel.
     static QPoint at(ui::MainWindow &w, double x, double y) { return w.view()->mapFromScene(QPointF(x, y)); }
     static void click(ui::MainWindow &w, double x, double y) { QTest::mouseClick(w.view()->viewport(), Qt::LeftButton, {}, at(w, x, y)); }
+    // Opens the sample in a shown window and waits until the first image is on the canvas.
+    bool openShown(ui::MainWindow &w, QSignalSpy &shown)
+    {
+        if (!w.openProject(QString::fromStdString(m_project)).ok()) return false;
+        w.resize(1000, 700);
+        w.show();
+        if (!QTest::qWaitForWindowExposed(&w)) return false;
+        return QTest::qWaitFor([&] { return shown.count() >= 1; }, 5000);
+    }
     static std::size_t storedRegions(const std::string &project, core::Id image) { return core::ProjectStore::open(project)->regions(image).size(); }
 
 private Q_SLOTS:
@@ -35,11 +44,7 @@ private Q_SLOTS:
     {
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
-        QVERIFY(w.openProject(QString::fromStdString(m_project)).ok());
-        w.resize(1000, 700);
-        w.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
-        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 5000);
+        QVERIFY(openShown(w, shown));
         const double fitted = w.view()->transform().m11();
         // Wheel up zooms in around the cursor.
         QWheelEvent wheel(QPointF(200, 200), w.view()->viewport()->mapToGlobal(QPointF(200, 200)), {}, QPoint(0, 240), Qt::NoButton, {},
@@ -62,11 +67,7 @@ private Q_SLOTS:
     {
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
-        QVERIFY(w.openProject(QString::fromStdString(m_project)).ok());
-        w.resize(1000, 700);
-        w.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&w));
-        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 5000);
+        QVERIFY(openShown(w, shown));
         w.showImage(5);
         QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, 5000);
         w.view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
@@ -102,11 +103,7 @@ private Q_SLOTS:
     {
         auto w = std::make_unique<ui::MainWindow>();
         QSignalSpy shown(w.get(), &ui::MainWindow::imageShown);
-        QVERIFY(w->openProject(QString::fromStdString(m_project)).ok());
-        w->resize(1000, 700);
-        w->show();
-        QVERIFY(QTest::qWaitForWindowExposed(w.get()));
-        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 5000);
+        QVERIFY(openShown(*w, shown));
         w->view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
         annotation::Document *doc = w->document();
         const core::Id image = doc->image();
