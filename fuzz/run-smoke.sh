@@ -30,7 +30,7 @@ for t in "${targets[@]}"; do
   name=${t#fuzz_}
   log=build-fuzz/$t.log
   if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 build-fuzz/fuzz/$t "$corpus/$name" \
-       -max_total_time="$secs" -timeout=5 -print_final_stats=1 -rss_limit_mb=2048 -max_len=65536 >"$log" 2>&1; then
+       -max_total_time="$secs" -timeout=5 -print_final_stats=1 -rss_limit_mb=2048 -artifact_prefix="build-fuzz/$t-" -max_len=65536 >"$log" 2>&1; then
     echo "fuzz $t: $(grep -Eo 'stat::number_of_executed_units: [0-9]+' "$log" | awk '{print $2}') runs, no crash"
   else
     echo "fuzz $t: FAILED (see $log)"; tail -30 "$log"; status=1
