@@ -3,6 +3,7 @@
 #include "core/fileio.h"
 #include "core/project_store.h"
 #include "core/random.h"
+#include "training/data.h"
 #include "training/models/models.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -27,185 +28,6 @@ namespace training {
 
 namespace {
 
-// Decoded images of one split: uint8, C x S x S each, and their class indices.
-struct Samples {
-    std::vector<std::uint8_t> pixels;
-    std::vector<std::int64_t> labels;
-    std::vector<std::string> paths;
-    int channels = 1, size = 0;
-    std::size_t count() const { return labels.size(); }
-    const std::uint8_t *image(std::size_t i) const { return pixels.data() + i * static_cast<std::size_t>(channels * size * size); }
-};
-
-struct Snapshot {
-    std::vector<std::string> classes;
-    std::map<core::Split, std::vector<std::pair<std::string, std::int64_t>>> items; // split -> (path, class index)
-};
-
-core::Result<Snapshot> takeSnapshot(const std::string &project)
-{
-    auto store = core::ProjectStore::open(project);
-    if (!store) return store.error();
-    Snapshot snap;
-    std::map<core::Id, std::int64_t> index;
-    const auto images = store->images();
-    std::map<core::Id, bool> used;
-    for (const auto &im : images)
-        if (im.classId) used[im.classId] = true;
-    for (const auto &c : store->classes())
-        if (used.count(c.id)) {
-            index[c.id] = static_cast<std::int64_t>(snap.classes.size());
-            snap.classes.push_back(c.name);
-        }
-    for (const auto &im : images)
-        if (im.classId) snap.items[im.split].emplace_back(im.absPath, index[im.classId]);
-    if (snap.classes.size() < 2)
-        return makeError(ErrorCode::Invalid, project, {}, "classification needs images of at least two classes (an image class per image)");
-    return snap;
-}
-
-// Decodes on all cores; every image is resized to size x size. channels 0: decide (1 if all are grey).
-core::Result<Samples> decode(const std::vector<std::pair<std::string, std::int64_t>> &items, int size, int channels)
-{
-    const std::size_t n = items.size();
-    std::vector<cv::Mat> mats(n);
-    std::vector<std::string> errors(n);
-    std::atomic<std::size_t> next{0};
-    auto work = [&] {
-        for (std::size_t i; (i = next++) < n;) {
-            cv::Mat m = cv::imread(items[i].first, cv::IMREAD_UNCHANGED);
-            if (m.empty()) {
-                errors[i] = "cannot read image";
-                continue;
-            }
-            if (m.depth() != CV_8U) m.convertTo(m, CV_8U, m.depth() == CV_16U ? 1.0 / 256 : 1.0);
-            if (m.channels() == 4) cv::cvtColor(m, m, cv::COLOR_BGRA2BGR);
-            if (m.channels() == 3) cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
-            if (m.cols != size || m.rows != size) cv::resize(m, m, {size, size}, 0, 0, cv::INTER_AREA);
-            mats[i] = m;
-        }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < std::max(1u, std::thread::hardware_concurrency()); ++t)
-        pool.emplace_back(work);
-    work();
-    for (auto &t : pool)
-        t.join();
-    for (std::size_t i = 0; i < n; ++i)
-        if (!errors[i].empty()) return makeError(ErrorCode::Io, items[i].first, {}, errors[i]);
-    Samples s;
-    s.size = size;
-    s.channels = channels;
-    if (s.channels == 0) {
-        s.channels = 1;
-        for (const auto &m : mats)
-            if (m.channels() == 3) s.channels = 3;
-    }
-    const std::size_t per = static_cast<std::size_t>(s.channels * size * size);
-    s.pixels.resize(n * per);
-    for (std::size_t i = 0; i < n; ++i) {
-        cv::Mat m = mats[i];
-        if (m.channels() != s.channels) cv::cvtColor(m, m, s.channels == 3 ? cv::COLOR_GRAY2RGB : cv::COLOR_RGB2GRAY);
-        std::uint8_t *dst = s.pixels.data() + i * per;
-        for (int y = 0; y < size; ++y) { // HWC -> CHW
-            const std::uint8_t *row = m.ptr<std::uint8_t>(y);
-            for (int x = 0; x < size; ++x)
-                for (int c = 0; c < s.channels; ++c)
-                    dst[(c * size + y) * size + x] = row[x * s.channels + c];
-        }
-        s.labels.push_back(items[i].second);
-        s.paths.push_back(items[i].first);
-    }
-    return s;
-}
-
-struct Augment {
-    bool hflip = false, vflip = false, brightness = false, contrast = false, noise = false, erase = false;
-    int crop = 0, shift = 0;
-};
-
-core::Result<Augment> parseAugment(const std::string &text)
-{
-    Augment a;
-    if (text.empty() || text == "none") return a;
-    std::stringstream ss(text);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        const auto colon = item.find(':');
-        const std::string name = item.substr(0, colon);
-        int arg = -1;
-        if (colon != std::string::npos) {
-            try {
-                arg = std::stoi(item.substr(colon + 1));
-            } catch (const std::exception &) {
-                return makeError(ErrorCode::Invalid, {}, {}, "--augment: '" + item + "' has a bad argument");
-            }
-        }
-        if (name == "hflip") a.hflip = true;
-        else if (name == "vflip") a.vflip = true;
-        else if (name == "brightness") a.brightness = true;
-        else if (name == "contrast") a.contrast = true;
-        else if (name == "noise") a.noise = true;
-        else if (name == "erase") a.erase = true;
-        else if (name == "crop") a.crop = arg >= 0 ? arg : 4;
-        else if (name == "shift") a.shift = arg >= 0 ? arg : 2;
-        else return makeError(ErrorCode::Invalid, {}, {}, "--augment: unknown augmentation '" + name + "' (this build has hflip, vflip, crop, shift, brightness, contrast, noise, erase)");
-    }
-    return a;
-}
-
-// One batch as float N x C x S x S in [0, 1], augmented with the batch's own random stream.
-std::pair<torch::Tensor, torch::Tensor> makeBatch(const Samples &s, const std::vector<std::size_t> &idx, const Augment &aug, std::uint64_t seed)
-{
-    const int C = s.channels, S = s.size;
-    const std::size_t per = static_cast<std::size_t>(C * S * S);
-    torch::Tensor x = torch::empty({static_cast<long>(idx.size()), C, S, S});
-    torch::Tensor y = torch::empty({static_cast<long>(idx.size())}, torch::kLong);
-    float *out = x.data_ptr<float>();
-    std::int64_t *labels = y.data_ptr<std::int64_t>();
-    core::SplitMix64 rng{seed};
-    for (std::size_t b = 0; b < idx.size(); ++b) {
-        const std::uint8_t *src = s.image(idx[b]);
-        float *dst = out + b * per;
-        labels[b] = s.labels[idx[b]];
-        const bool fx = aug.hflip && rng.below(2), fy = aug.vflip && rng.below(2);
-        // crop:PAD pads by PAD (zeros) and crops back at a random place: a shift of -PAD..PAD.
-        const int pad = std::max(aug.crop, aug.shift);
-        const int dx = pad ? rng.below(2 * pad + 1) - pad : 0, dy = pad ? rng.below(2 * pad + 1) - pad : 0;
-        const float gain = aug.contrast ? static_cast<float>(0.7 + 0.6 * rng.uniform()) : 1.f;
-        const float bias = aug.brightness ? static_cast<float>(0.2 * rng.uniform() - 0.1) : 0.f;
-        for (int c = 0; c < C; ++c)
-            for (int yy = 0; yy < S; ++yy) {
-                const int sy0 = (fy ? S - 1 - yy : yy) + dy;
-                for (int xx = 0; xx < S; ++xx) {
-                    const int sx = (fx ? S - 1 - xx : xx) + dx;
-                    float v = 0.f;
-                    if (sx >= 0 && sx < S && sy0 >= 0 && sy0 < S) v = src[(c * S + sy0) * S + sx] / 255.f;
-                    dst[(c * S + yy) * S + xx] = v;
-                }
-            }
-        if (aug.contrast || aug.brightness) {
-            for (std::size_t k = 0; k < per; ++k)
-                dst[k] = std::clamp((dst[k] - 0.5f) * gain + 0.5f + bias, 0.f, 1.f);
-        }
-        if (aug.noise) {
-            for (std::size_t k = 0; k < per; ++k) { // Gaussian noise, sigma 0.05 (Box-Muller)
-                const double u1 = std::max(rng.uniform(), 1e-12), u2 = rng.uniform();
-                dst[k] = std::clamp(dst[k] + static_cast<float>(0.05 * std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2)), 0.f, 1.f);
-            }
-        }
-        if (aug.erase && rng.below(2)) { // random erasing of a box up to a third of each side
-            const int w = 1 + rng.below(std::max(1, S / 3)), h = 1 + rng.below(std::max(1, S / 3));
-            const int x0 = rng.below(S - w + 1), y0 = rng.below(S - h + 1);
-            for (int c = 0; c < C; ++c)
-                for (int yy = y0; yy < y0 + h; ++yy)
-                    for (int xx = x0; xx < x0 + w; ++xx)
-                        dst[(c * S + yy) * S + xx] = 0.f;
-        }
-    }
-    return {x, y};
-}
-
 std::string blasInUse()
 {
     std::ifstream maps("/proc/self/maps");
@@ -223,7 +45,7 @@ nlohmann::json configJson(const TrainConfig &c)
             {"optimizer", c.optimizer}, {"weight_decay", c.weightDecay}, {"schedule", c.schedule}, {"warmup_epochs", c.warmupEpochs},
             {"clip_norm", c.clipNorm}, {"patience", c.patience}, {"device", c.device}, {"threads", c.threads}, {"weights", c.weights},
             {"freeze_backbone", c.freezeBackbone}, {"image_size", c.imageSize}, {"augment", c.augment}, {"seed", c.seed},
-            {"log_every", c.logEvery}};
+            {"log_every", c.logEvery}, {"folds", c.folds}, {"fold", c.fold}};
 }
 
 TrainConfig configFromJson(const nlohmann::json &j)
@@ -249,6 +71,8 @@ TrainConfig configFromJson(const nlohmann::json &j)
     c.augment = j.value("augment", c.augment);
     c.seed = j.value("seed", std::uint64_t(0));
     c.logEvery = j.value("log_every", 50);
+    c.folds = j.value("folds", 0);
+    c.fold = j.value("fold", 0);
     return c;
 }
 
@@ -284,29 +108,74 @@ void setLr(torch::optim::Optimizer &opt, double lr)
     for (auto &g : opt.param_groups()) g.options().set_lr(lr);
 }
 
+torch::Tensor lossOf(const torch::Tensor &logits, const torch::Tensor &target, bool sum = false)
+{
+    namespace F = torch::nn::functional;
+    auto opts = F::CrossEntropyFuncOptions().ignore_index(kIgnore);
+    if (sum) opts = opts.reduction(torch::kSum);
+    return F::cross_entropy(logits, target, opts);
+}
+
 struct EvalOut {
     double loss = 0;
-    torch::Tensor logits; // N x K
+    torch::Tensor logits;    // classification: N x K
+    torch::Tensor confusion; // segmentation: K x K pixel counts (rows: truth), ignored pixels left out
 };
 
-EvalOut runEval(ClassifierImpl &model, const Samples &s, torch::Device device, int batch)
+EvalOut runEval(ClassifierImpl &model, const Samples &s, torch::Device device, int batch, int numClasses)
 {
     torch::NoGradGuard g;
     model.eval();
     EvalOut out;
     std::vector<torch::Tensor> all;
-    double lossSum = 0;
+    if (s.segmentation) out.confusion = torch::zeros({numClasses, numClasses}, torch::kLong);
+    double lossSum = 0, counted = 0;
     for (std::size_t i = 0; i < s.count(); i += static_cast<std::size_t>(batch)) {
         std::vector<std::size_t> idx;
         for (std::size_t k = i; k < std::min(s.count(), i + static_cast<std::size_t>(batch)); ++k) idx.push_back(k);
         auto [x, y] = makeBatch(s, idx, Augment{}, 0);
         torch::Tensor logits = model.forward(x.to(device)).to(torch::kCPU);
-        lossSum += torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum)).item<double>();
-        all.push_back(logits);
+        lossSum += lossOf(logits, y, true).item<double>();
+        if (s.segmentation) {
+            const auto valid = y.ne(kIgnore);
+            counted += valid.sum().item<double>();
+            const auto t = y.masked_select(valid), p = logits.argmax(1).masked_select(valid);
+            out.confusion += torch::bincount(t * numClasses + p, {}, numClasses * numClasses).view({numClasses, numClasses});
+        } else {
+            counted += static_cast<double>(idx.size());
+            all.push_back(logits);
+        }
     }
-    out.loss = s.count() ? lossSum / static_cast<double>(s.count()) : 0;
+    out.loss = counted > 0 ? lossSum / counted : 0;
     out.logits = all.empty() ? torch::empty({0}) : torch::cat(all);
     return out;
+}
+
+// Pixel accuracy, and IoU per class (-1 where the class is absent from both truth and prediction).
+struct SegScores {
+    double pixelAccuracy = 0, miou = 0;
+    std::vector<double> iou;
+};
+
+SegScores segScores(const torch::Tensor &confusion)
+{
+    SegScores s;
+    const auto c = confusion.to(torch::kDouble);
+    const double total = c.sum().item<double>();
+    s.pixelAccuracy = total > 0 ? c.diag().sum().item<double>() / total : 0;
+    const auto inter = c.diag(), uni = c.sum(0) + c.sum(1) - c.diag();
+    double sum = 0;
+    int present = 0;
+    for (long k = 0; k < c.size(0); ++k) {
+        const double u = uni[k].item<double>();
+        s.iou.push_back(u > 0 ? inter[k].item<double>() / u : -1);
+        if (u > 0) {
+            sum += s.iou.back();
+            ++present;
+        }
+    }
+    s.miou = present ? sum / present : 0;
+    return s;
 }
 
 class RunWriter {
@@ -321,6 +190,7 @@ public:
                 j["val_loss"] = m.valLoss;
                 j["val_accuracy"] = m.valAccuracy;
             }
+            if (m.valMiou >= 0) j["val_miou"] = m.valMiou;
         }
         m_metrics << j.dump() << "\n" << std::flush;
     }
@@ -350,8 +220,11 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
         if (!st) return st.error();
         state = *st;
     }
-    if (c.task != "classification")
-        return makeError(ErrorCode::Unsupported, c.project, {}, "task '" + c.task + "' is not available yet; this build trains classification");
+    Task task;
+    if (!taskFromName(c.task, &task)) return makeError(ErrorCode::Invalid, {}, {}, "unknown task '" + c.task + "' (classification, segmentation)");
+    const bool seg = task == Task::Segmentation;
+    if (seg != (c.model == "unet"))
+        return makeError(ErrorCode::Invalid, {}, {}, seg ? "segmentation trains the unet model (--model unet)" : "unet is a segmentation model (--task segmentation)");
     if (c.outDir.empty()) return makeError(ErrorCode::Invalid, {}, {}, "a run needs an output directory (--out)");
     if (c.batch < 1 || c.epochs < 1 || !(c.lr > 0)) return makeError(ErrorCode::Invalid, {}, {}, "epochs, batch and lr must be positive");
     if (c.optimizer != "sgd" && c.optimizer != "adam" && c.optimizer != "adamw")
@@ -371,19 +244,23 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
     if (blas.find("openblas") == std::string::npos && blas.find("OpenBLAS") == std::string::npos && !device.is_cuda())
         cb->log("warning: the BLAS in use is not OpenBLAS; training will be slow (install libopenblas0-openmp)");
 
-    auto snap = takeSnapshot(c.project);
+    auto snap = takeSnapshot(c.project, task, c.folds, c.fold, c.seed);
     if (!snap) return snap.error();
-    const auto &trainItems = snap->items[core::Split::Train];
-    if (trainItems.empty()) return makeError(ErrorCode::Invalid, c.project, {}, "no images with a class in the train split; run `split` first");
+    const auto &trainItems = snap->train;
+    if (trainItems.empty())
+        return makeError(ErrorCode::Invalid, c.project, {}, seg ? "no images with classed regions in the train split; run `split` first"
+                                                                : "no images with a class in the train split; run `split` first");
     int size = c.imageSize;
     if (size <= 0) {
-        auto first = cv::imread(trainItems.front().first, cv::IMREAD_UNCHANGED);
-        size = first.empty() ? 64 : (first.cols == first.rows ? first.cols : 64);
+        auto first = cv::imread(trainItems.front().path, cv::IMREAD_UNCHANGED);
+        size = first.empty() || first.cols != first.rows ? (seg ? 128 : 64) : first.cols;
+        if (seg) size = std::max(8, size / 8 * 8);
     }
+    const int numClasses = static_cast<int>(snap->classes.size()) + (seg ? 1 : 0);
     const auto t0 = std::chrono::steady_clock::now();
-    auto trainSet = decode(trainItems, size, 0);
+    auto trainSet = decode(trainItems, size, 0, seg);
     if (!trainSet) return trainSet.error();
-    auto valSet = decode(snap->items[core::Split::Val], size, trainSet->channels);
+    auto valSet = decode(snap->val, size, trainSet->channels, seg);
     if (!valSet) return valSet.error();
     cb->log("decoded " + std::to_string(trainSet->count()) + " train and " + std::to_string(valSet->count()) + " val images at " +
             std::to_string(size) + "x" + std::to_string(size) + "x" + std::to_string(trainSet->channels) + " in " +
@@ -392,7 +269,7 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
     std::shared_ptr<ClassifierImpl> model;
     torch::manual_seed(c.seed); // the initial weights follow the seed too
     try {
-        model = makeModel({c.model, static_cast<int>(snap->classes.size()), trainSet->channels, size});
+        model = makeModel({c.model, numClasses, trainSet->channels, size});
     } catch (const std::exception &e) {
         return makeError(ErrorCode::Invalid, {}, {}, e.what());
     }
@@ -432,7 +309,7 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
     }
     if (c.resumeDir.empty()) {
         if (auto s = core::writeFileAtomic(c.outDir + "/config.json",
-                                           nlohmann::json{{"config", configJson(c)}, {"classes", snap->classes}, {"channels", trainSet->channels},
+                                           nlohmann::json{{"config", configJson(c)}, {"classes", snap->classes}, {"channels", trainSet->channels}, {"task", c.task},
                                                           {"image_size", size}}.dump(2));
             !s)
             return s.error();
@@ -484,7 +361,7 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
             const double lr = scheduledLr(c, step, stepsPerEpoch);
             setLr(*optimizer, lr);
             optimizer->zero_grad();
-            torch::Tensor loss = torch::nn::functional::cross_entropy(model->forward(x.to(device)), y.to(device));
+            torch::Tensor loss = lossOf(model->forward(x.to(device)), y.to(device));
             const double l = loss.item<double>();
             if (!std::isfinite(l)) {
                 if (pending.valid()) pending.wait();
@@ -527,10 +404,16 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
         m.epochEnd = true;
         m.progress = static_cast<double>(epoch) / c.epochs;
         if (valSet->count()) {
-            EvalOut ev = runEval(*model, *valSet, device, 256);
+            EvalOut ev = runEval(*model, *valSet, device, seg ? 16 : 256, numClasses);
             m.valLoss = ev.loss;
-            const auto truth = torch::from_blob(valSet->labels.data(), {static_cast<long>(valSet->count())}, torch::kLong);
-            m.valAccuracy = ev.logits.argmax(1).eq(truth).to(torch::kDouble).mean().item<double>();
+            if (seg) {
+                const SegScores sc = segScores(ev.confusion);
+                m.valAccuracy = sc.pixelAccuracy;
+                m.valMiou = sc.miou;
+            } else {
+                const auto truth = torch::from_blob(valSet->labels.data(), {static_cast<long>(valSet->count())}, torch::kLong);
+                m.valAccuracy = ev.logits.argmax(1).eq(truth).to(torch::kDouble).mean().item<double>();
+            }
         }
         writer.write(m);
         cb->metrics(m);
@@ -539,7 +422,7 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
         model->to(torch::kCPU);
         if (auto err = saveStateDict(modelStateDict(*model), lastCkpt); !err.empty()) return makeError(ErrorCode::Io, lastCkpt, {}, err);
         torch::save(*optimizer, optimState);
-        const double score = valSet->count() ? m.valAccuracy : -m.loss;
+        const double score = valSet->count() ? (seg ? m.valMiou : m.valAccuracy) : -m.loss;
         if (best == -1.0 || score > best) {
             best = score;
             badEpochs = 0;
@@ -554,10 +437,11 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
         summary.steps = step;
         summary.bestValAccuracy = valSet->count() ? best : -1;
         cb->log("epoch " + std::to_string(epoch) + ": loss " + std::to_string(m.loss) +
-                (valSet->count() ? ", val accuracy " + std::to_string(m.valAccuracy) : std::string()));
+                (valSet->count() ? (seg ? ", val mIoU " + std::to_string(m.valMiou) + ", pixel accuracy " : ", val accuracy ") + std::to_string(m.valAccuracy)
+                                 : std::string()));
         if (c.patience > 0 && badEpochs >= c.patience) {
             summary.stoppedEarly = true;
-            cb->log("early stop: no better validation accuracy for " + std::to_string(c.patience) + " epochs");
+            cb->log("early stop: no better validation " + std::string(seg ? "mIoU" : "accuracy") + " for " + std::to_string(c.patience) + " epochs");
             break;
         }
     }
@@ -565,53 +449,47 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
     return summary;
 }
 
-core::Result<nlohmann::json> evaluate(const std::string &project, const std::string &checkpoint, const std::string &splitName)
+namespace {
+
+// A checkpoint with its run's config.json: the model rebuilt and loaded.
+struct LoadedRun {
+    nlohmann::json config;
+    std::vector<std::string> classes;
+    Task task = Task::Classification;
+    int channels = 1, size = 28;
+    std::shared_ptr<ClassifierImpl> model;
+};
+
+core::Result<LoadedRun> loadRun(const std::string &checkpoint)
 {
-    core::Split split;
-    if (!core::splitFromName(splitName, &split)) return makeError(ErrorCode::Invalid, {}, {}, "--split: '" + splitName + "' is not val or test");
     const std::string dir = fs::path(checkpoint).parent_path().string();
     auto cfg = readJson((dir.empty() ? "." : dir) + "/config.json");
     if (!cfg) return makeError(ErrorCode::Io, checkpoint, {}, "no config.json beside the checkpoint (is it from a run directory?)");
-    std::vector<std::string> classes = (*cfg)["classes"].get<std::vector<std::string>>();
-    const int channels = cfg->value("channels", 1), size = cfg->value("image_size", 28);
-    auto snap = takeSnapshot(project);
-    if (!snap) return snap.error();
-    // Map the project's classes onto the checkpoint's by name.
-    std::map<std::string, std::int64_t> index;
-    for (std::size_t i = 0; i < classes.size(); ++i) index[classes[i]] = static_cast<std::int64_t>(i);
-    std::vector<std::pair<std::string, std::int64_t>> items;
-    for (const auto &[path, cls] : snap->items[split]) {
-        auto it = index.find(snap->classes[static_cast<std::size_t>(cls)]);
-        if (it == index.end()) return makeError(ErrorCode::Invalid, project, {}, "class '" + snap->classes[static_cast<std::size_t>(cls)] + "' is unknown to the checkpoint");
-        items.emplace_back(path, it->second);
-    }
-    if (items.empty()) return makeError(ErrorCode::Invalid, project, {}, "no images with a class in split " + splitName);
-    auto samples = decode(items, size, channels);
-    if (!samples) return samples.error();
-    std::shared_ptr<ClassifierImpl> model;
+    LoadedRun run;
+    run.config = *cfg;
+    run.classes = cfg->value("classes", std::vector<std::string>{});
+    run.channels = cfg->value("channels", 1);
+    run.size = cfg->value("image_size", 28);
+    if (!taskFromName(cfg->value("task", std::string("classification")), &run.task))
+        return makeError(ErrorCode::Invalid, checkpoint, {}, "config.json names an unknown task");
+    const int numClasses = static_cast<int>(run.classes.size()) + (run.task == Task::Segmentation ? 1 : 0);
     try {
-        model = makeModel({(*cfg)["config"].value("model", "smallcnn"), static_cast<int>(classes.size()), channels, size});
+        run.model = makeModel({(*cfg)["config"].value("model", "smallcnn"), numClasses, run.channels, run.size});
     } catch (const std::exception &e) {
         return makeError(ErrorCode::Invalid, checkpoint, {}, e.what());
     }
     auto w = loadStateDict(checkpoint);
     if (!w.ok()) return makeError(ErrorCode::Invalid, checkpoint, {}, w.error);
-    const LoadReport rep = loadWeights(*model, w.tensors);
+    const LoadReport rep = loadWeights(*run.model, w.tensors);
     if (!rep.missing.empty() || !rep.mismatched.empty()) return makeError(ErrorCode::Invalid, checkpoint, {}, "does not fit its config.json");
-    torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-    const EvalOut ev = runEval(*model, *samples, torch::kCPU, 256);
-    const std::size_t K = classes.size(), N = samples->count();
-    const auto pred = ev.logits.argmax(1);
-    const torch::Tensor top5 = std::get<1>(ev.logits.topk(std::min<std::int64_t>(5, static_cast<std::int64_t>(K)), 1));
-    std::vector<std::vector<std::int64_t>> confusion(K, std::vector<std::int64_t>(K, 0));
-    std::size_t correct = 0, correct5 = 0;
-    for (std::size_t i = 0; i < N; ++i) {
-        const std::int64_t t = samples->labels[i], p = pred[static_cast<long>(i)].item<std::int64_t>();
-        ++confusion[static_cast<std::size_t>(t)][static_cast<std::size_t>(p)];
-        correct += t == p;
-        correct5 += top5[static_cast<long>(i)].eq(t).any().item<bool>();
-    }
+    run.model->eval();
+    return run;
+}
+
+nlohmann::json precisionRecall(const std::vector<std::vector<std::int64_t>> &confusion, const std::vector<std::string> &names)
+{
     nlohmann::json perClass = nlohmann::json::object();
+    const std::size_t K = confusion.size();
     for (std::size_t k = 0; k < K; ++k) {
         std::int64_t tp = confusion[k][k], fp = 0, fn = 0;
         for (std::size_t j = 0; j < K; ++j) {
@@ -621,12 +499,211 @@ core::Result<nlohmann::json> evaluate(const std::string &project, const std::str
         }
         const double precision = tp + fp ? static_cast<double>(tp) / static_cast<double>(tp + fp) : 0;
         const double recall = tp + fn ? static_cast<double>(tp) / static_cast<double>(tp + fn) : 0;
-        perClass[classes[k]] = {{"precision", precision}, {"recall", recall},
-                                {"f1", precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0}, {"support", tp + fn}};
+        perClass[names[k]] = {{"precision", precision}, {"recall", recall},
+                              {"f1", precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0}, {"support", tp + fn}};
     }
-    return nlohmann::json{{"split", splitName}, {"images", N}, {"loss", ev.loss}, {"accuracy", static_cast<double>(correct) / static_cast<double>(N)},
+    return perClass;
+}
+
+} // namespace
+
+core::Result<nlohmann::json> evaluate(const std::string &project, const std::string &checkpoint, const std::string &splitName)
+{
+    if (splitName != "train" && splitName != "val" && splitName != "test")
+        return makeError(ErrorCode::Invalid, {}, {}, "--split: '" + splitName + "' is not train, val or test");
+    auto run = loadRun(checkpoint);
+    if (!run) return run.error();
+    const bool seg = run->task == Task::Segmentation;
+    const auto &classes = run->classes;
+    auto snap = takeSnapshot(project, run->task);
+    if (!snap) return snap.error();
+    std::vector<Item> items = splitName == "train" ? snap->train : splitName == "val" ? snap->val : snap->test;
+    // Map the project's classes onto the checkpoint's by name.
+    std::map<std::string, std::int64_t> index;
+    for (std::size_t i = 0; i < classes.size(); ++i) index[classes[i]] = static_cast<std::int64_t>(i);
+    auto mapped = [&](const std::string &name) -> core::Result<std::int64_t> {
+        auto it = index.find(name);
+        if (it == index.end()) return makeError(ErrorCode::Invalid, project, {}, "class '" + name + "' is unknown to the checkpoint");
+        return it->second;
+    };
+    for (auto &item : items) {
+        if (seg) {
+            for (auto &poly : item.polygons) {
+                auto k = mapped(snap->classes[poly.second - 1u]);
+                if (!k) return k.error();
+                poly.second = static_cast<std::uint8_t>(*k + 1);
+            }
+        } else {
+            auto k = mapped(snap->classes[static_cast<std::size_t>(item.label)]);
+            if (!k) return k.error();
+            item.label = *k;
+        }
+    }
+    if (items.empty()) return makeError(ErrorCode::Invalid, project, {}, "no labelled images in split " + splitName);
+    auto samples = decode(items, run->size, run->channels, seg);
+    if (!samples) return samples.error();
+    torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    const int numClasses = static_cast<int>(classes.size()) + (seg ? 1 : 0);
+    const EvalOut ev = runEval(*run->model, *samples, torch::kCPU, seg ? 16 : 256, numClasses);
+    const std::size_t N = samples->count();
+    const std::size_t K = static_cast<std::size_t>(numClasses);
+    std::vector<std::vector<std::int64_t>> confusion(K, std::vector<std::int64_t>(K, 0));
+    if (seg) {
+        for (std::size_t t = 0; t < K; ++t)
+            for (std::size_t p = 0; p < K; ++p) confusion[t][p] = ev.confusion[static_cast<long>(t)][static_cast<long>(p)].item<std::int64_t>();
+        const SegScores sc = segScores(ev.confusion);
+        std::vector<std::string> names{"background"};
+        names.insert(names.end(), classes.begin(), classes.end());
+        nlohmann::json perClass = nlohmann::json::object();
+        for (std::size_t k = 0; k < K; ++k) {
+            std::int64_t pixels = 0;
+            for (std::size_t p = 0; p < K; ++p) pixels += confusion[k][p];
+            perClass[names[k]] = {{"iou", sc.iou[k] < 0 ? nlohmann::json(nullptr) : nlohmann::json(sc.iou[k])}, {"pixels", pixels}};
+        }
+        return nlohmann::json{{"task", "segmentation"}, {"split", splitName}, {"images", N}, {"loss", ev.loss},
+                              {"pixel_accuracy", sc.pixelAccuracy}, {"miou", sc.miou}, {"classes", names},
+                              {"per_class", perClass}, {"confusion", confusion}};
+    }
+    const auto prob = torch::softmax(ev.logits, 1);
+    const auto pred = ev.logits.argmax(1);
+    const torch::Tensor top5 = std::get<1>(ev.logits.topk(std::min<std::int64_t>(5, static_cast<std::int64_t>(K)), 1));
+    std::size_t correct = 0, correct5 = 0;
+    nlohmann::json wrong = nlohmann::json::array();
+    for (std::size_t i = 0; i < N; ++i) {
+        const std::int64_t t = samples->labels[i], p = pred[static_cast<long>(i)].item<std::int64_t>();
+        ++confusion[static_cast<std::size_t>(t)][static_cast<std::size_t>(p)];
+        correct += t == p;
+        correct5 += top5[static_cast<long>(i)].eq(t).any().item<bool>();
+        if (t != p)
+            wrong.push_back({{"path", samples->paths[i]}, {"truth", classes[static_cast<std::size_t>(t)]}, {"predicted", classes[static_cast<std::size_t>(p)]},
+                             {"score", prob[static_cast<long>(i)][p].item<double>()}});
+    }
+    return nlohmann::json{{"task", "classification"}, {"split", splitName}, {"images", N}, {"loss", ev.loss},
+                          {"accuracy", static_cast<double>(correct) / static_cast<double>(N)},
                           {"top5_accuracy", static_cast<double>(correct5) / static_cast<double>(N)}, {"classes", classes},
-                          {"per_class", perClass}, {"confusion", confusion}};
+                          {"per_class", precisionRecall(confusion, classes)}, {"confusion", confusion}, {"misclassified", wrong}};
+}
+
+core::Result<nlohmann::json> trainKFold(const TrainConfig &config, int folds, TrainCallbacks *cb, const std::atomic<bool> *cancel)
+{
+    if (folds < 2) return makeError(ErrorCode::Invalid, {}, {}, "--kfold needs at least 2 folds");
+    if (config.outDir.empty()) return makeError(ErrorCode::Invalid, {}, {}, "a run needs an output directory (--out)");
+    const bool seg = config.task == "segmentation";
+    std::vector<double> values;
+    nlohmann::json runs = nlohmann::json::array();
+    for (int k = 0; k < folds; ++k) {
+        TrainConfig c = config;
+        c.folds = folds;
+        c.fold = k;
+        c.outDir = config.outDir + "/fold-" + std::to_string(k + 1);
+        if (cb) cb->log("fold " + std::to_string(k + 1) + " of " + std::to_string(folds));
+        auto s = train(c, cb, cancel);
+        if (!s) return s.error();
+        if (s->cancelled) return makeError(ErrorCode::Invalid, config.outDir, {}, "cancelled in fold " + std::to_string(k + 1));
+        values.push_back(s->bestValAccuracy);
+        runs.push_back({{"fold", k + 1}, {"dir", c.outDir}, {"best", s->bestValAccuracy}, {"epochs", s->epochs}});
+    }
+    double mean = 0, var = 0;
+    for (double v : values) mean += v;
+    mean /= static_cast<double>(values.size());
+    for (double v : values) var += (v - mean) * (v - mean);
+    const double sd = std::sqrt(var / static_cast<double>(values.size() - 1)); // sample standard deviation
+    nlohmann::json out = {{"folds", folds}, {"metric", seg ? "val_miou" : "val_accuracy"}, {"values", values}, {"mean", mean}, {"std", sd}, {"runs", runs}};
+    if (auto st = core::writeFileAtomic(config.outDir + "/kfold.json", out.dump(2)); !st) return st.error();
+    return out;
+}
+
+namespace {
+
+Picture toPicture(const torch::Tensor &chw)
+{
+    Picture p;
+    const auto t = chw.to(torch::kFloat).contiguous();
+    p.channels = static_cast<int>(t.size(0));
+    p.height = static_cast<int>(t.size(1));
+    p.width = static_cast<int>(t.size(2));
+    p.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    return p;
+}
+
+torch::nn::Conv2d firstConv(ClassifierImpl &model)
+{
+    for (auto &m : model.modules(false))
+        if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(m)) return torch::nn::Conv2d(conv);
+    return torch::nn::Conv2d(nullptr);
+}
+
+} // namespace
+
+core::Result<AugmentPreview> previewAugment(const TrainConfig &config, int count)
+{
+    Task task;
+    if (!taskFromName(config.task, &task)) return makeError(ErrorCode::Invalid, {}, {}, "unknown task '" + config.task + "'");
+    auto aug = parseAugment(config.augment);
+    if (!aug) return aug.error();
+    auto snap = takeSnapshot(config.project, task);
+    if (!snap) return snap.error();
+    if (snap->train.empty()) return makeError(ErrorCode::Invalid, config.project, {}, "no labelled images in the train split");
+    const bool seg = task == Task::Segmentation;
+    std::vector<Item> pick;
+    core::SplitMix64 rng{config.seed};
+    for (int i = 0; i < count; ++i) pick.push_back(snap->train[static_cast<std::size_t>(rng.below(static_cast<int>(snap->train.size())))]);
+    int size = config.imageSize > 0 ? config.imageSize : 0;
+    if (size <= 0) {
+        auto first = cv::imread(pick.front().path, cv::IMREAD_UNCHANGED);
+        size = first.empty() || first.cols != first.rows ? (seg ? 128 : 64) : std::min(first.cols, 256);
+    }
+    auto samples = decode(pick, size, 0, seg);
+    if (!samples) return samples.error();
+    std::vector<std::size_t> idx(pick.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    auto [x, y] = makeBatch(*samples, idx, *aug, rng.next());
+    AugmentPreview out;
+    out.classes = snap->classes;
+    for (long i = 0; i < x.size(0); ++i) {
+        out.images.push_back(toPicture(x[i]));
+        if (seg) {
+            const auto m = y[i].to(torch::kUInt8).contiguous();
+            out.masks.emplace_back(m.data_ptr<std::uint8_t>(), m.data_ptr<std::uint8_t>() + m.numel());
+        }
+    }
+    return out;
+}
+
+core::Result<std::vector<Picture>> firstLayerFilters(const std::string &checkpoint)
+{
+    auto run = loadRun(checkpoint);
+    if (!run) return run.error();
+    auto conv = firstConv(*run->model);
+    if (!conv) return makeError(ErrorCode::Unsupported, checkpoint, {}, "this model has no convolution layer");
+    std::vector<Picture> out;
+    const auto w = conv->weight.detach();
+    for (long f = 0; f < w.size(0); ++f) {
+        auto k = w[f];
+        if (k.size(0) != 3) k = k.mean(0, true); // grey unless the filter sees RGB
+        const auto lo = k.min(), hi = k.max();
+        out.push_back(toPicture((k - lo) / (hi - lo).clamp_min(1e-12)));
+    }
+    return out;
+}
+
+core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, const std::string &image)
+{
+    auto run = loadRun(checkpoint);
+    if (!run) return run.error();
+    auto conv = firstConv(*run->model);
+    if (!conv) return makeError(ErrorCode::Unsupported, checkpoint, {}, "this model has no convolution layer");
+    auto samples = decode({Item{image, 0, {}}}, run->size, run->channels, false);
+    if (!samples) return samples.error();
+    auto [x, y] = makeBatch(*samples, {0}, Augment{}, 0);
+    torch::NoGradGuard g;
+    const auto maps = torch::relu(conv->forward(x))[0];
+    std::vector<Picture> out;
+    for (long f = 0; f < maps.size(0); ++f) {
+        const auto m = maps[f].unsqueeze(0);
+        out.push_back(toPicture(m / m.max().clamp_min(1e-12)));
+    }
+    return out;
 }
 
 core::Status importWeights(const std::string &pth, const std::string &arch, const std::string &out)

@@ -13,9 +13,9 @@
 namespace training {
 
 struct TrainConfig {
-    std::string project;              // *.atproj; images with an image class in the train (and val) split
-    std::string task = "classification";
-    std::string model = "smallcnn";   // mlp, smallcnn, resnet18, resnet34, resnet50
+    std::string project;              // *.atproj; images with an image class (or regions) in the train (and val) split
+    std::string task = "classification"; // classification (image classes) or segmentation (regions rasterised to masks)
+    std::string model = "smallcnn";   // mlp, smallcnn, resnet18, resnet34, resnet50; unet for segmentation
     int epochs = 1;
     int batch = 64;
     double lr = 0.01;
@@ -24,13 +24,15 @@ struct TrainConfig {
     std::string schedule = "none";    // none, step (x0.1 every third of the run), cosine; warm-up with warmupEpochs
     int warmupEpochs = 0;
     double clipNorm = 0.0;            // > 0: clip the gradient norm
-    int patience = 0;                 // > 0: stop after this many epochs without a better validation accuracy
+    int patience = 0;                 // > 0: stop after this many epochs without a better validation accuracy (mIoU)
     std::string device = "auto";      // auto, cpu, cuda
     int threads = 0;                  // 0: all cores
     std::string weights;              // torchvision .pth to start from (its head is replaced)
     bool freezeBackbone = false;      // train only the classifier head
-    int imageSize = 0;                // 0: the images' own size when they all share one, else 64
-    std::string augment = "none";     // none or a comma list: hflip, vflip, crop[:PAD], shift[:PX], brightness, contrast, noise, erase
+    int imageSize = 0;                // 0: the images' own size when square, else 64 (classification) or 128 (segmentation)
+    std::string augment = "none";     // none or a comma list: hflip, vflip, crop[:PAD], shift[:PX], rotate[:DEG], scale[:F],
+                                      // brightness, contrast, gamma, noise, impulse, blur, erase
+    int folds = 0, fold = 0;          // folds > 0: train and val pooled and dealt into folds by seed; fold `fold` validates
     std::uint64_t seed = 0;
     std::string outDir;               // run directory: config.json, metrics.jsonl, checkpoint-{last,best}.pt
     std::string resumeDir;            // continue the run in this directory where it stopped
@@ -45,7 +47,8 @@ struct MetricsSample {
     double imagesPerS = 0;
     bool epochEnd = false;
     double progress = 0;              // 0..1 of the whole run
-    double valLoss = -1, valAccuracy = -1; // at epoch ends when there is a val split
+    double valLoss = -1, valAccuracy = -1; // at epoch ends when there is a val split (segmentation: pixel accuracy)
+    double valMiou = -1;              // segmentation: mean IoU over the classes present
 };
 
 class TrainCallbacks {
@@ -59,7 +62,7 @@ struct TrainSummary {
     int epochs = 0;
     std::int64_t steps = 0;
     double finalLoss = 0;
-    double bestValAccuracy = -1;
+    double bestValAccuracy = -1;      // segmentation: the best val mIoU
     double imagesPerS = 0;
     bool stoppedEarly = false;
     bool cancelled = false;
@@ -70,9 +73,37 @@ struct TrainSummary {
 core::Result<TrainSummary> train(const TrainConfig &config, TrainCallbacks *callbacks = nullptr,
                                  const std::atomic<bool> *cancel = nullptr, const std::atomic<bool> *pause = nullptr);
 
-// Classification metrics of a checkpoint on a split ("val" or "test"): accuracy,
-// top5_accuracy, per_class {precision, recall, f1, support}, confusion (rows: truth).
+// K-fold cross-validation: K runs in config.outDir/fold-1..K, each validating on
+// one fold. Returns {folds, metric, values[], mean, std} of the best val metric.
+core::Result<nlohmann::json> trainKFold(const TrainConfig &config, int folds, TrainCallbacks *callbacks = nullptr,
+                                        const std::atomic<bool> *cancel = nullptr);
+
+// Metrics of a checkpoint on a split ("train", "val" or "test").
+// Classification: accuracy, top5_accuracy, per_class {precision, recall, f1, support},
+// confusion (rows: truth), misclassified [{path, truth, predicted, score}].
+// Segmentation: pixel_accuracy, miou, per_class {iou, pixels}, confusion over pixels
+// (class 0 is background).
 core::Result<nlohmann::json> evaluate(const std::string &project, const std::string &checkpoint, const std::string &split);
+
+// An image for the GUI: float channels-first planes in [0, 1].
+struct Picture {
+    int width = 0, height = 0, channels = 1;
+    std::vector<float> data; // channels x height x width
+};
+
+// Augmented training samples as the trainer sees them (image, and for segmentation
+// the mask with class colours left to the caller: values 0..K, 255 ignored).
+struct AugmentPreview {
+    std::vector<Picture> images;
+    std::vector<std::vector<std::uint8_t>> masks;
+    std::vector<std::string> classes;
+};
+core::Result<AugmentPreview> previewAugment(const TrainConfig &config, int count);
+
+// The first convolution's filters of a checkpoint, each scaled to [0, 1]; and that
+// layer's ReLU responses to one image (the lectures' "what the network sees").
+core::Result<std::vector<Picture>> firstLayerFilters(const std::string &checkpoint);
+core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, const std::string &image);
 
 // `weights import`: a torchvision .pth for `arch` into a checkpoint; `weights export`: a checkpoint's model to a .pth.
 core::Status importWeights(const std::string &pth, const std::string &arch, const std::string &out);

@@ -54,8 +54,8 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     auto cfg = std::make_shared<training::TrainConfig>();
     auto *t = app.add_subcommand("train", "Train a model on the project's train split (validating on val) in RUN_DIR");
     t->add_option("PROJECT", cfg->project, "project file")->required();
-    t->add_option("--task", cfg->task, "classification (segmentation and detection come later)")->capture_default_str();
-    t->add_option("--model", cfg->model, "mlp, smallcnn, resnet18, resnet34, resnet50")->capture_default_str();
+    t->add_option("--task", cfg->task, "classification (image classes) or segmentation (regions as masks, with --model unet)")->capture_default_str();
+    t->add_option("--model", cfg->model, "mlp, smallcnn, resnet18, resnet34, resnet50, unet")->capture_default_str();
     t->add_option("--epochs", cfg->epochs, "epochs")->capture_default_str();
     t->add_option("--batch", cfg->batch, "batch size")->capture_default_str();
     t->add_option("--lr", cfg->lr, "learning rate")->capture_default_str();
@@ -70,34 +70,48 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     t->add_option("--weights", cfg->weights, "torchvision .pth to start from (transfer learning)");
     t->add_flag("--freeze-backbone", cfg->freezeBackbone, "train only the classifier head");
     t->add_option("--image-size", cfg->imageSize, "resize images to N x N (default: their own size)");
-    t->add_option("--augment", cfg->augment, "none or a list: hflip,vflip,crop[:PAD],shift[:PX],brightness,contrast,noise,erase")->capture_default_str();
+    t->add_option("--augment", cfg->augment, "none or a list: hflip,vflip,crop[:PAD],shift[:PX],rotate[:DEG],scale[:F],brightness,contrast,gamma,noise,impulse,blur,erase")->capture_default_str();
     t->add_option("--seed", cfg->seed, "random seed (CPU runs repeat exactly)");
     t->add_option("--out", cfg->outDir, "run directory");
     t->add_option("--resume", cfg->resumeDir, "continue the run in RUN_DIR where it stopped");
     t->add_option("--log-every", cfg->logEvery, "steps between metric lines")->capture_default_str();
-    t->callback([cfg, &rc, &out, &err] {
+    auto kfold = std::make_shared<int>(0);
+    t->add_option("--kfold", *kfold, "cross-validate: K runs in RUN_DIR/fold-1..K over the pooled train+val images; prints mean and std");
+    t->callback([cfg, kfold, &rc, &out, &err] {
         if (cfg->outDir.empty() && cfg->resumeDir.empty()) {
             err << "error: train needs --out RUN_DIR (or --resume RUN_DIR)\n";
             rc = 2;
             return;
         }
         CliProgress progress(err, ::isatty(STDOUT_FILENO) && &out == &std::cout);
+        if (*kfold) {
+            auto k = training::trainKFold(*cfg, *kfold, &progress);
+            if (!k) {
+                rc = fail(err, k.error(), k.error().code == core::ErrorCode::Io ? 2 : 1);
+                return;
+            }
+            out << *kfold << "-fold " << (*k)["metric"].get<std::string>() << ": mean " << (*k)["mean"] << ", std " << (*k)["std"] << " (";
+            for (std::size_t i = 0; i < (*k)["values"].size(); ++i) out << (i ? ", " : "") << (*k)["values"][i];
+            out << ")\n";
+            rc = 0;
+            return;
+        }
         auto r = training::train(*cfg, &progress);
         if (!r) {
             rc = fail(err, r.error(), r.error().code == core::ErrorCode::Io ? 2 : 1);
             return;
         }
         out << "trained " << r->epochs << " epochs, " << r->steps << " steps, final loss " << r->finalLoss;
-        if (r->bestValAccuracy >= 0) out << ", best val accuracy " << r->bestValAccuracy;
+        if (r->bestValAccuracy >= 0) out << (cfg->task == "segmentation" ? ", best val mIoU " : ", best val accuracy ") << r->bestValAccuracy;
         out << ", " << static_cast<int>(r->imagesPerS) << " images/s\n";
         rc = 0;
     });
 
     auto ev = std::make_shared<std::tuple<std::string, std::string, std::string, bool>>("", "", "val", false);
-    auto *e = app.add_subcommand("eval", "Accuracy, top-5, per-class precision/recall/F1 and the confusion matrix of a checkpoint");
+    auto *e = app.add_subcommand("eval", "Accuracy, top-5, per-class precision/recall/F1 and the confusion matrix of a checkpoint (mIoU and pixel accuracy for segmentation)");
     e->add_option("PROJECT", std::get<0>(*ev), "project file")->required();
     e->add_option("--checkpoint", std::get<1>(*ev), "checkpoint file in a run directory")->required();
-    e->add_option("--split", std::get<2>(*ev), "val or test")->capture_default_str();
+    e->add_option("--split", std::get<2>(*ev), "train, val or test")->capture_default_str();
     e->add_flag("--json", std::get<3>(*ev), "print one JSON document");
     e->callback([ev, &rc, &out, &err] {
         auto r = training::evaluate(std::get<0>(*ev), std::get<1>(*ev), std::get<2>(*ev));
@@ -107,6 +121,10 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
         }
         if (std::get<3>(*ev)) {
             out << r->dump(2) << "\n";
+        } else if ((*r)["task"] == "segmentation") {
+            out << "mIoU " << (*r)["miou"] << ", pixel accuracy " << (*r)["pixel_accuracy"] << " on " << (*r)["images"] << " images\n";
+            for (auto it = (*r)["per_class"].begin(); it != (*r)["per_class"].end(); ++it)
+                out << "  " << std::left << std::setw(16) << it.key() << " IoU " << it.value()["iou"] << " pixels " << it.value()["pixels"] << "\n";
         } else {
             out << "accuracy " << (*r)["accuracy"] << ", top-5 " << (*r)["top5_accuracy"] << " on " << (*r)["images"] << " images\n";
             for (auto it = (*r)["per_class"].begin(); it != (*r)["per_class"].end(); ++it)

@@ -43,6 +43,38 @@ class SmallCnn(nn.Module):  # PyTorch's MNIST example, as in the lecture
         return self.fc2(x)
 
 
+def double_conv(inp, out):
+    return nn.Sequential(
+        nn.Conv2d(inp, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(inplace=True),
+        nn.Conv2d(out, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(inplace=True))
+
+
+class UNet(nn.Module):  # Ronneberger et al. 2015, four levels, base width 16
+    def __init__(self, channels, classes, b=16):
+        super().__init__()
+        self.inc = double_conv(channels, b)
+        self.down1 = double_conv(b, 2 * b)
+        self.down2 = double_conv(2 * b, 4 * b)
+        self.down3 = double_conv(4 * b, 8 * b)
+        self.up1 = nn.ConvTranspose2d(8 * b, 4 * b, 2, stride=2)
+        self.conv1 = double_conv(8 * b, 4 * b)
+        self.up2 = nn.ConvTranspose2d(4 * b, 2 * b, 2, stride=2)
+        self.conv2 = double_conv(4 * b, 2 * b)
+        self.up3 = nn.ConvTranspose2d(2 * b, b, 2, stride=2)
+        self.conv3 = double_conv(2 * b, b)
+        self.outc = nn.Conv2d(b, classes, 1)
+
+    def forward(self, x):
+        x1 = self.inc(x)
+        x2 = self.down1(F.max_pool2d(x1, 2))
+        x3 = self.down2(F.max_pool2d(x2, 2))
+        x4 = self.down3(F.max_pool2d(x3, 2))
+        y = self.conv1(torch.cat([self.up1(x4), x3], 1))
+        y = self.conv2(torch.cat([self.up2(y), x2], 1))
+        y = self.conv3(torch.cat([self.up3(y), x1], 1))
+        return self.outc(y)
+
+
 def main(out):
     torch.manual_seed(0)
     cases = {
@@ -50,6 +82,7 @@ def main(out):
         "smallcnn": (SmallCnn(1, 28, 10), torch.randn(2, 1, 28, 28)),
         "resnet18": (torchvision.models.resnet18(num_classes=7), torch.randn(2, 3, 64, 64)),
         "resnet50": (torchvision.models.resnet50(num_classes=5), torch.randn(1, 3, 64, 64)),
+        "unet": (UNet(3, 4), torch.randn(2, 3, 32, 32)),
     }
     for name, (model, x) in cases.items():
         # Non-trivial batch-norm statistics, so running_mean/var must load too.

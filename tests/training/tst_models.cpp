@@ -50,6 +50,7 @@ private Q_SLOTS:
             QTest::addRow("smallcnn%s", f) << "smallcnn" << 10 << 1 << QString::fromUtf8(f);
             QTest::addRow("resnet18%s", f) << "resnet18" << 7 << 3 << QString::fromUtf8(f);
             QTest::addRow("resnet50%s", f) << "resnet50" << 5 << 3 << QString::fromUtf8(f);
+            QTest::addRow("unet%s", f) << "unet" << 4 << 3 << QString::fromUtf8(f);
         }
     }
     void logitsMatchTorchvision()
@@ -61,7 +62,7 @@ private Q_SLOTS:
         const std::string a = arch.toStdString();
         auto weights = loadStateDict(path(a + file.toStdString() + ".pth"));
         QVERIFY2(weights.ok(), weights.error.c_str());
-        auto model = makeModel({a, classes, channels, 28});
+        auto model = makeModel({a, classes, channels, a == "unet" ? 32 : 28});
         const LoadReport rep = loadWeights(*model, weights.tensors);
         std::string problems;
         for (const auto &n : rep.missing) problems += " missing " + n;

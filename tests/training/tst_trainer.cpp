@@ -2,6 +2,7 @@
 // ends exactly where an uninterrupted one does, cancel keeps the last checkpoint,
 // eval reports the documented metrics, and bad settings are refused with a reason.
 #include "core/sample_project.h"
+#include "training/data.h"
 #include "training/models/state_dict.h"
 #include "training/trainer.h"
 
@@ -9,6 +10,7 @@
 #include <QtTest>
 
 #include <fstream>
+#include <set>
 
 using namespace training;
 
@@ -91,6 +93,122 @@ private Q_SLOTS:
         for (const char *k : {"accuracy", "top5_accuracy", "per_class", "confusion"}) QVERIFY2(ev->contains(k), k);
         QCOMPARE((*ev)["confusion"].size(), std::size_t(3));
         QVERIFY((*ev)["accuracy"].get<double>() > 0.5);
+        // Every off-diagonal count of the confusion matrix is backed by a misclassified image.
+        std::int64_t offDiagonal = 0;
+        for (std::size_t t = 0; t < 3; ++t)
+            for (std::size_t p = 0; p < 3; ++p)
+                if (t != p) offDiagonal += (*ev)["confusion"][t][p].get<std::int64_t>();
+        QCOMPARE(static_cast<std::int64_t>((*ev)["misclassified"].size()), offDiagonal);
+        for (const auto &w : (*ev)["misclassified"]) QVERIFY(w["truth"] != w["predicted"]);
+
+        // The lectures' views: first-layer filters (smallcnn: 32 of 3x3) and their responses to an image.
+        auto filters = firstLayerFilters(path("run-down/checkpoint-best.pt"));
+        QVERIFY2(filters.ok(), filters.ok() ? "" : filters.error().toString().c_str());
+        QCOMPARE(filters->size(), std::size_t(32));
+        QCOMPARE(filters->front().width, 3);
+        for (float v : filters->front().data) QVERIFY(v >= 0.f && v <= 1.f);
+        auto maps = featureMaps(path("run-down/checkpoint-best.pt"), m_dir.path().toStdString() + "/sample/images/shape_000.png");
+        QVERIFY2(maps.ok(), maps.ok() ? "" : maps.error().toString().c_str());
+        QCOMPARE(maps->size(), std::size_t(32));
+        QCOMPARE(maps->front().width, 30); // 32 - 3 + 1
+    }
+
+    void segmentationLearnsMasks()
+    {
+        TrainConfig c = config(path("run-seg"), 12);
+        c.task = "segmentation";
+        c.model = "unet";
+        c.augment = "hflip,vflip";
+        c.lr = 3e-3;
+        Collect cb;
+        auto r = train(c, &cb);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().toString().c_str());
+        std::vector<double> epochLoss;
+        for (const auto &m : cb.samples)
+            if (m.epochEnd) {
+                epochLoss.push_back(m.loss);
+                QVERIFY(m.valMiou >= 0 && m.valMiou <= 1);
+            }
+        QVERIFY2(epochLoss.back() < 0.5 * epochLoss.front(), (std::to_string(epochLoss.front()) + " -> " + std::to_string(epochLoss.back())).c_str());
+        auto ev = evaluate(m_project, path("run-seg/checkpoint-best.pt"), "val");
+        QVERIFY2(ev.ok(), ev.ok() ? "" : ev.error().toString().c_str());
+        QCOMPARE((*ev)["task"].get<std::string>(), std::string("segmentation"));
+        QCOMPARE((*ev)["classes"].size(), std::size_t(4)); // background + circle, square, triangle
+        QVERIFY((*ev)["pixel_accuracy"].get<double>() > 0.8);
+        QVERIFY((*ev)["miou"].get<double>() > 0.3);
+        // Classification models do not do segmentation, and unet does not classify.
+        c = config(path("run-seg-bad"), 1);
+        c.task = "segmentation";
+        QVERIFY(!train(c).ok());
+    }
+
+    void kFoldReportsMeanAndSpread()
+    {
+        TrainConfig c = config(path("run-kfold"), 2);
+        auto r = trainKFold(c, 3);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().toString().c_str());
+        QCOMPARE((*r)["values"].size(), std::size_t(3));
+        double mean = 0;
+        for (const auto &v : (*r)["values"]) mean += v.get<double>() / 3;
+        QVERIFY(std::abs(mean - (*r)["mean"].get<double>()) < 1e-12);
+        QVERIFY((*r)["std"].get<double>() >= 0);
+        // Each fold validates on a different third of the pooled train + val images.
+        std::set<std::string> seen;
+        std::size_t total = 0;
+        for (int k = 0; k < 3; ++k) {
+            auto snap = takeSnapshot(m_project, Task::Classification, 3, k, c.seed);
+            QVERIFY(snap.ok());
+            for (const auto &item : snap->val) seen.insert(item.path);
+            total += snap->val.size();
+            QCOMPARE(snap->train.size() + snap->val.size(), std::size_t(41)); // 34 train + 7 val in the sample
+        }
+        QCOMPARE(seen.size(), total);
+        QCOMPARE(total, std::size_t(41));
+        QVERIFY(QFile::exists(QString::fromStdString(path("run-kfold/fold-3/checkpoint-last.pt"))));
+    }
+
+    // Geometric augmentations move the mask with the image: a bright square stays on its class pixels.
+    void augmentationKeepsMaskAligned()
+    {
+        Samples s;
+        s.size = 48;
+        s.channels = 1;
+        s.segmentation = true;
+        s.pixels.assign(48 * 48, 0);
+        s.masks.assign(48 * 48, 0);
+        s.paths = {"synthetic"};
+        s.labels = {-1};
+        for (int y = 10; y < 30; ++y)
+            for (int x = 14; x < 40; ++x) {
+                s.pixels[static_cast<std::size_t>(y * 48 + x)] = 255;
+                s.masks[static_cast<std::size_t>(y * 48 + x)] = 1;
+            }
+        auto aug = parseAugment("hflip,vflip,rotate:30,scale:0.2,shift:4,gamma,blur,impulse");
+        QVERIFY(aug.ok());
+        for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+            auto [x, y] = makeBatch(s, {0}, *aug, seed);
+            const auto bright = x[0][0].gt(0.5), labelled = y[0].eq(1);
+            const double inter = (bright & labelled).sum().item<double>(), uni = (bright | labelled).sum().item<double>();
+            QVERIFY2(inter / uni > 0.85, ("seed " + std::to_string(seed) + ": IoU " + std::to_string(inter / uni)).c_str());
+            auto [x2, y2] = makeBatch(s, {0}, *aug, seed); // the same seed gives the same batch
+            QVERIFY(x.equal(x2) && y.equal(y2));
+        }
+        QVERIFY(!parseAugment("rotate:x").ok());
+        QVERIFY(!parseAugment("scale:1.5").ok());
+        QVERIFY(!parseAugment("crop:1.5").ok());
+    }
+
+    void previewShowsAugmentedSamples()
+    {
+        TrainConfig c = config({}, 1);
+        c.task = "segmentation";
+        c.augment = "rotate:20,contrast";
+        auto p = previewAugment(c, 6);
+        QVERIFY2(p.ok(), p.ok() ? "" : p.error().toString().c_str());
+        QCOMPARE(p->images.size(), std::size_t(6));
+        QCOMPARE(p->masks.size(), std::size_t(6));
+        QCOMPARE(p->images[0].width * p->images[0].height, static_cast<int>(p->masks[0].size()));
+        QCOMPARE(p->classes.size(), std::size_t(3));
     }
 
     void resumeMatchesUninterrupted()

@@ -130,9 +130,53 @@ struct ResNetImpl : ClassifierImpl {
     std::string headName() const override { return "fc"; }
 };
 
+// U-Net (Ronneberger et al. 2015) at a width for CPUs: four levels of two 3x3
+// conv-BN-ReLU blocks, 2x2 max pooling down, 2x2 transposed convolutions up with
+// skip connections, a 1x1 conv to per-pixel class logits (N x K x H x W).
+// H and W must be multiples of 8.
+nn::Sequential doubleConv(int in, int out)
+{
+    return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1).bias(false)), nn::BatchNorm2d(out), nn::ReLU(true),
+                          nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)), nn::BatchNorm2d(out), nn::ReLU(true));
+}
+
+struct UNetImpl : ClassifierImpl {
+    nn::Sequential inc{nullptr}, down1{nullptr}, down2{nullptr}, down3{nullptr}, conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
+    nn::ConvTranspose2d up1{nullptr}, up2{nullptr}, up3{nullptr};
+    nn::Conv2d outc{nullptr};
+    UNetImpl(int inChannels, int classes, int width)
+    {
+        const int b = width;
+        inc = register_module("inc", doubleConv(inChannels, b));
+        down1 = register_module("down1", doubleConv(b, 2 * b));
+        down2 = register_module("down2", doubleConv(2 * b, 4 * b));
+        down3 = register_module("down3", doubleConv(4 * b, 8 * b));
+        up1 = register_module("up1", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(8 * b, 4 * b, 2).stride(2)));
+        conv1 = register_module("conv1", doubleConv(8 * b, 4 * b));
+        up2 = register_module("up2", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(4 * b, 2 * b, 2).stride(2)));
+        conv2 = register_module("conv2", doubleConv(4 * b, 2 * b));
+        up3 = register_module("up3", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(2 * b, b, 2).stride(2)));
+        conv3 = register_module("conv3", doubleConv(2 * b, b));
+        outc = register_module("outc", nn::Conv2d(nn::Conv2dOptions(b, classes, 1)));
+    }
+    torch::Tensor forward(torch::Tensor x) override
+    {
+        if (x.size(2) % 8 || x.size(3) % 8) throw std::invalid_argument("unet needs an image size that is a multiple of 8");
+        auto x1 = inc->forward(x);
+        auto x2 = down1->forward(torch::max_pool2d(x1, 2));
+        auto x3 = down2->forward(torch::max_pool2d(x2, 2));
+        auto x4 = down3->forward(torch::max_pool2d(x3, 2));
+        auto y = conv1->forward(torch::cat({up1(x4), x3}, 1));
+        y = conv2->forward(torch::cat({up2(y), x2}, 1));
+        y = conv3->forward(torch::cat({up3(y), x1}, 1));
+        return outc(y);
+    }
+    std::string headName() const override { return "outc"; }
+};
+
 } // namespace
 
-std::vector<std::string> modelNames() { return {"mlp", "smallcnn", "resnet18", "resnet34", "resnet50"}; }
+std::vector<std::string> modelNames() { return {"mlp", "smallcnn", "resnet18", "resnet34", "resnet50", "unet"}; }
 
 std::shared_ptr<ClassifierImpl> makeModel(const ModelSpec &s)
 {
@@ -141,6 +185,10 @@ std::shared_ptr<ClassifierImpl> makeModel(const ModelSpec &s)
     if (s.arch == "smallcnn") return std::make_shared<SmallCnnImpl>(s.inChannels, s.imageSize, s.numClasses);
     if (s.arch == "resnet18") return std::make_shared<ResNetImpl>(std::vector<int>{2, 2, 2, 2}, false, s.inChannels, s.numClasses);
     if (s.arch == "resnet34") return std::make_shared<ResNetImpl>(std::vector<int>{3, 4, 6, 3}, false, s.inChannels, s.numClasses);
+    if (s.arch == "unet") {
+        if (s.imageSize % 8) throw std::invalid_argument("unet needs an image size that is a multiple of 8 (--image-size)");
+        return std::make_shared<UNetImpl>(s.inChannels, s.numClasses, 16);
+    }
     if (s.arch == "resnet50") return std::make_shared<ResNetImpl>(std::vector<int>{3, 4, 6, 3}, true, s.inChannels, s.numClasses);
     throw std::invalid_argument("unknown model '" + s.arch + "'");
 }

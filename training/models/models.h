@@ -1,5 +1,5 @@
 #pragma once
-// Classification models with torchvision's parameter names, so torchvision's
+// Models with torchvision's parameter names, so torchvision's
 // published state dicts load by name. Input: float tensors N x C x H x W;
 // output: logits N x numClasses.
 #include "training/models/state_dict.h"
@@ -19,7 +19,7 @@ struct ClassifierImpl : torch::nn::Module {
 };
 
 struct ModelSpec {
-    std::string arch;        // mlp, smallcnn, resnet18, resnet34, resnet50
+    std::string arch;        // mlp, smallcnn, resnet18, resnet34, resnet50; unet (per-pixel logits N x K x H x W)
     int numClasses = 10;
     int inChannels = 3;
     int imageSize = 28;      // mlp and smallcnn size their first dense layer from it
