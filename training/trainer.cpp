@@ -17,6 +17,7 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <optional>
 #include <thread>
 
 namespace fs = std::filesystem;
@@ -199,6 +200,50 @@ private:
     std::ofstream m_metrics;
 };
 
+// The run's entry in the project's history (the runs table), found again by its
+// folder when a run resumes. The history is a convenience: when the project
+// cannot be written the run goes on and says so once.
+class RunRecorder {
+public:
+    RunRecorder(const std::string &project, const std::string &dir, TrainCallbacks *cb) : m_cb(cb)
+    {
+        m_record.dir = fs::absolute(dir).lexically_normal().string();
+        m_record.name = fs::path(m_record.dir).filename().string();
+        auto store = core::ProjectStore::open(project);
+        if (!store) {
+            warn(store.error().toString());
+            return;
+        }
+        m_store.emplace(std::move(*store));
+        for (const auto &r : m_store->runs())
+            if (r.dir == m_record.dir) m_record = r;
+    }
+    void update(const nlohmann::json &config, const nlohmann::json &summary)
+    {
+        if (!m_store) return;
+        m_record.config = config;
+        m_record.summary = summary;
+        if (m_record.id == 0) {
+            auto id = m_store->addRun(m_record);
+            if (!id) return warn(id.error().toString());
+            m_record.id = *id;
+        } else if (auto s = m_store->updateRun(m_record); !s) {
+            warn(s.error().toString());
+        }
+    }
+
+private:
+    void warn(const std::string &why)
+    {
+        if (!m_warned) m_cb->log("warning: the run is not recorded in the project's history: " + why);
+        m_warned = true;
+    }
+    TrainCallbacks *m_cb;
+    std::optional<core::ProjectStore> m_store;
+    core::RunRecord m_record;
+    bool m_warned = false;
+};
+
 } // namespace
 
 core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *cb, const std::atomic<bool> *cancel,
@@ -316,6 +361,13 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
         std::ofstream(c.outDir + "/metrics.jsonl", std::ios::trunc);
     }
     RunWriter writer(c.outDir);
+    RunRecorder history(c.project, c.outDir, cb);
+    const std::string metricName = seg ? "val_miou" : "val_accuracy";
+    auto record = [&](const std::string &status, int epochsDone, double bestScore, double lastLoss) {
+        nlohmann::json summary = {{"status", status}, {"epochs_done", epochsDone}, {"metric", metricName}, {"final_loss", lastLoss}};
+        if (valSet->count() && bestScore != -1.0) summary["best"] = bestScore;
+        history.update(configJson(c), summary);
+    };
 
     const std::size_t n = trainSet->count();
     const std::int64_t stepsPerEpoch = static_cast<std::int64_t>((n + static_cast<std::size_t>(c.batch) - 1) / static_cast<std::size_t>(c.batch));
@@ -326,6 +378,7 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
     const int firstEpoch = state.value("epoch", 0) + 1;
     summary.bestValAccuracy = best;
     double runImages = 0, runSeconds = 0;
+    record("running", firstEpoch - 1, best, 0);
 
     for (int epoch = firstEpoch; epoch <= c.epochs; ++epoch) {
         // Every epoch draws from streams seeded by (seed, epoch): a resumed run repeats an uninterrupted one.
@@ -354,6 +407,7 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
                 pending.wait();
                 summary.epochs = epoch - 1;
                 summary.steps = step;
+                record("stopped", epoch - 1, best, summary.finalLoss);
                 return summary;
             }
             auto [x, y] = pending.get();
@@ -365,6 +419,7 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
             const double l = loss.item<double>();
             if (!std::isfinite(l)) {
                 if (pending.valid()) pending.wait();
+                record("diverged", epoch - 1, best, l);
                 return makeError(ErrorCode::Invalid, c.outDir, {}, "the loss became " + std::to_string(l) + " at epoch " + std::to_string(epoch) + " step " +
                                                                        std::to_string(step) + "; try a smaller --lr. The last good checkpoint is kept");
             }
@@ -436,11 +491,13 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
         summary.epochs = epoch;
         summary.steps = step;
         summary.bestValAccuracy = valSet->count() ? best : -1;
+        record(epoch == c.epochs ? "finished" : "running", epoch, best, m.loss);
         cb->log("epoch " + std::to_string(epoch) + ": loss " + std::to_string(m.loss) +
                 (valSet->count() ? (seg ? ", val mIoU " + std::to_string(m.valMiou) + ", pixel accuracy " : ", val accuracy ") + std::to_string(m.valAccuracy)
                                  : std::string()));
         if (c.patience > 0 && badEpochs >= c.patience) {
             summary.stoppedEarly = true;
+            record("stopped early", epoch, best, m.loss);
             cb->log("early stop: no better validation " + std::string(seg ? "mIoU" : "accuracy") + " for " + std::to_string(c.patience) + " epochs");
             break;
         }

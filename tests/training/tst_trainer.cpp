@@ -1,6 +1,7 @@
 // The trainer on the built-in sample project: the loss goes down, a resumed run
 // ends exactly where an uninterrupted one does, cancel keeps the last checkpoint,
 // eval reports the documented metrics, and bad settings are refused with a reason.
+#include "core/project_store.h"
 #include "core/sample_project.h"
 #include "training/data.h"
 #include "training/models/state_dict.h"
@@ -87,6 +88,19 @@ private Q_SLOTS:
         QCOMPARE(epochEnds, 8);
         QCOMPARE(lines, static_cast<int>(cb.samples.size()));
         QVERIFY(cb.lines.front().find("BLAS") != std::string::npos);
+        // The run is in the project's history with its outcome.
+        auto store = core::ProjectStore::open(m_project);
+        QVERIFY(store.ok());
+        bool found = false;
+        for (const auto &run : store->runs())
+            if (run.name == "run-down") {
+                found = true;
+                QCOMPARE(run.summary["status"].get<std::string>(), std::string("finished"));
+                QCOMPARE(run.summary["epochs_done"].get<int>(), 8);
+                QCOMPARE(run.summary["best"].get<double>(), r->bestValAccuracy);
+                QCOMPARE(run.config["model"].get<std::string>(), std::string("smallcnn"));
+            }
+        QVERIFY(found);
         // The checkpoint is a plain state dict; eval reports the documented metrics.
         auto ev = evaluate(m_project, path("run-down/checkpoint-best.pt"), "val");
         QVERIFY2(ev.ok(), ev.ok() ? "" : ev.error().toString().c_str());
