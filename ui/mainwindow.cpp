@@ -60,6 +60,19 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 #ifdef ANNOTRAIN_WITH_TRAINING
     m_train = new TrainPanel;
     m_tabs->addTab(m_train, tr("Train"));
+    // A misclassified image double-clicked in Train opens in Annotate; the image in Annotate is the one whose feature maps Train shows.
+    connect(m_train, &TrainPanel::openImageRequested, this, [this](const QString &absPath) {
+        for (std::size_t i = 0; i < m_images.size(); ++i)
+            if (QString::fromStdString(m_images[i].absPath) == absPath) {
+                m_tabs->setCurrentIndex(0);
+                m_list->setCurrentRow(static_cast<int>(i));
+                return;
+            }
+        statusBar()->showMessage(tr("%1 is no longer in the project").arg(absPath), 5000);
+    });
+    connect(this, &MainWindow::imageShown, m_train, [this](int row) {
+        if (row >= 0 && row < imageCount()) m_train->setCurrentImage(QString::fromStdString(m_images[static_cast<std::size_t>(row)].absPath));
+    });
 #endif
     setCentralWidget(m_tabs);
     m_coords = new QLabel;
@@ -150,6 +163,12 @@ core::Status MainWindow::openProject(const QString &path)
 }
 
 int MainWindow::imageCount() const { return static_cast<int>(m_images.size()); }
+
+QString MainWindow::currentImagePath() const
+{
+    const int row = m_list->currentRow();
+    return row >= 0 && row < imageCount() ? QString::fromStdString(m_images[static_cast<std::size_t>(row)].absPath) : QString();
+}
 
 void MainWindow::showImage(int row)
 {

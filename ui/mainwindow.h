@@ -44,6 +44,7 @@ public:
     TrainPanel *trainPanel() const { return m_train; } // null in a build without the training engine
     int imageCount() const;
     void showImage(int row);
+    QString currentImagePath() const; // absolute path of the image in Annotate, empty when none
 
 Q_SIGNALS:
     void imageShown(int row); // after the image and its regions are on the canvas

@@ -25,7 +25,8 @@ void TrainWorker::run(const training::TrainConfig &config)
         return;
     }
     QString msg = r->cancelled ? tr("Stopped after %1 epochs").arg(r->epochs) : tr("Finished %1 epochs").arg(r->epochs);
-    if (r->bestValAccuracy >= 0) msg += tr(", best val accuracy %1").arg(r->bestValAccuracy, 0, 'f', 3);
+    if (r->bestValAccuracy >= 0)
+        msg += (config.task == "segmentation" ? tr(", best val mIoU %1") : tr(", best val accuracy %1")).arg(r->bestValAccuracy, 0, 'f', 3);
     Q_EMIT finished(true, msg);
 }
 

@@ -1,11 +1,20 @@
 // The Train workspace: Start runs training on a worker thread while the GUI
 // thread stays free, the loss chart receives points, Pause holds the run, Stop
-// ends it and keeps the last checkpoint.
+// ends it and keeps the last checkpoint. Runs land in the history, a second
+// run's curves overlay, the confusion matrix lists the images behind a cell and
+// opens them in Annotate, and the first-layer filters and feature maps show.
 #include "core/sample_project.h"
 #include "ui/mainwindow.h"
 #ifdef ANNOTRAIN_WITH_TRAINING
+#include "ui/confusionview.h"
+#include "ui/picturegrid.h"
 #include "ui/trainpanel.h"
 #endif
+
+#include <QComboBox>
+#include <QDialog>
+#include <QLineEdit>
+#include <QListWidget>
 
 #include <QPushButton>
 #include <QSignalSpy>
@@ -57,6 +66,84 @@ private Q_SLOTS:
         QVERIFY(finished.first().at(1).toString().startsWith(QStringLiteral("Stopped")));
         QVERIFY(!panel->isRunning());
         QVERIFY(panel->startButton()->isEnabled());
+
+        // A second, complete run; both are in the run history, newest first.
+        QSignalSpy history(panel, &ui::TrainPanel::historyLoaded);
+        epochs->setValue(3);
+        finished.clear();
+        QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(60000));
+        QVERIFY2(finished.first().at(0).toBool(), qPrintable(finished.first().at(1).toString()));
+        QTRY_VERIFY_WITH_TIMEOUT(panel->runList()->count() == 2 && panel->runList()->item(0)->text().contains(QStringLiteral("finished")), 10000);
+        QVERIFY(history.count() > 0);
+        QVERIFY(panel->runList()->item(1)->text().contains(QStringLiteral("stopped")));
+        panel->runList()->setCurrentRow(0);
+        // Overlay the first run's curves.
+        panel->compareBox()->setCurrentIndex(2);
+        QTRY_VERIFY_WITH_TIMEOUT(panel->compareLossPointCount() > 0, 10000);
+
+        // The confusion matrix of the selected run; a cell lists the images behind it.
+        panel->views()->setCurrentIndex(1);
+        QSignalSpy evaluated(panel, &ui::TrainPanel::evaluated);
+        QTest::mouseClick(panel->evaluateButton(), Qt::LeftButton);
+        QVERIFY(evaluated.wait(30000));
+        QVERIFY(evaluated.first().at(0).toBool());
+        ui::ConfusionView *cm = panel->confusionView();
+        QCOMPARE(cm->classCount(), 3);
+        int wrongT = -1, wrongP = -1;
+        for (int t = 0; t < 3; ++t)
+            for (int p = 0; p < 3; ++p)
+                if (t != p && cm->count(t, p) > 0 && wrongT < 0) {
+                    wrongT = t;
+                    wrongP = p;
+                }
+        if (wrongT >= 0) { // the short run is rarely perfect; when it is, no cell has images to list
+            QTest::mouseClick(cm, Qt::LeftButton, {}, cm->cellCenter(wrongT, wrongP));
+            QCOMPARE(panel->misclassifiedList()->count(), static_cast<int>(cm->count(wrongT, wrongP)));
+            // Double-clicking one opens it in Annotate.
+            const QString path = panel->misclassifiedList()->item(0)->data(Qt::UserRole).toString();
+            QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+            Q_EMIT panel->misclassifiedList()->itemDoubleClicked(panel->misclassifiedList()->item(0));
+            QCOMPARE(w.workspaces()->currentIndex(), 0);
+            QTRY_VERIFY_WITH_TIMEOUT(shown.count() > 0, 10000);
+            QVERIFY(w.currentImagePath() == path);
+            w.workspaces()->setCurrentWidget(panel);
+        }
+
+        // First-layer filters (smallcnn: 32) and the feature maps of the image open in Annotate.
+        panel->views()->setCurrentIndex(2);
+        QSignalSpy pictures(panel, &ui::TrainPanel::picturesShown);
+        QTest::mouseClick(panel->filtersButton(), Qt::LeftButton);
+        QVERIFY(pictures.wait(30000));
+        QVERIFY(pictures.first().at(0).toBool());
+        QCOMPARE(panel->filterGrid()->count(), 32);
+        QCOMPARE(panel->featureGrid()->count(), 32);
+
+        // The augmentation preview shows 12 samples as the trainer would see them.
+        auto *augment = panel->findChildren<QLineEdit *>().first();
+        augment->setText(QStringLiteral("hflip,rotate:25,scale:0.2,gamma,blur"));
+        auto *preview = panel->findChildren<QPushButton *>(QString()).last();
+        for (auto *b : panel->findChildren<QPushButton *>())
+            if (b->text().startsWith(QStringLiteral("Preview"))) preview = b;
+        QTest::mouseClick(preview, Qt::LeftButton);
+        auto *dialog = panel->findChild<QDialog *>();
+        QVERIFY(dialog);
+        auto *grid = dialog->findChild<ui::PictureGrid *>();
+        QTRY_COMPARE_WITH_TIMEOUT(grid->count(), 12, 30000);
+        if (qEnvironmentVariableIsSet("ANNOTRAIN_SCREENSHOT_DIR")) {
+            const QString dir = qEnvironmentVariable("ANNOTRAIN_SCREENSHOT_DIR");
+            QTest::qWait(300);
+            dialog->grab().save(dir + QStringLiteral("/augment-preview.png"));
+            QTest::qWait(300);
+            w.grab().save(dir + QStringLiteral("/train-filters.png"));
+            panel->views()->setCurrentIndex(1);
+            QTest::qWait(300);
+            w.grab().save(dir + QStringLiteral("/train-confusion.png"));
+            panel->views()->setCurrentIndex(0);
+            QTest::qWait(300);
+            w.grab().save(dir + QStringLiteral("/train-compare.png"));
+        }
+        dialog->close();
 #endif
     }
 };

@@ -193,6 +193,15 @@ std::shared_ptr<ClassifierImpl> makeModel(const ModelSpec &s)
     throw std::invalid_argument("unknown model '" + s.arch + "'");
 }
 
+bool prefersChannelsLast(const std::string &arch, bool cuda) { return !cuda && arch.rfind("resnet", 0) == 0; }
+
+void toChannelsLast(torch::nn::Module &model)
+{
+    torch::NoGradGuard g;
+    for (auto &p : model.parameters())
+        if (p.dim() == 4) p.set_data(p.data().contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 LoadReport loadWeights(torch::nn::Module &model, const StateDict &weights)
 {
     LoadReport report;

@@ -38,6 +38,13 @@ struct LoadReport {
 // Copies tensors into the model's parameters and buffers by name. Mismatched
 // shapes are skipped and reported, not forced.
 LoadReport loadWeights(torch::nn::Module &model, const StateDict &weights);
+// Convolutions on the CPU run faster on NHWC ("channels last") tensors through
+// oneDNN: resnet18 training at 224^2 goes from ~12.6 to ~14.5 images/s on 2 cores
+// (bench/models). The trainer and the benchmark follow this one rule.
+bool prefersChannelsLast(const std::string &arch, bool cuda);
+// Moves 4-d parameters to channels-last memory; values and names stay the same.
+void toChannelsLast(torch::nn::Module &model);
+
 // Parameters and buffers of the model in torchvision's naming.
 StateDict modelStateDict(const torch::nn::Module &model);
 
