@@ -32,9 +32,10 @@ private:
     std::vector<core::Region> m_regions;
 };
 
+// New shapes for one or more regions (a multi-selection moves as one step).
 class ChangeShape : public QUndoCommand {
 public:
-    ChangeShape(Document *doc, const core::Region &before, const core::Shape &after, int dragId);
+    ChangeShape(Document *doc, std::vector<core::Region> before, std::vector<core::Shape> after, int dragId);
     void redo() override;
     void undo() override;
     int id() const override { return m_dragId ? ChangeShapeId : -1; }
@@ -42,8 +43,8 @@ public:
 
 private:
     Document *m_doc;
-    core::Region m_before;
-    core::Shape m_after;
+    std::vector<core::Region> m_before;
+    std::vector<core::Shape> m_after;
     int m_dragId;
 };
 

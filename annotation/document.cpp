@@ -24,10 +24,16 @@ const core::Region *Document::region(core::Id id) const
     return it == m_regions.end() ? nullptr : &*it;
 }
 
-void Document::addRegion(core::Region region)
+void Document::addRegion(core::Region region) { addRegions({std::move(region)}); }
+
+void Document::addRegions(std::vector<core::Region> regions)
 {
-    region.imageId = m_image;
-    m_undo.push(new AddRegions(this, {std::move(region)}));
+    if (regions.empty()) return;
+    for (auto &r : regions) {
+        r.id = 0;
+        r.imageId = m_image;
+    }
+    m_undo.push(new AddRegions(this, std::move(regions)));
 }
 
 void Document::removeRegions(const std::vector<core::Id> &ids)
@@ -38,11 +44,18 @@ void Document::removeRegions(const std::vector<core::Id> &ids)
     if (!gone.empty()) m_undo.push(new RemoveRegions(this, std::move(gone)));
 }
 
-void Document::changeShape(core::Id id, const core::Shape &shape, int dragId)
+void Document::changeShape(core::Id id, const core::Shape &shape, int dragId) { changeShapes({id}, {shape}, dragId); }
+
+void Document::changeShapes(const std::vector<core::Id> &ids, const std::vector<core::Shape> &shapes, int dragId)
 {
-    const core::Region *r = region(id);
-    if (!r || r->shape == shape) return; // a command that changes nothing is not pushed
-    m_undo.push(new ChangeShape(this, *r, shape, dragId));
+    std::vector<core::Region> before;
+    std::vector<core::Shape> after;
+    for (std::size_t i = 0; i < ids.size() && i < shapes.size(); ++i)
+        if (const core::Region *r = region(ids[i]); r && r->shape != shapes[i]) { // a change to nothing is not pushed
+            before.push_back(*r);
+            after.push_back(shapes[i]);
+        }
+    if (!before.empty()) m_undo.push(new ChangeShape(this, std::move(before), std::move(after), dragId));
 }
 
 void Document::setClass(const std::vector<core::Id> &ids, core::Id classId)
@@ -135,25 +148,28 @@ void RemoveRegions::redo()
 
 void RemoveRegions::undo() { m_doc->storeAdd(m_regions, true); }
 
-ChangeShape::ChangeShape(Document *doc, const core::Region &before, const core::Shape &after, int dragId)
-    : m_doc(doc), m_before(before), m_after(after), m_dragId(dragId)
+ChangeShape::ChangeShape(Document *doc, std::vector<core::Region> before, std::vector<core::Shape> after, int dragId)
+    : m_doc(doc), m_before(std::move(before)), m_after(std::move(after)), m_dragId(dragId)
 {
-    setText(QObject::tr("Change %1").arg(QString::fromUtf8(core::shapeTypeName(after.type()))));
+    setText(m_before.size() == 1 ? QObject::tr("Change %1").arg(QString::fromUtf8(core::shapeTypeName(m_after.front().type())))
+                                 : QObject::tr("Move %1 regions").arg(m_before.size()));
 }
 
 void ChangeShape::redo()
 {
-    core::Region r = m_before;
-    r.shape = m_after;
-    if (!m_doc->storeUpdate({r}, ChangeEvent::ShapeChanged)) setObsolete(true);
+    std::vector<core::Region> now = m_before;
+    for (std::size_t i = 0; i < now.size(); ++i) now[i].shape = m_after[i];
+    if (!m_doc->storeUpdate(now, ChangeEvent::ShapeChanged)) setObsolete(true);
 }
 
-void ChangeShape::undo() { m_doc->storeUpdate({m_before}, ChangeEvent::ShapeChanged); }
+void ChangeShape::undo() { m_doc->storeUpdate(m_before, ChangeEvent::ShapeChanged); }
 
 bool ChangeShape::mergeWith(const QUndoCommand *other)
 {
     const auto *o = static_cast<const ChangeShape *>(other);
-    if (o->m_dragId != m_dragId || o->m_before.id != m_before.id) return false;
+    if (o->m_dragId != m_dragId || o->m_before.size() != m_before.size()) return false;
+    for (std::size_t i = 0; i < m_before.size(); ++i)
+        if (o->m_before[i].id != m_before[i].id) return false;
     m_after = o->m_after; // keep our "before": the whole drag undoes at once
     return true;
 }

@@ -37,8 +37,10 @@ public:
     // Edits, each one undo step. A shape change with `dragId` != 0 merges with the
     // previous change carrying the same dragId, so a whole drag is one step.
     void addRegion(core::Region region);
+    void addRegions(std::vector<core::Region> regions); // e.g. a paste: new ids, this image
     void removeRegions(const std::vector<core::Id> &ids);
     void changeShape(core::Id id, const core::Shape &shape, int dragId = 0);
+    void changeShapes(const std::vector<core::Id> &ids, const std::vector<core::Shape> &shapes, int dragId = 0);
     void setClass(const std::vector<core::Id> &ids, core::Id classId);
 
 Q_SIGNALS:

@@ -92,10 +92,16 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     tools->setObjectName(QStringLiteral("tools"));
     m_tools = new QActionGroup(this);
     const struct { Tool tool; QString name, key, tip; } kTools[] = {
-        {Tool::Select, tr("Select"), QStringLiteral("V"), tr("Select a region; drag to move it; Delete removes it. On a selected polygon: drag a vertex, double-click an edge to insert one, Shift+click a vertex to delete it (V)")},
+        {Tool::Select, tr("Select"), QStringLiteral("V"),
+         tr("Click a region to select it, Ctrl+click to add or remove one, Ctrl+A for all; drag to move the selection; Delete removes it. "
+            "On one selected polygon or polyline: drag a vertex, double-click an edge to insert one, Shift+click a vertex to delete it (V)")},
         {Tool::Rectangle, tr("Rectangle"), QStringLiteral("R"), tr("Drag to draw a box (R)")},
         {Tool::Polygon, tr("Polygon"), QStringLiteral("P"),
          tr("Click vertices; click the first vertex or press Enter to close; Backspace removes the last; Esc cancels (P)")},
+        {Tool::Polyline, tr("Polyline"), QStringLiteral("L"), tr("Click vertices; Enter or a double-click ends the line; Backspace removes the last; Esc cancels (L)")},
+        {Tool::Point, tr("Point"), QStringLiteral("T"), tr("Click to place a point (T)")},
+        {Tool::Circle, tr("Circle"), QStringLiteral("C"), tr("Press at the centre and drag out the radius (C)")},
+        {Tool::Ellipse, tr("Ellipse"), QStringLiteral("E"), tr("Drag the box the ellipse fits in (E)")},
     };
     for (const auto &t : kTools) {
         QAction *a = tools->addAction(t.name);
@@ -111,12 +117,47 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     m_classBox = new QComboBox;
     m_classBox->setToolTip(tr("Class of new regions (keys 1-9)"));
     tools->addWidget(m_classBox);
+    auto *copy = new QAction(tr("&Copy Regions"), this);
+    copy->setShortcut(QKeySequence::Copy);
+    copy->setToolTip(tr("Copy the selected regions, to paste them onto this or another image"));
+    connect(copy, &QAction::triggered, this, &MainWindow::copySelection);
+    auto *pasteAction = new QAction(tr("&Paste Regions"), this);
+    pasteAction->setShortcut(QKeySequence::Paste);
+    connect(pasteAction, &QAction::triggered, this, &MainWindow::paste);
+    auto *selectAll = new QAction(tr("Select &All Regions"), this);
+    selectAll->setShortcut(QKeySequence::SelectAll);
+    connect(selectAll, &QAction::triggered, this, [this] {
+        if (!m_doc) return;
+        std::vector<core::Id> all;
+        for (const auto &r : m_doc->regions()) all.push_back(r.id);
+        setSelection(all);
+    });
+    auto *remove = new QAction(tr("&Delete Regions"), this);
+    remove->setShortcut(QKeySequence::Delete);
+    connect(remove, &QAction::triggered, this, [this] {
+        if (m_doc && !m_selection.empty()) m_doc->removeRegions(m_selection);
+    });
+    m_editActions = {copy, pasteAction, selectAll, remove};
+    for (QAction *a : m_editActions) a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_view->addActions(m_editActions);
     QMenu *view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Fit to Window"), QKeySequence(QStringLiteral("F")), this,
                     [this] { m_view->fitInView(m_scene->sceneRect(), Qt::KeepAspectRatio); });
     view->addAction(tr("&Actual Size (100 %)"), QKeySequence(QStringLiteral("Ctrl+0")), this, [this] { m_view->setTransform(QTransform()); });
     view->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, [this] { m_view->scale(1.25, 1.25); });
     view->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this, [this] { m_view->scale(0.8, 0.8); });
+    view->addSeparator();
+    QAction *labels = view->addAction(tr("Show &Labels"), QKeySequence(QStringLiteral("Ctrl+L")), this, [this](bool on) {
+        m_showLabels = on;
+        redrawRegions();
+    });
+    labels->setCheckable(true);
+    QAction *fill = view->addAction(tr("&Fill Regions"), QKeySequence(QStringLiteral("Shift+F")), this, [this](bool on) {
+        m_fill = on;
+        redrawRegions();
+    });
+    fill->setCheckable(true);
+    fill->setChecked(true);
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About"), this, [this] {
         QMessageBox::about(this, tr("About Annotrain Studio"),
@@ -136,7 +177,11 @@ core::Status MainWindow::openProject(const QString &path)
     if (!store) return store.error();
     m_store = std::make_shared<core::ProjectStore>(std::move(store.value()));
     m_doc = std::make_unique<annotation::Document>(m_store);
-    connect(m_doc.get(), &annotation::Document::changed, this, [this] { redrawRegions(); });
+    connect(m_doc.get(), &annotation::Document::changed, this, [this](const annotation::ChangeEvent &e) {
+        if (m_selectAdded && e.kind == annotation::ChangeEvent::Added) m_selection = e.regions; // a paste selects what it added
+        m_selectAdded = false;
+        redrawRegions();
+    });
     m_undoMenu->clear();
     QAction *undo = m_doc->undoStack()->createUndoAction(this, tr("&Undo"));
     undo->setShortcut(QKeySequence::Undo);
@@ -144,6 +189,8 @@ core::Status MainWindow::openProject(const QString &path)
     redo->setShortcut(QKeySequence::Redo);
     m_undoMenu->addAction(undo);
     m_undoMenu->addAction(redo);
+    m_undoMenu->addSeparator();
+    m_undoMenu->addActions(m_editActions);
     refreshClasses();
     m_fitNext = true;
     m_images = m_store->images();
@@ -201,7 +248,7 @@ void MainWindow::onImageDecoded()
     }
     m_draftItem = nullptr;
     m_draft.clear();
-    m_selected = 0;
+    m_selection.clear();
     m_doc->setImage(info.id); // emits changed(): the regions are drawn by redrawRegions()
     if (m_fitNext) { // the first image of a project is fitted; the next ones keep the zoom
         m_view->fitInView(m_scene->sceneRect(), Qt::KeepAspectRatio);
@@ -286,12 +333,17 @@ void MainWindow::redrawRegions()
     std::unordered_map<core::Id, QColor> colors;
     for (const auto &c : m_store->classes())
         colors[c.id] = QColor(QString::fromStdString(c.color));
+    std::unordered_map<core::Id, QString> names;
+    for (const auto &c : m_store->classes()) names[c.id] = QString::fromStdString(c.name);
+    // Undo can take away selected regions: keep only those still here.
+    m_selection.erase(std::remove_if(m_selection.begin(), m_selection.end(), [this](core::Id id) { return !m_doc->region(id); }), m_selection.end());
     for (const core::Region &r : m_doc->regions()) {
+        const bool selected = isSelected(r.id);
         const QColor color = r.classId && colors.count(r.classId) ? colors[r.classId] : QColor(Qt::yellow);
-        QPen pen(r.id == m_selected ? QColor(Qt::white) : color, r.id == m_selected ? 3 : 2);
+        QPen pen(selected ? QColor(Qt::white) : color, selected ? 3 : 2);
         pen.setCosmetic(true);
         QColor fill = color;
-        fill.setAlpha(r.id == m_selected ? 90 : 50);
+        fill.setAlpha(!m_fill ? 0 : selected ? 90 : 50);
         QGraphicsItem *item = nullptr;
         if (r.shape.type() == core::ShapeType::Point) {
             const auto &p = r.shape.params();
@@ -309,7 +361,51 @@ void MainWindow::redrawRegions()
             }
         }
         item->setData(0, QVariant::fromValue<qlonglong>(r.id));
+        if (m_showLabels) {
+            const core::Box b = r.shape.boundingBox();
+            auto *label = m_scene->addSimpleText(r.classId && names.count(r.classId) ? names[r.classId] : tr("(no class)"));
+            label->setBrush(color);
+            label->setFlag(QGraphicsItem::ItemIgnoresTransformations);
+            label->setPos(b.x, b.y);
+            label->setZValue(5);
+            label->setData(1, true);
+            label->setData(0, QVariant()); // not a region: clicks go through
+            label->setAcceptedMouseButtons(Qt::NoButton);
+        }
     }
+}
+
+bool MainWindow::isSelected(core::Id id) const { return std::find(m_selection.begin(), m_selection.end(), id) != m_selection.end(); }
+
+void MainWindow::setSelection(std::vector<core::Id> ids)
+{
+    m_selection = std::move(ids);
+    if (m_doc) redrawRegions();
+}
+
+void MainWindow::copySelection()
+{
+    if (!m_doc || m_selection.empty()) return;
+    m_clipboard.clear();
+    for (core::Id id : m_selection)
+        if (const core::Region *r = m_doc->region(id)) m_clipboard.push_back(*r);
+    statusBar()->showMessage(tr("Copied %n region(s)", nullptr, static_cast<int>(m_clipboard.size())), 3000);
+}
+
+void MainWindow::paste()
+{
+    if (!m_doc || m_clipboard.empty() || !m_doc->image()) return;
+    std::vector<core::Region> regions = m_clipboard;
+    // Pasted onto the image they came from, they land a little offset so they can be told apart.
+    const bool sameImage = regions.front().imageId == m_doc->image();
+    for (auto &r : regions) {
+        if (sameImage) r.shape = r.shape.translated(10, 10);
+        r.origin = core::Origin::Manual;
+    }
+    m_selectAdded = true;
+    m_doc->addRegions(std::move(regions));
+    if (sameImage) // the next paste steps on by another 10 px
+        for (auto &r : m_clipboard) r.shape = r.shape.translated(10, 10);
 }
 
 void MainWindow::updateDraft(const QPointF &cursor)
@@ -321,6 +417,11 @@ void MainWindow::updateDraft(const QPointF &cursor)
     QPainterPath path;
     if (m_tool == Tool::Rectangle && m_dragging) {
         path.addRect(QRectF(m_dragStart, cursor).normalized());
+    } else if (m_tool == Tool::Ellipse && m_dragging) {
+        path.addEllipse(QRectF(m_dragStart, cursor).normalized());
+    } else if (m_tool == Tool::Circle && m_dragging) {
+        const double r = QLineF(m_dragStart, cursor).length();
+        path.addEllipse(m_dragStart, r, r);
     } else if (!m_draft.empty()) {
         path.moveTo(m_draft[0]);
         for (std::size_t i = 1; i < m_draft.size(); ++i) path.lineTo(m_draft[i]);
@@ -337,15 +438,21 @@ void MainWindow::cancelDraft()
     m_draftItem = nullptr;
 }
 
-void MainWindow::commitPolygon()
+void MainWindow::commitPolygon() { commitDraft(true); }
+
+void MainWindow::commitDraft(bool closed)
 {
     std::vector<core::Point> pts;
     for (const QPointF &p : m_draft) pts.push_back({p.x(), p.y()});
     cancelDraft();
-    auto shape = core::Shape::polygon(pts);
-    if (!shape || core::distinctPointCount(pts) < 3) return;
+    if (core::distinctPointCount(pts) < (closed ? 3 : 2)) return;
+    if (auto shape = closed ? core::Shape::polygon(pts) : core::Shape::polyline(pts)) addShape(*shape);
+}
+
+void MainWindow::addShape(const core::Shape &shape)
+{
     core::Region r;
-    r.shape = *shape;
+    r.shape = shape;
     r.classId = currentClass();
     m_doc->addRegion(r);
 }
@@ -356,6 +463,49 @@ bool MainWindow::canvasMouse(QEvent *event)
     const QPointF p = m_view->mapToScene(me->position().toPoint());
     const double tolerance = 6.0 / std::max(1e-6, m_view->transform().m11()); // 6 screen pixels in image pixels
     switch (m_tool) {
+    case Tool::Polyline:
+        if (event->type() == QEvent::MouseButtonDblClick && me->button() == Qt::LeftButton) {
+            commitDraft(false); // the double-click's first press already placed the last vertex
+            return true;
+        }
+        if (event->type() == QEvent::MouseButtonPress && me->button() == Qt::LeftButton) {
+            m_draft.push_back(p);
+            updateDraft(p);
+            return true;
+        }
+        if (event->type() == QEvent::MouseMove && !m_draft.empty()) updateDraft(p);
+        return false;
+    case Tool::Point:
+        if (event->type() == QEvent::MouseButtonPress && me->button() == Qt::LeftButton) {
+            addShape(*core::Shape::point(p.x(), p.y()));
+            return true;
+        }
+        return false;
+    case Tool::Circle:
+    case Tool::Ellipse:
+        if (event->type() == QEvent::MouseButtonPress && me->button() == Qt::LeftButton) {
+            m_dragStart = p;
+            m_dragging = true;
+            return true;
+        }
+        if (event->type() == QEvent::MouseMove && m_dragging) {
+            updateDraft(p);
+            return true;
+        }
+        if (event->type() == QEvent::MouseButtonRelease && m_dragging) {
+            const QPointF start = m_dragStart;
+            cancelDraft();
+            if (m_tool == Tool::Circle) {
+                const double r = QLineF(start, p).length();
+                if (r >= 1) addShape(*core::Shape::circle(start.x(), start.y(), r));
+            } else {
+                const QRectF box = QRectF(start, p).normalized();
+                if (box.width() >= 1 && box.height() >= 1)
+                    addShape(*core::Shape::ellipse(box.center().x(), box.center().y(), box.width() / 2, box.height() / 2));
+            }
+            return true;
+        }
+        return false;
     case Tool::Polygon:
         if (event->type() == QEvent::MouseButtonPress && me->button() == Qt::LeftButton) {
             if (m_draft.size() >= 3 && QLineF(p, m_draft[0]).length() <= tolerance) {
@@ -381,24 +531,22 @@ bool MainWindow::canvasMouse(QEvent *event)
         if (event->type() == QEvent::MouseButtonRelease && m_dragging) {
             const QRectF box = QRectF(m_dragStart, p).normalized();
             cancelDraft();
-            if (box.width() >= 1 && box.height() >= 1) {
-                core::Region r;
-                r.shape = *core::Shape::rect(box.x(), box.y(), box.width(), box.height());
-                r.classId = currentClass();
-                m_doc->addRegion(r);
-            }
+            if (box.width() >= 1 && box.height() >= 1) addShape(*core::Shape::rect(box.x(), box.y(), box.width(), box.height()));
             return true;
         }
         return false;
-    case Tool::Select:
-        if (m_selected && (event->type() == QEvent::MouseButtonPress || event->type() == QEvent::MouseButtonDblClick)
-            && me->button() == Qt::LeftButton) {
+    case Tool::Select: {
+        const core::Id single = m_selection.size() == 1 ? m_selection.front() : 0;
+        const bool vertexShape = single && !m_doc->region(single)->shape.vertices().empty() &&
+                                 (m_doc->region(single)->shape.type() == core::ShapeType::Polygon || m_doc->region(single)->shape.type() == core::ShapeType::Polyline);
+        if (vertexShape && (event->type() == QEvent::MouseButtonPress || event->type() == QEvent::MouseButtonDblClick)
+            && me->button() == Qt::LeftButton && !(me->modifiers() & Qt::ControlModifier)) {
             // Vertex editing on the selected polygon: drag a vertex, Shift+click deletes it, double-click an edge inserts one.
-            const core::Shape shape = m_doc->region(m_selected)->shape;
+            const core::Shape shape = m_doc->region(single)->shape;
             const core::Point q{p.x(), p.y()};
             const int v = annotation::hitVertex(shape, q, tolerance);
             if (v >= 0 && (me->modifiers() & Qt::ShiftModifier)) {
-                if (auto s2 = annotation::removeVertex(shape, v)) m_doc->changeShape(m_selected, *s2);
+                if (auto s2 = annotation::removeVertex(shape, v)) m_doc->changeShape(single, *s2);
                 return true;
             }
             if (v >= 0) {
@@ -410,13 +558,13 @@ bool MainWindow::canvasMouse(QEvent *event)
             core::Point onEdge;
             const int e = annotation::hitEdge(shape, q, tolerance, &onEdge);
             if (e >= 0 && event->type() == QEvent::MouseButtonDblClick) {
-                if (auto s2 = annotation::insertVertex(shape, e, onEdge)) m_doc->changeShape(m_selected, *s2);
+                if (auto s2 = annotation::insertVertex(shape, e, onEdge)) m_doc->changeShape(single, *s2);
                 return true;
             }
         }
-        if (event->type() == QEvent::MouseMove && m_dragging && m_vertex >= 0) {
-            if (auto s2 = annotation::moveVertex(m_doc->region(m_selected)->shape, m_vertex, {p.x(), p.y()}))
-                m_doc->changeShape(m_selected, *s2, m_dragId);
+        if (event->type() == QEvent::MouseMove && m_dragging && m_vertex >= 0 && single) {
+            if (auto s2 = annotation::moveVertex(m_doc->region(single)->shape, m_vertex, {p.x(), p.y()}))
+                m_doc->changeShape(single, *s2, m_dragId);
             return true;
         }
         if (event->type() == QEvent::MouseButtonRelease && m_vertex >= 0) {
@@ -425,24 +573,34 @@ bool MainWindow::canvasMouse(QEvent *event)
             return true;
         }
         if (event->type() == QEvent::MouseButtonPress && me->button() == Qt::LeftButton) {
-            m_selected = 0;
+            core::Id hit = 0;
             for (QGraphicsItem *item : m_scene->items(p))
                 if (item->data(0).isValid()) {
-                    m_selected = item->data(0).toLongLong();
+                    hit = item->data(0).toLongLong();
                     break;
                 }
-            if (m_selected) {
+            if (me->modifiers() & Qt::ControlModifier) { // Ctrl+click adds or removes one region
+                if (hit && isSelected(hit)) m_selection.erase(std::find(m_selection.begin(), m_selection.end(), hit));
+                else if (hit) m_selection.push_back(hit);
+                redrawRegions();
+                return true;
+            }
+            if (!hit || !isSelected(hit)) m_selection = hit ? std::vector<core::Id>{hit} : std::vector<core::Id>{};
+            if (hit) { // drag moves the whole selection
                 m_dragStart = p;
                 m_dragging = true;
-                m_dragOrigin = m_doc->region(m_selected)->shape;
+                m_dragOrigin.clear();
+                for (core::Id id : m_selection) m_dragOrigin.push_back(m_doc->region(id)->shape);
                 ++m_dragId;
             }
             redrawRegions();
-            return m_selected != 0;
+            return hit != 0;
         }
-        if (event->type() == QEvent::MouseMove && m_dragging && m_selected) {
+        if (event->type() == QEvent::MouseMove && m_dragging && !m_selection.empty() && m_dragOrigin.size() == m_selection.size()) {
             // Every step of one drag carries the same id: the move is one undo step.
-            m_doc->changeShape(m_selected, m_dragOrigin.translated(p.x() - m_dragStart.x(), p.y() - m_dragStart.y()), m_dragId);
+            std::vector<core::Shape> moved;
+            for (const auto &shape : m_dragOrigin) moved.push_back(shape.translated(p.x() - m_dragStart.x(), p.y() - m_dragStart.y()));
+            m_doc->changeShapes(m_selection, moved, m_dragId);
             return true;
         }
         if (event->type() == QEvent::MouseButtonRelease && m_dragging) {
@@ -450,6 +608,7 @@ bool MainWindow::canvasMouse(QEvent *event)
             return true;
         }
         return false;
+    }
     }
     return false;
 }
@@ -465,12 +624,12 @@ bool MainWindow::canvasKey(QKeyEvent *event)
     }
     if (key >= Qt::Key_1 && key <= Qt::Key_9 && key - Qt::Key_0 < m_classBox->count()) {
         m_classBox->setCurrentIndex(key - Qt::Key_0);
-        if (m_selected) m_doc->setClass({m_selected}, currentClass());
+        if (!m_selection.empty()) m_doc->setClass(m_selection, currentClass());
         return true;
     }
-    if (m_tool == Tool::Polygon && !m_draft.empty()) {
+    if ((m_tool == Tool::Polygon || m_tool == Tool::Polyline) && !m_draft.empty()) {
         if (key == Qt::Key_Return || key == Qt::Key_Enter) {
-            commitPolygon();
+            commitDraft(m_tool == Tool::Polygon);
             return true;
         }
         if (key == Qt::Key_Escape) {
@@ -484,9 +643,12 @@ bool MainWindow::canvasKey(QKeyEvent *event)
             return true;
         }
     }
-    if ((key == Qt::Key_Delete || key == Qt::Key_Backspace) && m_selected) {
-        m_doc->removeRegions({m_selected});
-        m_selected = 0;
+    if ((key == Qt::Key_Delete || key == Qt::Key_Backspace) && !m_selection.empty()) {
+        m_doc->removeRegions(m_selection);
+        return true;
+    }
+    if (key == Qt::Key_Escape && !m_selection.empty()) {
+        setSelection({});
         return true;
     }
     return false;

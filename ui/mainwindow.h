@@ -38,13 +38,18 @@ public:
     QGraphicsScene *scene() const { return m_scene; }
     QGraphicsView *view() const { return m_view; }
     annotation::Document *document() const { return m_doc.get(); }
-    enum class Tool { Select, Rectangle, Polygon };
+    enum class Tool { Select, Rectangle, Polygon, Polyline, Point, Circle, Ellipse };
     void setTool(Tool tool);
     QTabWidget *workspaces() const { return m_tabs; }
     TrainPanel *trainPanel() const { return m_train; } // null in a build without the training engine
     int imageCount() const;
     void showImage(int row);
     QString currentImagePath() const; // absolute path of the image in Annotate, empty when none
+    const std::vector<core::Id> &selection() const { return m_selection; }
+    void setSelection(std::vector<core::Id> ids);
+    void copySelection();
+    void paste();
+    bool labelsShown() const { return m_showLabels; }
 
 Q_SIGNALS:
     void imageShown(int row); // after the image and its regions are on the canvas
@@ -61,7 +66,10 @@ private:
     bool canvasKey(QKeyEvent *event);
     void updateDraft(const QPointF &cursor);
     void commitPolygon();
+    void commitDraft(bool closed);
     void cancelDraft();
+    void addShape(const core::Shape &shape);
+    bool isSelected(core::Id id) const;
 
     std::shared_ptr<core::ProjectStore> m_store;
     std::unique_ptr<annotation::Document> m_doc;
@@ -72,9 +80,13 @@ private:
     QPointF m_dragStart;
     bool m_dragging = false;
     int m_dragId = 0;
-    core::Id m_selected = 0;
+    std::vector<core::Id> m_selection;    // selected regions of this image; vertex editing needs exactly one
+    std::vector<core::Region> m_clipboard; // copied regions (shapes, classes, attributes), pasted onto any image
+    bool m_selectAdded = false;           // select the regions of the next Added event (after a paste)
+    bool m_showLabels = false, m_fill = true;
+    QList<QAction *> m_editActions;       // copy, paste, select all, delete: active while the canvas has focus
     int m_vertex = -1; // vertex being dragged, -1 for none
-    core::Shape m_dragOrigin;
+    std::vector<core::Shape> m_dragOrigin; // shapes of the selection when a move began
     QGraphicsPathItem *m_draftItem = nullptr;
     bool m_panning = false, m_spaceHeld = false, m_fitNext = true;
     QPoint m_panFrom;

@@ -6,6 +6,8 @@
 #include "ui/mainwindow.h"
 
 #include <QApplication>
+#include <QGraphicsItem>
+#include <QGraphicsScene>
 #include <QGraphicsView>
 #include <QWheelEvent>
 #include <QSignalSpy>
@@ -97,6 +99,97 @@ private Q_SLOTS:
         doc->undoStack()->undo();
         QCOMPARE(doc->region(id)->shape.vertices().size(), std::size_t(5));
         QCOMPARE(core::ProjectStore::open(m_project)->regions(doc->image()).back().shape.vertices().size(), std::size_t(5));
+    }
+
+    // Polyline, point, circle and ellipse by mouse; multi-select with Ctrl+click and one move;
+    // copy onto another image and paste; every step undoable and in the store.
+    void otherToolsMultiSelectCopyPaste()
+    {
+        ui::MainWindow w;
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QVERIFY(openShown(w, shown));
+        w.showImage(7);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, 5000);
+        w.view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
+        w.view()->setFocus();
+        annotation::Document *doc = w.document();
+        const std::size_t start = doc->regions().size();
+
+        w.setTool(ui::MainWindow::Tool::Polyline);
+        click(w, 10, 100);
+        click(w, 30, 110);
+        click(w, 50, 100);
+        QTest::keyClick(w.view(), Qt::Key_Return);
+        QCOMPARE(doc->regions().size(), start + 1);
+        QCOMPARE(doc->regions().back().shape.type(), core::ShapeType::Polyline);
+        QCOMPARE(doc->regions().back().shape.vertices().size(), std::size_t(3));
+
+        w.setTool(ui::MainWindow::Tool::Point);
+        click(w, 100, 20);
+        QCOMPARE(doc->regions().back().shape.type(), core::ShapeType::Point);
+        QVERIFY(std::abs(doc->regions().back().shape.params()[0] - 100) < 1.0);
+
+        w.setTool(ui::MainWindow::Tool::Circle);
+        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, at(w, 30, 30));
+        QTest::mouseMove(w.view()->viewport(), at(w, 40, 30));
+        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, at(w, 42, 30));
+        const core::Region circle = doc->regions().back();
+        QCOMPARE(circle.shape.type(), core::ShapeType::Circle);
+        QVERIFY(std::abs(circle.shape.params()[2] - 12) < 1.0);
+
+        w.setTool(ui::MainWindow::Tool::Ellipse);
+        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, at(w, 60, 60));
+        QTest::mouseMove(w.view()->viewport(), at(w, 80, 65));
+        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, at(w, 100, 80));
+        const core::Region ellipse = doc->regions().back();
+        QCOMPARE(ellipse.shape.type(), core::ShapeType::Ellipse);
+        QVERIFY(std::abs(ellipse.shape.params()[0] - 80) < 1.0 && std::abs(ellipse.shape.params()[2] - 20) < 1.0 &&
+                std::abs(ellipse.shape.params()[3] - 10) < 1.0);
+        QCOMPARE(doc->regions().size(), start + 4);
+        QCOMPARE(storedRegions(m_project, doc->image()), start + 4);
+
+        // Ctrl+click selects the circle and the ellipse; one drag moves both as one undo step.
+        w.setTool(ui::MainWindow::Tool::Select);
+        click(w, 30, 30);
+        QTest::mouseClick(w.view()->viewport(), Qt::LeftButton, Qt::ControlModifier, at(w, 80, 70));
+        QCOMPARE(w.selection().size(), std::size_t(2));
+        const int before = doc->undoStack()->index();
+        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, at(w, 30, 30));
+        for (int k = 1; k <= 5; ++k) QTest::mouseMove(w.view()->viewport(), at(w, 30 + k, 30 + 2 * k));
+        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, at(w, 35, 40));
+        QCOMPARE(doc->undoStack()->index(), before + 1);
+        QVERIFY(std::abs(doc->region(circle.id)->shape.params()[0] - 35) < 1.0);
+        QVERIFY(std::abs(doc->region(ellipse.id)->shape.params()[1] - 80) < 1.0);
+        doc->undoStack()->undo();
+        QVERIFY(std::abs(doc->region(circle.id)->shape.params()[0] - 30) < 1.0);
+        QVERIFY(std::abs(doc->region(ellipse.id)->shape.params()[1] - 70) < 1.0);
+
+        // Copy both, go to the next image, paste: the same shapes and classes, selected, in the store.
+        QTest::keyClick(w.view(), Qt::Key_C, Qt::ControlModifier);
+        const core::Id from = doc->image();
+        QTest::keyClick(w.view(), Qt::Key_D);
+        QTRY_VERIFY_WITH_TIMEOUT(doc->image() != from && shown.count() >= 3, 5000);
+        const std::size_t there = doc->regions().size();
+        QTest::keyClick(w.view(), Qt::Key_V, Qt::ControlModifier);
+        QCOMPARE(doc->regions().size(), there + 2);
+        QCOMPARE(w.selection().size(), std::size_t(2));
+        QCOMPARE(doc->region(w.selection()[0])->shape, circle.shape);
+        QCOMPARE(doc->region(w.selection()[1])->classId, ellipse.classId);
+        QCOMPARE(storedRegions(m_project, doc->image()), there + 2);
+        // Delete removes the whole selection; undo brings it back.
+        QTest::keyClick(w.view(), Qt::Key_Delete);
+        QCOMPARE(doc->regions().size(), there);
+        doc->undoStack()->undo();
+        QCOMPARE(doc->regions().size(), there + 2);
+        // Labels on and off.
+        const auto texts = [&] {
+            int n = 0;
+            for (auto *item : w.scene()->items()) n += item->data(1).toBool();
+            return n;
+        };
+        QCOMPARE(texts(), 0);
+        QTest::keyClick(w.view(), Qt::Key_L, Qt::ControlModifier);
+        QCOMPARE(texts(), static_cast<int>(doc->regions().size()));
     }
 
     void drawEditUndoReopen()
