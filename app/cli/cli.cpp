@@ -4,6 +4,7 @@
 #include "core/format.h"
 #include "core/project_store.h"
 #include "core/sample_project.h"
+#include "core/transfer.h"
 #ifdef ANNOTRAIN_WITH_TRAINING
 #include "app/cli/cmd_train.h"
 #endif
@@ -75,15 +76,6 @@ std::vector<std::string> formatNames(unsigned cap)
     return v;
 }
 
-// Where an import's images are: --images, else the source folder, else the folder holding the source file.
-std::string defaultImagesDir(const std::string &src)
-{
-    std::error_code ec;
-    if (fs::is_directory(src, ec)) return src;
-    const fs::path parent = fs::path(src).parent_path();
-    return parent.empty() ? "." : parent.string();
-}
-
 int cmdNew(const Context &ctx, const std::string &project, const std::vector<std::string> &dirs)
 {
     for (const auto &d : dirs) {
@@ -113,25 +105,15 @@ int cmdImport(const Context &ctx, const ImportArgs &a)
     if (!f) return kBadInput;
     auto store = ProjectStore::open(a.project);
     if (!store) return ctx.fail(store.error(), kBadInput);
-    ReadOptions ro;
-    ro.classAttribute = a.classAttribute.empty() ? store->setting("classAttribute") : a.classAttribute;
-    ro.defaultClass = a.defaultClass;
-    ro.imagesDir = a.images.empty() ? defaultImagesDir(a.src) : a.images;
-    if (a.format == "idx") // IDX holds pixels, not files: they are written beside the project
-        ro.imagesDir = a.images.empty() ? (fs::path(store->path()).parent_path() / (fs::path(a.project).stem().string() + "-images")).string() : a.images;
-    ro.progress = progressBar(ctx, "reading  ");
-    auto ds = f->read(a.src, ro);
-    if (!ds) return ctx.fail(ds.error(), kBadInput);
-    ImportOptions io;
-    io.imageRoot = ro.imagesDir;
-    io.replaceRegions = a.replace;
-    io.progress = progressBar(ctx, "importing");
-    auto rep = store->importDataset(*ds, io);
-    if (!rep) {
-        Error e = rep.error();
-        if (e.file.empty()) e.file = a.src;
-        return ctx.fail(e, e.code == ErrorCode::Io ? kProblems : kBadInput);
-    }
+    ImportRequest req;
+    req.source = a.src;
+    req.images = a.images;
+    req.classAttribute = a.classAttribute;
+    req.defaultClass = a.defaultClass;
+    req.replaceRegions = a.replace;
+    req.progress = progressBar(ctx, "importing");
+    auto rep = importInto(*store, *f, req);
+    if (!rep) return ctx.fail(rep.error(), rep.error().code == ErrorCode::Io ? kProblems : kBadInput);
     ctx.out << "imported " << rep->imagesAdded << " new images (" << rep->imagesMatched << " already in the project), "
             << rep->regionsAdded << " regions, " << rep->classesAdded << " new classes\n";
     return kOk;
@@ -150,18 +132,13 @@ int cmdExport(const Context &ctx, const std::string &project, const std::string 
     }
     auto store = ProjectStore::open(project);
     if (!store) return ctx.fail(store.error(), kBadInput);
-    std::vector<std::string> roots;
-    Dataset ds = store->exportDataset(split, &roots);
-    WriteOptions wo;
-    wo.imagesDir = roots.empty() ? std::string() : roots.front();
-    wo.classAttribute = store->setting("classAttribute", "class");
-    wo.progress = progressBar(ctx, "exporting");
-    // Image paths are relative to their own root; with several roots, name them relative to the first.
-    for (std::size_t i = 0; i < ds.images.size(); ++i)
-        if (roots[i] != wo.imagesDir)
-            ds.images[i].path = fs::relative(fs::path(roots[i]) / ds.images[i].path, wo.imagesDir).generic_string();
-    if (auto s = f->write(ds, outPath, wo); !s) return ctx.fail(s.error(), kProblems);
-    ctx.out << "exported " << ds.images.size() << " images, " << ds.regionCount() << " regions to " << outPath << "\n";
+    ExportRequest req;
+    req.out = outPath;
+    req.split = split;
+    req.progress = progressBar(ctx, "exporting");
+    auto rep = exportFrom(*store, *f, req);
+    if (!rep) return ctx.fail(rep.error(), kProblems);
+    ctx.out << "exported " << rep->images << " images, " << rep->regions << " regions to " << outPath << "\n";
     return kOk;
 }
 
@@ -217,9 +194,7 @@ int cmdValidate(const Context &ctx, const std::string &target, bool json, const 
         if (!format.empty()) {
             if (!(f = findFormat(ctx, format, CanRead))) return kBadInput;
         } else {
-            for (const Format *g : FormatRegistry::instance().readers())
-                if (g->name() != "folder" && g->canRead(target)) { f = g; break; }
-            if (!f) return ctx.fail(target + ": cannot tell its format; give --format");
+            if (!(f = detectFormat(target))) return ctx.fail(target + ": cannot tell its format; give --format");
         }
         ReadOptions ro;
         ro.imagesDir = images.empty() ? defaultImagesDir(target) : images;
