@@ -6,7 +6,16 @@
 #include "ui/trainpanel.h"
 #endif
 
+#include "core/transfer.h"
+#include "ui/transferdialog.h"
+
 #include <QActionGroup>
+#include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
+#include <QSettings>
+#include <QUrl>
 #include <QApplication>
 #include <QComboBox>
 #include <QKeyEvent>
@@ -79,11 +88,26 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     statusBar()->addPermanentWidget(m_coords);
 
     QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&New Project…"), QKeySequence::New, this, &MainWindow::newProject);
     file->addAction(tr("&Open Project…"), QKeySequence::Open, this, [this] {
         const QString p = QFileDialog::getOpenFileName(this, tr("Open Project"), {}, tr("Annotrain projects (*.atproj)"));
-        if (p.isEmpty()) return;
-        if (auto s = openProject(p); !s) QMessageBox::warning(this, tr("Open Project"), QString::fromStdString(s.error().toString()));
+        if (!p.isEmpty()) openProjectOrSay(p);
     });
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    connect(m_recentMenu, &QMenu::aboutToShow, this, [this] {
+        m_recentMenu->clear();
+        const QStringList recent = QSettings().value(QStringLiteral("recentProjects")).toStringList();
+        for (const QString &p : recent) m_recentMenu->addAction(p, this, [this, p] { openProjectOrSay(p); });
+        if (recent.isEmpty()) m_recentMenu->addAction(tr("(none yet)"))->setEnabled(false);
+    });
+    file->addSeparator();
+    m_projectActions << file->addAction(tr("Add Image &Folder…"), this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Add Images"));
+        if (!dir.isEmpty()) addImageFolder(dir);
+    });
+    m_projectActions << file->addAction(tr("&Import Annotations…"), QKeySequence(QStringLiteral("Ctrl+I")), this, [this] { showTransfer(true, {}); });
+    m_projectActions << file->addAction(tr("&Export Annotations…"), QKeySequence(QStringLiteral("Ctrl+E")), this, [this] { showTransfer(false, {}); });
+    for (QAction *a : m_projectActions) a->setEnabled(false);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
@@ -104,10 +128,11 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
         {Tool::Ellipse, tr("Ellipse"), QStringLiteral("E"), tr("Drag the box the ellipse fits in (E)")},
     };
     for (const auto &t : kTools) {
-        QAction *a = tools->addAction(t.name);
+        static const char *const kIcons[] = {"select", "rectangle", "polygon", "polyline", "point", "circle", "ellipse"};
+        QAction *a = tools->addAction(QIcon(QStringLiteral(":/icons/%1.svg").arg(QLatin1String(kIcons[static_cast<int>(t.tool)]))), t.name);
         a->setCheckable(true);
         a->setShortcut(QKeySequence(t.key));
-        a->setToolTip(t.tip);
+        a->setToolTip(QStringLiteral("<b>%1</b> (%2)<br>%3").arg(t.name, t.key, t.tip));
         a->setData(static_cast<int>(t.tool));
         a->setChecked(t.tool == Tool::Select);
         m_tools->addAction(a);
@@ -159,6 +184,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     fill->setCheckable(true);
     fill->setChecked(true);
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard Shortcuts"), QKeySequence(QStringLiteral("F1")), this, &MainWindow::showShortcuts);
     help->addAction(tr("&About"), this, [this] {
         QMessageBox::about(this, tr("About Annotrain Studio"),
                            tr("Annotrain Studio %1: label images, train, inspect, export.").arg(QStringLiteral("0.1")));
@@ -166,7 +192,152 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 
     connect(m_list, &QListWidget::currentRowChanged, this, &MainWindow::showImage);
     connect(&m_decode, &QFutureWatcher<QImage>::finished, this, &MainWindow::onImageDecoded);
+    setAcceptDrops(true);
     resize(1200, 760);
+    // The window's size, place, toolbars and splitter come back as the user left them.
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    split->setObjectName(QStringLiteral("annotateSplit"));
+    if (settings.contains(QStringLiteral("window/annotateSplit"))) split->restoreState(settings.value(QStringLiteral("window/annotateSplit")).toByteArray());
+    m_split = split;
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/annotateSplit"), m_split->saveState());
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::openProjectOrSay(const QString &path)
+{
+    if (auto s = openProject(path); !s) QMessageBox::warning(this, tr("Open Project"), QString::fromStdString(s.error().toString()));
+}
+
+void MainWindow::newProject()
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("New Project"), {}, tr("Annotrain projects (*.atproj)"));
+    if (path.isEmpty()) return;
+    const QString file = path.endsWith(QStringLiteral(".atproj")) ? path : path + QStringLiteral(".atproj");
+    auto store = core::ProjectStore::create(file.toStdString());
+    if (!store) {
+        QMessageBox::warning(this, tr("New Project"), QString::fromStdString(store.error().toString()));
+        return;
+    }
+    openProjectOrSay(file);
+}
+
+void MainWindow::addImageFolder(const QString &dir)
+{
+    if (!m_store) return;
+    const std::string project = m_store->path(), folder = dir.toStdString();
+    statusBar()->showMessage(tr("Adding the images below %1…").arg(dir));
+    QtConcurrent::run([project, folder] {
+        auto store = core::ProjectStore::open(project); // this thread's own connection
+        if (!store) return QString::fromStdString(store.error().toString());
+        auto n = store->addImagesFromDir(folder);
+        return n ? QString() : QString::fromStdString(n.error().toString());
+    }).then(this, [this, dir](const QString &error) {
+        if (!error.isEmpty()) {
+            QMessageBox::warning(this, tr("Add Images"), error);
+            return;
+        }
+        reloadImages();
+        statusBar()->showMessage(tr("Added the images below %1; %2 images in the project").arg(dir).arg(imageCount()), 5000);
+    });
+}
+
+void MainWindow::showTransfer(bool import, const QString &path)
+{
+    if (!m_store) return;
+    auto *d = new TransferDialog(import ? TransferDialog::Mode::Import : TransferDialog::Mode::Export, QString::fromStdString(m_store->path()), this);
+    d->setAttribute(Qt::WA_DeleteOnClose);
+    if (!path.isEmpty()) d->setSource(path);
+    connect(d, &TransferDialog::projectChanged, this, [this] {
+        refreshClasses();
+        reloadImages();
+    });
+    d->show();
+}
+
+void MainWindow::reloadImages()
+{
+    if (!m_store) return;
+    const QString current = currentImagePath();
+    m_images = m_store->images();
+    const QSignalBlocker block(m_list);
+    m_list->clear();
+    int keep = 0;
+    for (std::size_t i = 0; i < m_images.size(); ++i) {
+        const auto &im = m_images[i];
+        auto *item = new QListWidgetItem(QString::fromStdString(im.relPath) + QStringLiteral("  (%1)").arg(im.regionCount));
+        item->setToolTip(QString::fromStdString(im.absPath));
+        m_list->addItem(item);
+        if (QString::fromStdString(im.absPath) == current) keep = static_cast<int>(i);
+    }
+    if (!m_images.empty()) {
+        m_list->setCurrentRow(keep);
+        showImage(keep);
+    }
+}
+
+void MainWindow::showShortcuts()
+{
+    QString html = QStringLiteral("<table cellspacing=4>");
+    auto row = [&html](const QString &keys, const QString &what) {
+        html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td></tr>").arg(keys.toHtmlEscaped(), what.toHtmlEscaped());
+    };
+    std::function<void(const QList<QAction *> &, const QString &)> walk = [&](const QList<QAction *> &actions, const QString &prefix) {
+        for (QAction *a : actions) {
+            if (a->menu()) walk(a->menu()->actions(), prefix + a->text().remove(QLatin1Char('&')) + QStringLiteral(" › "));
+            else if (!a->shortcut().isEmpty()) row(a->shortcut().toString(QKeySequence::NativeText), prefix + a->text().remove(QLatin1Char('&')));
+        }
+    };
+    walk(menuBar()->actions(), QString());
+    walk(m_tools->actions(), tr("Tool: "));
+    row(tr("1 – 9"), tr("Class of new regions; with a selection, set its class"));
+    row(tr("D / PgDn, A / PgUp"), tr("Next / previous image (the zoom stays)"));
+    row(tr("Enter"), tr("Close the polygon / end the polyline being drawn"));
+    row(tr("Backspace"), tr("Remove the last vertex while drawing"));
+    row(tr("Esc"), tr("Abandon the shape being drawn; clear the selection"));
+    row(tr("Ctrl+click"), tr("Add a region to the selection or take it out"));
+    row(tr("Shift+click a vertex"), tr("Delete that vertex of the selected polygon"));
+    row(tr("Double-click an edge"), tr("Insert a vertex there"));
+    row(tr("Wheel"), tr("Zoom around the cursor"));
+    row(tr("Middle-drag, Space+drag"), tr("Pan"));
+    html += QStringLiteral("</table>");
+    QMessageBox box(this);
+    box.setWindowTitle(tr("Keyboard Shortcuts"));
+    box.setTextFormat(Qt::RichText);
+    box.setText(html);
+    box.exec();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    // A project opens; with a project open, a folder adds its images and an annotation file is imported.
+    for (const QUrl &url : event->mimeData()->urls()) {
+        const QString path = url.toLocalFile();
+        if (path.isEmpty()) continue;
+        if (path.endsWith(QStringLiteral(".atproj"))) {
+            openProjectOrSay(path);
+        } else if (!m_store) {
+            statusBar()->showMessage(tr("Open or create a project first, then drop images or annotations on it"), 5000);
+        } else if (QFileInfo(path).isDir() && !core::detectFormat(path.toStdString())) {
+            addImageFolder(path);
+        } else {
+            showTransfer(true, path);
+        }
+    }
+    event->acceptProposedAction();
 }
 
 MainWindow::~MainWindow() { m_decode.waitForFinished(); }
@@ -201,6 +372,12 @@ core::Status MainWindow::openProject(const QString &path)
         m_list->addItem(item);
     }
     setWindowTitle(QStringLiteral("%1 — Annotrain Studio").arg(QFileInfo(path).fileName()));
+    for (QAction *a : m_projectActions) a->setEnabled(true);
+    QSettings settings;
+    QStringList recent = settings.value(QStringLiteral("recentProjects")).toStringList();
+    recent.removeAll(QFileInfo(path).absoluteFilePath());
+    recent.prepend(QFileInfo(path).absoluteFilePath());
+    settings.setValue(QStringLiteral("recentProjects"), recent.mid(0, 8));
 #ifdef ANNOTRAIN_WITH_TRAINING
     m_train->setProject(QFileInfo(path).absoluteFilePath());
 #endif

@@ -22,6 +22,7 @@ class QTabWidget;
 class QActionGroup;
 class QComboBox;
 class QGraphicsPathItem;
+class QSplitter;
 
 namespace ui {
 
@@ -50,14 +51,23 @@ public:
     void copySelection();
     void paste();
     bool labelsShown() const { return m_showLabels; }
+    void reloadImages();               // after images or annotations came in from elsewhere
+    void addImageFolder(const QString &dir);
+    void showTransfer(bool import, const QString &path); // the import or export dialog, prefilled with `path`
+    void showShortcuts();
 
 Q_SIGNALS:
     void imageShown(int row); // after the image and its regions are on the canvas
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
 
 private:
+    void openProjectOrSay(const QString &path);
+    void newProject();
     void onImageDecoded();
     void redrawRegions();
     void refreshClasses();
@@ -84,7 +94,10 @@ private:
     std::vector<core::Region> m_clipboard; // copied regions (shapes, classes, attributes), pasted onto any image
     bool m_selectAdded = false;           // select the regions of the next Added event (after a paste)
     bool m_showLabels = false, m_fill = true;
-    QList<QAction *> m_editActions;       // copy, paste, select all, delete: active while the canvas has focus
+    QList<QAction *> m_editActions;
+    QList<QAction *> m_projectActions;    // need an open project
+    QMenu *m_recentMenu = nullptr;
+    QSplitter *m_split = nullptr;       // copy, paste, select all, delete: active while the canvas has focus
     int m_vertex = -1; // vertex being dragged, -1 for none
     std::vector<core::Shape> m_dragOrigin; // shapes of the selection when a move began
     QGraphicsPathItem *m_draftItem = nullptr;
