@@ -60,4 +60,28 @@ private:
     core::Id m_classId;
 };
 
+// Region attributes as a whole before and after (one attribute changed on several regions).
+class SetAttributes : public QUndoCommand {
+public:
+    SetAttributes(Document *doc, std::vector<core::Region> before, std::vector<core::Region> after);
+    void redo() override;
+    void undo() override;
+
+private:
+    Document *m_doc;
+    std::vector<core::Region> m_before, m_after;
+};
+
+class SetImageAttributes : public QUndoCommand {
+public:
+    SetImageAttributes(Document *doc, core::Id image, nlohmann::ordered_json before, nlohmann::ordered_json after);
+    void redo() override;
+    void undo() override;
+
+private:
+    Document *m_doc;
+    core::Id m_image;
+    nlohmann::ordered_json m_before, m_after;
+};
+
 } // namespace annotation

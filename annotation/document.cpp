@@ -15,6 +15,8 @@ void Document::setImage(core::Id image)
 {
     m_image = image;
     m_regions = m_store->regions(image);
+    m_imageAttributes = m_store->imageAttributes(image);
+    if (!m_imageAttributes.is_object()) m_imageAttributes = nlohmann::ordered_json::object();
     Q_EMIT changed({ChangeEvent::Reset, {}});
 }
 
@@ -56,6 +58,40 @@ void Document::changeShapes(const std::vector<core::Id> &ids, const std::vector<
             after.push_back(shapes[i]);
         }
     if (!before.empty()) m_undo.push(new ChangeShape(this, std::move(before), std::move(after), dragId));
+}
+
+void Document::setRegionAttribute(const std::vector<core::Id> &ids, const std::string &name, const nlohmann::ordered_json &value)
+{
+    std::vector<core::Region> before, after;
+    for (core::Id id : ids) {
+        const core::Region *r = region(id);
+        if (!r) continue;
+        core::Region changed = *r;
+        if (value.is_null()) changed.attributes.erase(name);
+        else changed.attributes[name] = value;
+        if (changed.attributes == r->attributes) continue;
+        before.push_back(*r);
+        after.push_back(std::move(changed));
+    }
+    if (!before.empty()) m_undo.push(new SetAttributes(this, std::move(before), std::move(after)));
+}
+
+void Document::setImageAttribute(const std::string &name, const nlohmann::ordered_json &value)
+{
+    if (!m_image) return;
+    nlohmann::ordered_json after = m_imageAttributes;
+    if (value.is_null()) after.erase(name);
+    else after[name] = value;
+    if (after != m_imageAttributes) m_undo.push(new SetImageAttributes(this, m_image, m_imageAttributes, after));
+}
+
+bool Document::storeImageAttributes(core::Id image, const nlohmann::ordered_json &attrs)
+{
+    if (auto s = m_store->setImageAttributes(image, attrs); !s) return fail(s.error());
+    if (image == m_image) m_imageAttributes = attrs;
+    m_lastError.clear();
+    Q_EMIT changed(ChangeEvent{ChangeEvent::ImageAttributesChanged, {}});
+    return true;
 }
 
 void Document::setClass(const std::vector<core::Id> &ids, core::Id classId)
@@ -188,5 +224,31 @@ void SetClass::redo()
 }
 
 void SetClass::undo() { m_doc->storeUpdate(m_before, ChangeEvent::ClassChanged); }
+
+SetAttributes::SetAttributes(Document *doc, std::vector<core::Region> before, std::vector<core::Region> after)
+    : m_doc(doc), m_before(std::move(before)), m_after(std::move(after))
+{
+    setText(QObject::tr("Set attribute"));
+}
+
+void SetAttributes::redo()
+{
+    if (!m_doc->storeUpdate(m_after, ChangeEvent::AttributesChanged)) setObsolete(true);
+}
+
+void SetAttributes::undo() { m_doc->storeUpdate(m_before, ChangeEvent::AttributesChanged); }
+
+SetImageAttributes::SetImageAttributes(Document *doc, core::Id image, nlohmann::ordered_json before, nlohmann::ordered_json after)
+    : m_doc(doc), m_image(image), m_before(std::move(before)), m_after(std::move(after))
+{
+    setText(QObject::tr("Set image attribute"));
+}
+
+void SetImageAttributes::redo()
+{
+    if (!m_doc->storeImageAttributes(m_image, m_after)) setObsolete(true);
+}
+
+void SetImageAttributes::undo() { m_doc->storeImageAttributes(m_image, m_before); }
 
 } // namespace annotation

@@ -14,7 +14,7 @@
 namespace annotation {
 
 struct ChangeEvent {
-    enum Kind { Reset, Added, Removed, ShapeChanged, ClassChanged };
+    enum Kind { Reset, Added, Removed, ShapeChanged, ClassChanged, AttributesChanged, ImageAttributesChanged };
     Kind kind = Reset;
     std::vector<core::Id> regions; // the regions concerned (empty for Reset)
 };
@@ -42,6 +42,10 @@ public:
     void changeShape(core::Id id, const core::Shape &shape, int dragId = 0);
     void changeShapes(const std::vector<core::Id> &ids, const std::vector<core::Shape> &shapes, int dragId = 0);
     void setClass(const std::vector<core::Id> &ids, core::Id classId);
+    // One attribute of regions (value null: remove it), or of the current image.
+    void setRegionAttribute(const std::vector<core::Id> &ids, const std::string &name, const nlohmann::ordered_json &value);
+    void setImageAttribute(const std::string &name, const nlohmann::ordered_json &value);
+    nlohmann::ordered_json imageAttributes() const { return m_imageAttributes; }
 
 Q_SIGNALS:
     void changed(const annotation::ChangeEvent &event);
@@ -51,16 +55,20 @@ private:
     friend class RemoveRegions;
     friend class ChangeShape;
     friend class SetClass;
+    friend class SetAttributes;
+    friend class SetImageAttributes;
     // Applied by the commands: write to the store, then mirror in memory and notify.
     bool storeAdd(std::vector<core::Region> &regions, bool restore);
     bool storeRemove(const std::vector<core::Region> &regions);
     bool storeUpdate(const std::vector<core::Region> &regions, ChangeEvent::Kind kind);
     bool fail(const core::Error &e);
+    bool storeImageAttributes(core::Id image, const nlohmann::ordered_json &attrs);
 
     std::shared_ptr<core::ProjectStore> m_store;
     QUndoStack m_undo;
     core::Id m_image = 0;
     std::vector<core::Region> m_regions;
+    nlohmann::ordered_json m_imageAttributes = nlohmann::ordered_json::object();
     QString m_lastError;
 };
 

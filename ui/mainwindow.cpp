@@ -7,6 +7,7 @@
 #endif
 
 #include "core/transfer.h"
+#include "ui/attributeeditor.h"
 #include "ui/transferdialog.h"
 
 #include <QActionGroup>
@@ -32,6 +33,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMouseEvent>
+#include <QScrollArea>
 #include <QScrollBar>
 #include <QWheelEvent>
 #include <QSplitter>
@@ -58,11 +60,16 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     m_view->viewport()->installEventFilter(this);
     m_view->installEventFilter(this);
     m_view->setFocusPolicy(Qt::StrongFocus);
+    m_attrs = new AttributeEditor;
+    auto *attrScroll = new QScrollArea;
+    attrScroll->setWidget(m_attrs);
+    attrScroll->setWidgetResizable(true);
     auto *split = new QSplitter;
     split->addWidget(m_list);
     split->addWidget(m_view);
+    split->addWidget(attrScroll);
     split->setStretchFactor(1, 4);
-    split->setSizes({240, 960});
+    split->setSizes({240, 760, 240});
     m_tabs = new QTabWidget;
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(split, tr("Annotate"));
@@ -199,7 +206,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
     split->setObjectName(QStringLiteral("annotateSplit"));
-    if (settings.contains(QStringLiteral("window/annotateSplit"))) split->restoreState(settings.value(QStringLiteral("window/annotateSplit")).toByteArray());
+    if (settings.contains(QStringLiteral("window/annotateSplitter"))) split->restoreState(settings.value(QStringLiteral("window/annotateSplitter")).toByteArray());
     m_split = split;
 }
 
@@ -208,7 +215,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
     QSettings settings;
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
-    settings.setValue(QStringLiteral("window/annotateSplit"), m_split->saveState());
+    settings.setValue(QStringLiteral("window/annotateSplitter"), m_split->saveState());
     QMainWindow::closeEvent(event);
 }
 
@@ -352,7 +359,11 @@ core::Status MainWindow::openProject(const QString &path)
         if (m_selectAdded && e.kind == annotation::ChangeEvent::Added) m_selection = e.regions; // a paste selects what it added
         m_selectAdded = false;
         redrawRegions();
+        if (e.kind == annotation::ChangeEvent::Reset || e.kind == annotation::ChangeEvent::AttributesChanged ||
+            e.kind == annotation::ChangeEvent::ImageAttributesChanged)
+            m_attrs->requestRefresh();
     });
+    m_attrs->setDocument(m_doc.get());
     m_undoMenu->clear();
     QAction *undo = m_doc->undoStack()->createUndoAction(this, tr("&Undo"));
     undo->setShortcut(QKeySequence::Undo);
@@ -514,6 +525,7 @@ void MainWindow::redrawRegions()
     for (const auto &c : m_store->classes()) names[c.id] = QString::fromStdString(c.name);
     // Undo can take away selected regions: keep only those still here.
     m_selection.erase(std::remove_if(m_selection.begin(), m_selection.end(), [this](core::Id id) { return !m_doc->region(id); }), m_selection.end());
+    selectionShown();
     for (const core::Region &r : m_doc->regions()) {
         const bool selected = isSelected(r.id);
         const QColor color = r.classId && colors.count(r.classId) ? colors[r.classId] : QColor(Qt::yellow);
@@ -550,6 +562,11 @@ void MainWindow::redrawRegions()
             label->setAcceptedMouseButtons(Qt::NoButton);
         }
     }
+}
+
+void MainWindow::selectionShown()
+{
+    m_attrs->setRegion(m_selection.size() == 1 ? m_selection.front() : 0);
 }
 
 bool MainWindow::isSelected(core::Id id) const { return std::find(m_selection.begin(), m_selection.end(), id) != m_selection.end(); }

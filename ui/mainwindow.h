@@ -25,6 +25,10 @@ class QGraphicsPathItem;
 class QSplitter;
 
 namespace ui {
+class AttributeEditor;
+}
+
+namespace ui {
 
 class TrainPanel;
 
@@ -51,6 +55,7 @@ public:
     void copySelection();
     void paste();
     bool labelsShown() const { return m_showLabels; }
+    AttributeEditor *attributeEditor() const { return m_attrs; }
     void reloadImages();               // after images or annotations came in from elsewhere
     void addImageFolder(const QString &dir);
     void showTransfer(bool import, const QString &path); // the import or export dialog, prefilled with `path`
@@ -69,6 +74,7 @@ private:
     void openProjectOrSay(const QString &path);
     void newProject();
     void onImageDecoded();
+    void selectionShown(); // tells the attribute editor which region is selected
     void redrawRegions();
     void refreshClasses();
     core::Id currentClass() const;
@@ -97,7 +103,8 @@ private:
     QList<QAction *> m_editActions;
     QList<QAction *> m_projectActions;    // need an open project
     QMenu *m_recentMenu = nullptr;
-    QSplitter *m_split = nullptr;       // copy, paste, select all, delete: active while the canvas has focus
+    QSplitter *m_split = nullptr;
+    AttributeEditor *m_attrs = nullptr;       // copy, paste, select all, delete: active while the canvas has focus
     int m_vertex = -1; // vertex being dragged, -1 for none
     std::vector<core::Shape> m_dragOrigin; // shapes of the selection when a move began
     QGraphicsPathItem *m_draftItem = nullptr;

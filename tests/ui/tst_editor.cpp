@@ -3,7 +3,12 @@
 // drawing, a box by dragging, select + drag (one undo step) + Delete, undo and
 // redo, switching images, and the work found in the store after reopening.
 #include "core/sample_project.h"
+#include "ui/attributeeditor.h"
 #include "ui/mainwindow.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLineEdit>
 
 #include <QApplication>
 #include <QGraphicsItem>
@@ -190,6 +195,58 @@ private Q_SLOTS:
         QCOMPARE(texts(), 0);
         QTest::keyClick(w.view(), Qt::Key_L, Qt::ControlModifier);
         QCOMPARE(texts(), static_cast<int>(doc->regions().size()));
+    }
+
+    // The attribute editor follows the schema; each edit is an undo step in the store.
+    void attributesFromTheSchema()
+    {
+        ui::MainWindow w;
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QVERIFY(openShown(w, shown));
+        annotation::Document *doc = w.document();
+        core::AttributeDef note, flags, quality;
+        note.name = "note";
+        flags.name = "flags";
+        flags.type = "checkbox";
+        flags.options = {{"blurred", "blurred"}, {"occluded", "occluded"}};
+        quality.scope = "image";
+        quality.name = "quality";
+        quality.type = "dropdown";
+        quality.options = {{"good", "good"}, {"bad", "bad"}};
+        QVERIFY(doc->store().setAttributeSchema({note, flags, quality}).ok());
+        QVERIFY(!doc->regions().empty());
+        const core::Id id = doc->regions().front().id;
+        w.setSelection({id});
+        ui::AttributeEditor *ed = w.attributeEditor();
+        QTRY_VERIFY_WITH_TIMEOUT(ed->field(QStringLiteral("region"), QStringLiteral("note")) != nullptr, 2000);
+        auto *line = qobject_cast<QLineEdit *>(ed->field(QStringLiteral("region"), QStringLiteral("note")));
+        QVERIFY(line);
+        line->setText(QStringLiteral("half hidden"));
+        Q_EMIT line->editingFinished();
+        QCOMPARE(doc->region(id)->attributes["note"].get<std::string>(), std::string("half hidden"));
+        QTRY_VERIFY_WITH_TIMEOUT(ed->field(QStringLiteral("region"), QStringLiteral("flags")) != nullptr, 2000);
+        auto boxes = ed->field(QStringLiteral("region"), QStringLiteral("flags"))->findChildren<QCheckBox *>();
+        QCOMPARE(boxes.size(), 2);
+        boxes[1]->setChecked(true);
+        QVERIFY(doc->region(id)->attributes["flags"]["occluded"].get<bool>());
+        QTRY_VERIFY_WITH_TIMEOUT(ed->field(QStringLiteral("image"), QStringLiteral("quality")) != nullptr, 2000);
+        auto *combo = qobject_cast<QComboBox *>(ed->field(QStringLiteral("image"), QStringLiteral("quality")));
+        QVERIFY(combo);
+        combo->setCurrentIndex(2);
+        Q_EMIT combo->activated(2);
+        QCOMPARE(doc->imageAttributes()["quality"].get<std::string>(), std::string("bad"));
+        auto stored = core::ProjectStore::open(m_project);
+        QCOMPARE(stored->imageAttributes(doc->image())["quality"].get<std::string>(), std::string("bad"));
+        for (const auto &r : stored->regions(doc->image()))
+            if (r.id == id) QCOMPARE(r.attributes["note"].get<std::string>(), std::string("half hidden"));
+        // Three edits, three undo steps.
+        doc->undoStack()->undo();
+        QVERIFY(!doc->imageAttributes().contains("quality"));
+        doc->undoStack()->undo();
+        QVERIFY(!doc->region(id)->attributes.contains("flags"));
+        doc->undoStack()->undo();
+        QVERIFY(!doc->region(id)->attributes.contains("note"));
+        QVERIFY(core::ProjectStore::open(m_project)->setAttributeSchema({}).ok());
     }
 
     void drawEditUndoReopen()
