@@ -8,6 +8,7 @@
 
 #include "core/transfer.h"
 #include "ui/attributeeditor.h"
+#include "ui/datasetdialogs.h"
 #include "ui/transferdialog.h"
 
 #include <QActionGroup>
@@ -114,7 +115,6 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     });
     m_projectActions << file->addAction(tr("&Import Annotations…"), QKeySequence(QStringLiteral("Ctrl+I")), this, [this] { showTransfer(true, {}); });
     m_projectActions << file->addAction(tr("&Export Annotations…"), QKeySequence(QStringLiteral("Ctrl+E")), this, [this] { showTransfer(false, {}); });
-    for (QAction *a : m_projectActions) a->setEnabled(false);
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, qApp, &QApplication::quit);
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
@@ -190,6 +190,27 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     });
     fill->setCheckable(true);
     fill->setChecked(true);
+    QMenu *dataset = menuBar()->addMenu(tr("&Dataset"));
+    m_projectActions << dataset->addAction(tr("&Split…"), this, [this] {
+        auto *d = new SplitDialog(QString::fromStdString(m_store->path()), this);
+        d->setAttribute(Qt::WA_DeleteOnClose);
+        connect(d, &SplitDialog::applied, this, [this](bool ok) {
+            if (ok) reloadImages();
+        });
+        d->show();
+    });
+    m_projectActions << dataset->addAction(tr("S&tatistics…"), this, [this] {
+        auto *d = new StatsDialog(QString::fromStdString(m_store->path()), this);
+        d->setAttribute(Qt::WA_DeleteOnClose);
+        d->show();
+    });
+    m_projectActions << dataset->addAction(tr("&Validate…"), QKeySequence(QStringLiteral("Ctrl+Shift+V")), this, [this] {
+        auto *d = new ValidationDialog(QString::fromStdString(m_store->path()), this);
+        d->setAttribute(Qt::WA_DeleteOnClose);
+        connect(d, &ValidationDialog::jumpTo, this, &MainWindow::showProblem);
+        d->show();
+    });
+    for (QAction *a : m_projectActions) a->setEnabled(false);
     QMenu *help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard Shortcuts"), QKeySequence(QStringLiteral("F1")), this, &MainWindow::showShortcuts);
     help->addAction(tr("&About"), this, [this] {
@@ -289,6 +310,19 @@ void MainWindow::reloadImages()
         m_list->setCurrentRow(keep);
         showImage(keep);
     }
+}
+
+void MainWindow::showProblem(const QString &imagePath, int region)
+{
+    for (std::size_t i = 0; i < m_images.size(); ++i) {
+        if (QString::fromStdString(m_images[i].relPath) != imagePath) continue;
+        m_tabs->setCurrentIndex(0);
+        m_selectRegionIndex = region;
+        if (m_list->currentRow() == static_cast<int>(i)) showImage(static_cast<int>(i));
+        else m_list->setCurrentRow(static_cast<int>(i));
+        return;
+    }
+    statusBar()->showMessage(tr("%1 is not in the project's image list").arg(imagePath), 5000);
 }
 
 void MainWindow::showShortcuts()
@@ -443,6 +477,13 @@ void MainWindow::onImageDecoded()
         m_fitNext = false;
     }
     statusBar()->showMessage(tr("%1 — %2 regions").arg(QString::fromStdString(info.relPath)).arg(info.regionCount));
+    if (m_selectRegionIndex >= 0 && m_selectRegionIndex < static_cast<int>(m_doc->regions().size())) { // from the validation report
+        const core::Region &r = m_doc->regions()[static_cast<std::size_t>(m_selectRegionIndex)];
+        setSelection({r.id});
+        const core::Box b = r.shape.boundingBox();
+        m_view->centerOn(b.x + b.w / 2, b.y + b.h / 2);
+    }
+    m_selectRegionIndex = -1;
     Q_EMIT imageShown(row);
 }
 

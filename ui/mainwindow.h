@@ -60,6 +60,7 @@ public:
     void addImageFolder(const QString &dir);
     void showTransfer(bool import, const QString &path); // the import or export dialog, prefilled with `path`
     void showShortcuts();
+    void showProblem(const QString &imagePath, int region); // jump from the validation report
 
 Q_SIGNALS:
     void imageShown(int row); // after the image and its regions are on the canvas
@@ -104,7 +105,8 @@ private:
     QList<QAction *> m_projectActions;    // need an open project
     QMenu *m_recentMenu = nullptr;
     QSplitter *m_split = nullptr;
-    AttributeEditor *m_attrs = nullptr;       // copy, paste, select all, delete: active while the canvas has focus
+    AttributeEditor *m_attrs = nullptr;
+    int m_selectRegionIndex = -1;         // region to select once the pending image is shown       // copy, paste, select all, delete: active while the canvas has focus
     int m_vertex = -1; // vertex being dragged, -1 for none
     std::vector<core::Shape> m_dragOrigin; // shapes of the selection when a move began
     QGraphicsPathItem *m_draftItem = nullptr;
