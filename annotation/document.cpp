@@ -105,6 +105,7 @@ void Document::setClass(const std::vector<core::Id> &ids, core::Id classId)
 bool Document::fail(const core::Error &e)
 {
     m_lastError = QString::fromStdString(e.toString());
+    Q_EMIT storeFailed(m_lastError);
     return false;
 }
 

@@ -49,6 +49,9 @@ public:
 
 Q_SIGNALS:
     void changed(const annotation::ChangeEvent &event);
+    // A command could not write to the store (read-only or full disk, locked or
+    // changed by another program): the edit is not applied, nothing else changes.
+    void storeFailed(const QString &message);
 
 private:
     friend class AddRegions;

@@ -35,6 +35,7 @@
 #include <QMessageBox>
 #include <QMouseEvent>
 #include <QScrollArea>
+#include <QVBoxLayout>
 #include <QScrollBar>
 #include <QWheelEvent>
 #include <QSplitter>
@@ -71,9 +72,21 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     split->addWidget(attrScroll);
     split->setStretchFactor(1, 4);
     split->setSizes({240, 760, 240});
+    m_storeError = new QLabel;
+    m_storeError->setWordWrap(true);
+    m_storeError->setStyleSheet(QStringLiteral("QLabel { background: #fde2e1; color: #7a1010; padding: 6px; border: 1px solid #e0a0a0; }"));
+    m_storeError->setToolTip(tr("Click to dismiss"));
+    m_storeError->hide();
+    m_storeError->installEventFilter(this);
+    auto *annotate = new QWidget;
+    auto *annotateLayout = new QVBoxLayout(annotate);
+    annotateLayout->setContentsMargins(0, 0, 0, 0);
+    annotateLayout->setSpacing(0);
+    annotateLayout->addWidget(m_storeError);
+    annotateLayout->addWidget(split, 1);
     m_tabs = new QTabWidget;
     m_tabs->setDocumentMode(true);
-    m_tabs->addTab(split, tr("Annotate"));
+    m_tabs->addTab(annotate, tr("Annotate"));
 #ifdef ANNOTRAIN_WITH_TRAINING
     m_train = new TrainPanel;
     m_tabs->addTab(m_train, tr("Train"));
@@ -398,6 +411,15 @@ core::Status MainWindow::openProject(const QString &path)
             m_attrs->requestRefresh();
     });
     m_attrs->setDocument(m_doc.get());
+    connect(m_doc.get(), &annotation::Document::storeFailed, this, [this](const QString &message) {
+        // Not modal: the user keeps working; the banner stays until the next edit succeeds or is dismissed.
+        m_storeError->setText(tr("<b>Not saved:</b> %1 — the edit was not applied; everything saved before is intact.").arg(message.toHtmlEscaped()));
+        m_storeError->show();
+        m_doc->setImage(m_doc->image()); // show what the project really holds
+    });
+    connect(m_doc->undoStack(), &QUndoStack::indexChanged, this, [this] {
+        if (m_doc->lastError().isEmpty()) m_storeError->hide();
+    });
     m_undoMenu->clear();
     QAction *undo = m_doc->undoStack()->createUndoAction(this, tr("&Undo"));
     undo->setShortcut(QKeySequence::Undo);
@@ -489,6 +511,10 @@ void MainWindow::onImageDecoded()
 
 bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 {
+    if (watched == m_storeError && event->type() == QEvent::MouseButtonPress) {
+        m_storeError->hide();
+        return true;
+    }
     if (watched == m_view->viewport()) {
         if (event->type() == QEvent::Wheel) { // zoom around the cursor
             const auto *we = static_cast<QWheelEvent *>(event);

@@ -56,6 +56,7 @@ public:
     void paste();
     bool labelsShown() const { return m_showLabels; }
     AttributeEditor *attributeEditor() const { return m_attrs; }
+    QLabel *storeErrorBanner() const { return m_storeError; }
     void reloadImages();               // after images or annotations came in from elsewhere
     void addImageFolder(const QString &dir);
     void showTransfer(bool import, const QString &path); // the import or export dialog, prefilled with `path`
@@ -106,7 +107,8 @@ private:
     QMenu *m_recentMenu = nullptr;
     QSplitter *m_split = nullptr;
     AttributeEditor *m_attrs = nullptr;
-    int m_selectRegionIndex = -1;         // region to select once the pending image is shown       // copy, paste, select all, delete: active while the canvas has focus
+    int m_selectRegionIndex = -1;
+    QLabel *m_storeError = nullptr;       // shown when the project could not be written         // region to select once the pending image is shown       // copy, paste, select all, delete: active while the canvas has focus
     int m_vertex = -1; // vertex being dragged, -1 for none
     std::vector<core::Shape> m_dragOrigin; // shapes of the selection when a move began
     QGraphicsPathItem *m_draftItem = nullptr;

@@ -8,6 +8,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QLabel>
 #include <QLineEdit>
 
 #include <QApplication>
@@ -247,6 +248,32 @@ private Q_SLOTS:
         doc->undoStack()->undo();
         QVERIFY(!doc->region(id)->attributes.contains("note"));
         QVERIFY(core::ProjectStore::open(m_project)->setAttributeSchema({}).ok());
+    }
+
+    // When the project cannot take an edit (here another program removed the region
+    // underneath), the window says so, the edit is not applied and nothing is lost.
+    void storeFailureIsShown()
+    {
+        ui::MainWindow w;
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QVERIFY(openShown(w, shown));
+        w.showImage(9);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, 5000);
+        annotation::Document *doc = w.document();
+        QVERIFY(!doc->regions().empty());
+        const core::Region victim = doc->regions().front();
+        QVERIFY(core::ProjectStore::open(m_project)->removeRegions({victim.id}).ok());
+        QVERIFY(w.storeErrorBanner()->isHidden());
+        doc->changeShape(victim.id, victim.shape.translated(5, 5));
+        QVERIFY(!w.storeErrorBanner()->isHidden());
+        QVERIFY(w.storeErrorBanner()->text().contains(QStringLiteral("Not saved")));
+        QVERIFY(!doc->region(victim.id)); // the canvas shows what the project holds
+        QCOMPARE(doc->undoStack()->canUndo(), doc->undoStack()->index() > 0);
+        // The next edit that lands hides the banner.
+        core::Region r;
+        r.shape = *core::Shape::rect(1, 1, 5, 5);
+        doc->addRegion(r);
+        QVERIFY(w.storeErrorBanner()->isHidden());
     }
 
     void drawEditUndoReopen()
