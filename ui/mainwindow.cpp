@@ -8,6 +8,8 @@
 
 #include "core/transfer.h"
 #include "ui/attributeeditor.h"
+#include "ui/classmanager.h"
+#include "ui/datasetmodel.h"
 #include "ui/datasetdialogs.h"
 #include "ui/transferdialog.h"
 
@@ -30,11 +32,16 @@
 #include <QGraphicsView>
 #include <QImageReader>
 #include <QLabel>
-#include <QListWidget>
+#include <QLineEdit>
+#include <QListView>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMouseEvent>
+#include <QHBoxLayout>
 #include <QScrollArea>
+#include <QPainter>
+#include <QStyledItemDelegate>
+#include <QTableWidget>
 #include <QVBoxLayout>
 #include <QScrollBar>
 #include <QWheelEvent>
@@ -49,11 +56,90 @@
 
 namespace ui {
 
+namespace {
+// Thumbnails arrive at 96 px; the list draws them in a fixed box left of the name,
+// whatever their aspect, so every row has the same height.
+class ThumbnailDelegate : public QStyledItemDelegate {
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    static constexpr int kW = 48, kH = 36;
+
+    void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override
+    {
+        QStyleOptionViewItem opt = option;
+        initStyleOption(&opt, index);
+        const QPixmap pm = index.data(Qt::DecorationRole).value<QPixmap>();
+        opt.features &= ~QStyleOptionViewItem::HasDecoration;
+        opt.icon = QIcon();
+        QStyle *style = opt.widget ? opt.widget->style() : QApplication::style();
+        style->drawPrimitive(QStyle::PE_PanelItemViewItem, &opt, painter, opt.widget);
+        opt.rect.adjust(kW + 6, 0, 0, 0);
+        style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, opt.widget);
+        if (!pm.isNull()) {
+            const QSize s = pm.size().scaled(kW, kH, Qt::KeepAspectRatio);
+            const QRect box(option.rect.left() + 2 + (kW - s.width()) / 2, option.rect.top() + (option.rect.height() - s.height()) / 2, s.width(), s.height());
+            painter->drawPixmap(box, pm);
+        }
+    }
+    QSize sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const override
+    {
+        const QString text = index.data(Qt::DisplayRole).toString();
+        return {option.fontMetrics.horizontalAdvance(text) + kW + 14, std::max(option.fontMetrics.height() + 6, kH + 4)};
+    }
+};
+} // namespace
+
 MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
 {
     setWindowTitle(QStringLiteral("Annotrain Studio"));
-    m_list = new QListWidget;
+    // The dataset panel: a virtualised list over the project's images (thumbnails decoded
+    // on demand off the GUI thread) with filters by name, split, class and state.
+    m_model = new DatasetModel(this);
+    m_filter = new DatasetFilter(this);
+    m_filter->setSourceModel(m_model);
+    m_list = new QListView;
+    m_list->setModel(m_filter);
     m_list->setUniformItemSizes(true);
+    m_list->setItemDelegate(new ThumbnailDelegate(m_list));
+    m_list->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_search = new QLineEdit;
+    m_search->setPlaceholderText(tr("Search names…"));
+    m_search->setClearButtonEnabled(true);
+    m_search->setToolTip(tr("Show the images whose path contains this text (any case)"));
+    m_splitFilter = new QComboBox;
+    m_splitFilter->addItems({tr("All splits"), tr("train"), tr("val"), tr("test"), tr("unassigned")});
+    m_splitFilter->setToolTip(tr("Show one split"));
+    m_classFilter = new QComboBox;
+    m_classFilter->setToolTip(tr("Show the images of one image class"));
+    m_stateFilter = new QComboBox;
+    m_stateFilter->addItems({tr("All images"), tr("Annotated"), tr("Not annotated"), tr("With problems")});
+    m_stateFilter->setToolTip(tr("Annotated: with at least one region. With problems: flagged by Dataset › Validate"));
+    auto *panel = new QWidget;
+    auto *panelLayout = new QVBoxLayout(panel);
+    panelLayout->setContentsMargins(0, 0, 0, 0);
+    panelLayout->setSpacing(2);
+    panelLayout->addWidget(m_search);
+    auto *filterRow = new QHBoxLayout;
+    filterRow->addWidget(m_splitFilter);
+    filterRow->addWidget(m_classFilter);
+    panelLayout->addLayout(filterRow);
+    panelLayout->addWidget(m_stateFilter);
+    panelLayout->addWidget(m_list, 1);
+    m_listCount = new QLabel;
+    panelLayout->addWidget(m_listCount);
+    connect(m_search, &QLineEdit::textChanged, m_filter, &DatasetFilter::setNameFilter);
+    connect(m_splitFilter, &QComboBox::currentIndexChanged, this, [this](int i) { m_filter->setSplit(static_cast<DatasetFilter::SplitFilter>(i)); });
+    connect(m_classFilter, &QComboBox::currentIndexChanged, this, [this] { m_filter->setClassId(m_classFilter->currentData().toLongLong()); });
+    connect(m_stateFilter, &QComboBox::currentIndexChanged, this, [this](int i) {
+        m_filter->setAnnotation(i == 1 ? DatasetFilter::AnnotationFilter::Annotated : i == 2 ? DatasetFilter::AnnotationFilter::Unannotated
+                                                                                               : DatasetFilter::AnnotationFilter::All);
+        m_filter->setProblemFilter(i == 3 ? DatasetFilter::ProblemFilter::WithProblems : DatasetFilter::ProblemFilter::All);
+    });
+    auto updateCount = [this] { m_listCount->setText(tr("%1 of %2 images").arg(m_filter->rowCount()).arg(imageCount())); };
+    connect(m_filter, &QAbstractItemModel::layoutChanged, this, updateCount);
+    connect(m_filter, &QAbstractItemModel::modelReset, this, updateCount);
+    connect(m_filter, &QAbstractItemModel::rowsInserted, this, updateCount);
+    connect(m_filter, &QAbstractItemModel::rowsRemoved, this, updateCount);
     m_scene = new QGraphicsScene(this);
     m_view = new QGraphicsView(m_scene);
     m_view->setRenderHint(QPainter::Antialiasing);
@@ -67,7 +153,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     attrScroll->setWidget(m_attrs);
     attrScroll->setWidgetResizable(true);
     auto *split = new QSplitter;
-    split->addWidget(m_list);
+    split->addWidget(panel);
     split->addWidget(m_view);
     split->addWidget(attrScroll);
     split->setStretchFactor(1, 4);
@@ -95,7 +181,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
         for (std::size_t i = 0; i < m_images.size(); ++i)
             if (QString::fromStdString(m_images[i].absPath) == absPath) {
                 m_tabs->setCurrentIndex(0);
-                m_list->setCurrentRow(static_cast<int>(i));
+                selectRow(static_cast<int>(i));
                 return;
             }
         statusBar()->showMessage(tr("%1 is no longer in the project").arg(absPath), 5000);
@@ -204,6 +290,18 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     fill->setCheckable(true);
     fill->setChecked(true);
     QMenu *dataset = menuBar()->addMenu(tr("&Dataset"));
+    m_projectActions << dataset->addAction(tr("&Classes…"), QKeySequence(QStringLiteral("Ctrl+K")), this, [this] {
+        auto *d = new ClassManagerDialog(m_store, this);
+        d->setAttribute(Qt::WA_DeleteOnClose);
+        connect(d, &ClassManagerDialog::classesChanged, this, [this] {
+            const core::Id keep = currentClass();
+            refreshClasses();
+            const int i = m_classBox->findData(QVariant::fromValue<qlonglong>(keep));
+            if (i >= 0) m_classBox->setCurrentIndex(i);
+            if (m_doc) m_doc->setImage(m_doc->image()); // merged or deleted classes: reload the regions
+        });
+        d->show();
+    });
     m_projectActions << dataset->addAction(tr("&Split…"), this, [this] {
         auto *d = new SplitDialog(QString::fromStdString(m_store->path()), this);
         d->setAttribute(Qt::WA_DeleteOnClose);
@@ -221,6 +319,14 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
         auto *d = new ValidationDialog(QString::fromStdString(m_store->path()), this);
         d->setAttribute(Qt::WA_DeleteOnClose);
         connect(d, &ValidationDialog::jumpTo, this, &MainWindow::showProblem);
+        connect(d, &ValidationDialog::finished, this, [this, d] { // "With problems" in the list filter
+            QSet<QString> paths;
+            for (int r = 0; r < d->table()->rowCount(); ++r) paths.insert(d->table()->item(r, 2)->text());
+            QSet<core::Id> ids;
+            for (const auto &im : m_images)
+                if (paths.contains(QString::fromStdString(im.relPath))) ids.insert(im.id);
+            m_filter->setProblemImages(ids);
+        });
         d->show();
     });
     for (QAction *a : m_projectActions) a->setEnabled(false);
@@ -231,7 +337,9 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
                            tr("Annotrain Studio %1: label images, train, inspect, export.").arg(QStringLiteral("0.1")));
     });
 
-    connect(m_list, &QListWidget::currentRowChanged, this, &MainWindow::showImage);
+    connect(m_list->selectionModel(), &QItemSelectionModel::currentChanged, this, [this](const QModelIndex &current) {
+        if (current.isValid()) showImage(m_filter->mapToSource(current).row());
+    });
     connect(&m_decode, &QFutureWatcher<QImage>::finished, this, &MainWindow::onImageDecoded);
     setAcceptDrops(true);
     resize(1200, 760);
@@ -308,19 +416,12 @@ void MainWindow::reloadImages()
 {
     if (!m_store) return;
     const QString current = currentImagePath();
-    m_images = m_store->images();
-    const QSignalBlocker block(m_list);
-    m_list->clear();
+    setImages(m_store->images());
     int keep = 0;
-    for (std::size_t i = 0; i < m_images.size(); ++i) {
-        const auto &im = m_images[i];
-        auto *item = new QListWidgetItem(QString::fromStdString(im.relPath) + QStringLiteral("  (%1)").arg(im.regionCount));
-        item->setToolTip(QString::fromStdString(im.absPath));
-        m_list->addItem(item);
-        if (QString::fromStdString(im.absPath) == current) keep = static_cast<int>(i);
-    }
+    for (std::size_t i = 0; i < m_images.size(); ++i)
+        if (QString::fromStdString(m_images[i].absPath) == current) keep = static_cast<int>(i);
     if (!m_images.empty()) {
-        m_list->setCurrentRow(keep);
+        selectRow(keep);
         showImage(keep);
     }
 }
@@ -331,8 +432,8 @@ void MainWindow::showProblem(const QString &imagePath, int region)
         if (QString::fromStdString(m_images[i].relPath) != imagePath) continue;
         m_tabs->setCurrentIndex(0);
         m_selectRegionIndex = region;
-        if (m_list->currentRow() == static_cast<int>(i)) showImage(static_cast<int>(i));
-        else m_list->setCurrentRow(static_cast<int>(i));
+        if (m_shownRow == static_cast<int>(i)) showImage(static_cast<int>(i));
+        else selectRow(static_cast<int>(i));
         return;
     }
     statusBar()->showMessage(tr("%1 is not in the project's image list").arg(imagePath), 5000);
@@ -406,6 +507,11 @@ core::Status MainWindow::openProject(const QString &path)
         if (m_selectAdded && e.kind == annotation::ChangeEvent::Added) m_selection = e.regions; // a paste selects what it added
         m_selectAdded = false;
         redrawRegions();
+        if (e.kind == annotation::ChangeEvent::Added || e.kind == annotation::ChangeEvent::Removed) { // the list shows region counts
+            const int n = static_cast<int>(m_doc->regions().size());
+            m_model->setRegionCount(m_doc->image(), n);
+            if (m_shownRow >= 0 && m_images[static_cast<std::size_t>(m_shownRow)].id == m_doc->image()) m_images[static_cast<std::size_t>(m_shownRow)].regionCount = n;
+        }
         if (e.kind == annotation::ChangeEvent::Reset || e.kind == annotation::ChangeEvent::AttributesChanged ||
             e.kind == annotation::ChangeEvent::ImageAttributesChanged)
             m_attrs->requestRefresh();
@@ -431,13 +537,7 @@ core::Status MainWindow::openProject(const QString &path)
     m_undoMenu->addActions(m_editActions);
     refreshClasses();
     m_fitNext = true;
-    m_images = m_store->images();
-    m_list->clear();
-    for (const auto &im : m_images) {
-        auto *item = new QListWidgetItem(QString::fromStdString(im.relPath) + QStringLiteral("  (%1)").arg(im.regionCount));
-        item->setToolTip(QString::fromStdString(im.absPath));
-        m_list->addItem(item);
-    }
+    setImages(m_store->images());
     setWindowTitle(QStringLiteral("%1 — Annotrain Studio").arg(QFileInfo(path).fileName()));
     for (QAction *a : m_projectActions) a->setEnabled(true);
     QSettings settings;
@@ -449,15 +549,44 @@ core::Status MainWindow::openProject(const QString &path)
     m_train->setProject(QFileInfo(path).absoluteFilePath());
 #endif
     statusBar()->showMessage(tr("%1 images").arg(m_images.size()));
-    if (!m_images.empty()) m_list->setCurrentRow(0);
+    if (!m_images.empty()) selectRow(0);
     return {};
+}
+
+void MainWindow::setImages(std::vector<core::ImageInfo> images)
+{
+    m_images = std::move(images);
+    const auto classes = m_store->classes();
+    {
+        const QSignalBlocker block(m_list->selectionModel());
+        m_model->setImages(m_images, classes);
+    }
+    const core::Id keepClass = m_classFilter->currentData().toLongLong();
+    const QSignalBlocker block(m_classFilter);
+    m_classFilter->clear();
+    m_classFilter->addItem(tr("All classes"), QVariant::fromValue<qlonglong>(0));
+    for (const auto &c : classes) m_classFilter->addItem(QString::fromStdString(c.name), QVariant::fromValue<qlonglong>(c.id));
+    m_classFilter->setCurrentIndex(std::max(0, m_classFilter->findData(QVariant::fromValue<qlonglong>(keepClass))));
+    m_listCount->setText(tr("%1 of %2 images").arg(m_filter->rowCount()).arg(imageCount()));
+}
+
+void MainWindow::selectRow(int row)
+{
+    const QModelIndex index = m_filter->mapFromSource(m_model->index(row));
+    if (index.isValid()) {
+        m_list->setCurrentIndex(index);
+        m_list->scrollTo(index);
+        if (m_shownRow != row && m_pendingRow != row) showImage(row); // already current: currentChanged stays silent
+    } else {
+        showImage(row); // filtered out of the list: show it all the same
+    }
 }
 
 int MainWindow::imageCount() const { return static_cast<int>(m_images.size()); }
 
 QString MainWindow::currentImagePath() const
 {
-    const int row = m_list->currentRow();
+    const int row = m_shownRow >= 0 ? m_shownRow : m_pendingRow;
     return row >= 0 && row < imageCount() ? QString::fromStdString(m_images[static_cast<std::size_t>(row)].absPath) : QString();
 }
 
@@ -506,6 +635,7 @@ void MainWindow::onImageDecoded()
         m_view->centerOn(b.x + b.w / 2, b.y + b.h / 2);
     }
     m_selectRegionIndex = -1;
+    m_shownRow = row;
     Q_EMIT imageShown(row);
 }
 
@@ -879,8 +1009,10 @@ bool MainWindow::canvasKey(QKeyEvent *event)
     const int key = event->key();
     if (m_draft.empty() && (key == Qt::Key_D || key == Qt::Key_PageDown || key == Qt::Key_A || key == Qt::Key_PageUp)) {
         const int step = key == Qt::Key_D || key == Qt::Key_PageDown ? 1 : -1;
-        const int row = std::clamp(m_list->currentRow() + step, 0, imageCount() - 1);
-        m_list->setCurrentRow(row);
+        // Next/previous in the list as filtered.
+        const QModelIndex at = m_filter->mapFromSource(m_model->index(m_shownRow));
+        const int proxyRow = std::clamp((at.isValid() ? at.row() : -1) + step, 0, m_filter->rowCount() - 1);
+        if (m_filter->rowCount() > 0) selectRow(m_filter->mapToSource(m_filter->index(proxyRow, 0)).row());
         return true;
     }
     if (key >= Qt::Key_1 && key <= Qt::Key_9 && key - Qt::Key_0 < m_classBox->count()) {

@@ -17,7 +17,8 @@ class QGraphicsView;
 class QLabel;
 class QKeyEvent;
 class QMenu;
-class QListWidget;
+class QListView;
+class QLineEdit;
 class QTabWidget;
 class QActionGroup;
 class QComboBox;
@@ -26,6 +27,8 @@ class QSplitter;
 
 namespace ui {
 class AttributeEditor;
+class DatasetModel;
+class DatasetFilter;
 }
 
 namespace ui {
@@ -56,6 +59,8 @@ public:
     void paste();
     bool labelsShown() const { return m_showLabels; }
     AttributeEditor *attributeEditor() const { return m_attrs; }
+    DatasetFilter *datasetFilter() const { return m_filter; }
+    QListView *imageList() const { return m_list; }
     QLabel *storeErrorBanner() const { return m_storeError; }
     void reloadImages();               // after images or annotations came in from elsewhere
     void addImageFolder(const QString &dir);
@@ -74,6 +79,8 @@ protected:
 
 private:
     void openProjectOrSay(const QString &path);
+    void setImages(std::vector<core::ImageInfo> images); // fills the dataset panel
+    void selectRow(int row);                              // row of m_images: current in the list (when shown) and on the canvas
     void newProject();
     void onImageDecoded();
     void selectionShown(); // tells the attribute editor which region is selected
@@ -117,7 +124,13 @@ private:
     std::vector<core::ImageInfo> m_images;
     QTabWidget *m_tabs = nullptr;
     TrainPanel *m_train = nullptr;
-    QListWidget *m_list = nullptr;
+    QListView *m_list = nullptr;
+    DatasetModel *m_model = nullptr;
+    DatasetFilter *m_filter = nullptr;
+    QLineEdit *m_search = nullptr;
+    QComboBox *m_splitFilter = nullptr, *m_classFilter = nullptr, *m_stateFilter = nullptr;
+    QLabel *m_listCount = nullptr;
+    int m_shownRow = -1; // row of m_images on the canvas
     QGraphicsScene *m_scene = nullptr;
     QGraphicsView *m_view = nullptr;
     QLabel *m_coords = nullptr;

@@ -1,7 +1,13 @@
 // The viewer opens the sample project, lists its images and draws the selected
 // image's regions once the worker thread has decoded it.
 #include "core/sample_project.h"
+#include "core/project_store.h"
+#include "ui/datasetmodel.h"
 #include "ui/mainwindow.h"
+
+#include <QGraphicsView>
+#include <QListView>
+#include <set>
 
 #include <QGraphicsItem>
 #include <QGraphicsScene>
@@ -11,12 +17,20 @@
 
 class TestViewer : public QObject {
     Q_OBJECT
+    QTemporaryDir m_tmp;
+    std::string m_project;
+
 private Q_SLOTS:
+    void initTestCase()
+    {
+        auto project = core::createSampleProject(m_tmp.path().toStdString());
+        QVERIFY(project.ok());
+        m_project = *project;
+    }
+
     void showsSampleRegions()
     {
-        QTemporaryDir tmp;
-        auto project = core::createSampleProject(tmp.path().toStdString());
-        QVERIFY(project.ok());
+        const std::string *project = &m_project;
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(w.openProject(QString::fromStdString(*project)).ok());
@@ -28,6 +42,38 @@ private Q_SLOTS:
         QVERIFY(shown.wait(5000));
         QCOMPARE(w.scene()->items().size(), qsizetype(3));
         QCOMPARE(shown.last().at(0).toInt(), 3);
+    }
+
+    // The dataset panel filters the list, and D/A walk the filtered list.
+    void datasetPanelFiltersAndNavigation()
+    {
+        const std::string *project = &m_project;
+        ui::MainWindow w;
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QVERIFY(w.openProject(QString::fromStdString(*project)).ok());
+        w.show();
+        QVERIFY(shown.wait(5000));
+        int val = 0;
+        std::set<std::string> valPaths;
+        for (const auto &im : core::ProjectStore::open(*project)->images())
+            if (im.split == core::Split::Val) {
+                ++val;
+                valPaths.insert(im.absPath);
+            }
+        w.datasetFilter()->setSplit(ui::DatasetFilter::SplitFilter::Val);
+        QCOMPARE(w.imageList()->model()->rowCount(), val);
+        w.datasetFilter()->setSplit(ui::DatasetFilter::SplitFilter::All);
+        w.datasetFilter()->setNameFilter(QStringLiteral("SHAPE_01"));
+        QCOMPARE(w.imageList()->model()->rowCount(), 10); // shape_010 .. shape_019
+        w.datasetFilter()->setNameFilter(QString());
+        w.datasetFilter()->setSplit(ui::DatasetFilter::SplitFilter::Val);
+        w.imageList()->setCurrentIndex(w.imageList()->model()->index(0, 0));
+        QTRY_VERIFY(valPaths.count(w.currentImagePath().toStdString()));
+        const QString first = w.currentImagePath();
+        w.view()->setFocus();
+        QTest::keyClick(w.view(), Qt::Key_D);
+        QTRY_VERIFY(w.currentImagePath() != first);
+        QVERIFY(valPaths.count(w.currentImagePath().toStdString())); // the next val image, not the next in the project
     }
 
     void refusesNonProject()
