@@ -10,6 +10,7 @@
 #include "ui/attributeeditor.h"
 #include "ui/classmanager.h"
 #include "ui/datasetmodel.h"
+#include "ui/regionlayer.h"
 #include "ui/datasetdialogs.h"
 #include "ui/transferdialog.h"
 
@@ -611,7 +612,8 @@ void MainWindow::onImageDecoded()
     if (row < 0 || row >= imageCount() || !m_store) return;
     const core::ImageInfo &info = m_images[static_cast<std::size_t>(row)];
     const QImage img = m_decode.result();
-    m_scene->clear();
+    m_scene->clear(); // deletes the region layer too
+    m_layer = nullptr;
     if (img.isNull()) {
         auto *t = m_scene->addText(tr("Cannot show %1: missing or unreadable image").arg(QString::fromStdString(info.absPath)));
         t->setDefaultTextColor(Qt::white);
@@ -714,7 +716,14 @@ core::Id MainWindow::currentClass() const { return m_classBox->currentData().toL
 void MainWindow::redrawRegions()
 {
     for (QGraphicsItem *item : m_scene->items())
-        if (item->data(0).isValid()) delete item;
+        if (item->data(0).isValid() || item->data(1).toBool()) delete item; // selected regions and labels
+    if (!m_layer) {
+        m_layer = new RegionLayer;
+        m_layer->setZValue(1);
+        m_scene->addItem(m_layer);
+    }
+    std::vector<RegionLayer::Entry> layer;
+    layer.reserve(m_doc->regions().size());
     std::unordered_map<core::Id, QColor> colors;
     for (const auto &c : m_store->classes())
         colors[c.id] = QColor(QString::fromStdString(c.color));
@@ -726,10 +735,34 @@ void MainWindow::redrawRegions()
     for (const core::Region &r : m_doc->regions()) {
         const bool selected = isSelected(r.id);
         const QColor color = r.classId && colors.count(r.classId) ? colors[r.classId] : QColor(Qt::yellow);
-        QPen pen(selected ? QColor(Qt::white) : color, selected ? 3 : 2);
+        if (m_showLabels) {
+            const core::Box b = r.shape.boundingBox();
+            auto *label = m_scene->addSimpleText(r.classId && names.count(r.classId) ? names[r.classId] : tr("(no class)"));
+            label->setBrush(color);
+            label->setFlag(QGraphicsItem::ItemIgnoresTransformations);
+            label->setPos(b.x, b.y);
+            label->setZValue(5);
+            label->setData(1, true);
+            label->setAcceptedMouseButtons(Qt::NoButton);
+        }
+        if (!selected) { // everything else is painted by one layer
+            RegionLayer::Entry e;
+            e.id = r.id;
+            e.color = color;
+            if (r.shape.type() == core::ShapeType::Point) {
+                e.kind = RegionLayer::Entry::Dot;
+                e.outline << QPointF(r.shape.params()[0], r.shape.params()[1]);
+            } else {
+                e.kind = r.shape.isClosed() ? RegionLayer::Entry::Closed : RegionLayer::Entry::Open;
+                for (const core::Point &p : r.shape.toPolygon(48)) e.outline << QPointF(p.x, p.y);
+            }
+            layer.push_back(std::move(e));
+            continue;
+        }
+        QPen pen(QColor(Qt::white), 3);
         pen.setCosmetic(true);
         QColor fill = color;
-        fill.setAlpha(!m_fill ? 0 : selected ? 90 : 50);
+        fill.setAlpha(m_fill ? 90 : 0);
         QGraphicsItem *item = nullptr;
         if (r.shape.type() == core::ShapeType::Point) {
             const auto &p = r.shape.params();
@@ -747,18 +780,23 @@ void MainWindow::redrawRegions()
             }
         }
         item->setData(0, QVariant::fromValue<qlonglong>(r.id));
-        if (m_showLabels) {
-            const core::Box b = r.shape.boundingBox();
-            auto *label = m_scene->addSimpleText(r.classId && names.count(r.classId) ? names[r.classId] : tr("(no class)"));
-            label->setBrush(color);
-            label->setFlag(QGraphicsItem::ItemIgnoresTransformations);
-            label->setPos(b.x, b.y);
-            label->setZValue(5);
-            label->setData(1, true);
-            label->setData(0, QVariant()); // not a region: clicks go through
-            label->setAcceptedMouseButtons(Qt::NoButton);
-        }
+        item->setZValue(2);
     }
+    m_layer->setEntries(std::move(layer), m_fill);
+}
+
+int MainWindow::drawnRegionCount() const
+{
+    int n = m_layer ? m_layer->count() : 0;
+    for (QGraphicsItem *item : m_scene->items()) n += item->data(0).isValid();
+    return n;
+}
+
+core::Id MainWindow::regionAt(QPointF p, double tolerance) const
+{
+    for (QGraphicsItem *item : m_scene->items(p)) // the selected regions lie on top
+        if (item->data(0).isValid()) return item->data(0).toLongLong();
+    return m_layer ? m_layer->regionAt(p, tolerance) : 0;
 }
 
 void MainWindow::selectionShown()
@@ -964,12 +1002,7 @@ bool MainWindow::canvasMouse(QEvent *event)
             return true;
         }
         if (event->type() == QEvent::MouseButtonPress && me->button() == Qt::LeftButton) {
-            core::Id hit = 0;
-            for (QGraphicsItem *item : m_scene->items(p))
-                if (item->data(0).isValid()) {
-                    hit = item->data(0).toLongLong();
-                    break;
-                }
+            const core::Id hit = regionAt(p, tolerance);
             if (me->modifiers() & Qt::ControlModifier) { // Ctrl+click adds or removes one region
                 if (hit && isSelected(hit)) m_selection.erase(std::find(m_selection.begin(), m_selection.end(), hit));
                 else if (hit) m_selection.push_back(hit);

@@ -29,6 +29,7 @@ namespace ui {
 class AttributeEditor;
 class DatasetModel;
 class DatasetFilter;
+class RegionLayer;
 }
 
 namespace ui {
@@ -61,6 +62,9 @@ public:
     AttributeEditor *attributeEditor() const { return m_attrs; }
     DatasetFilter *datasetFilter() const { return m_filter; }
     QListView *imageList() const { return m_list; }
+    int drawnRegionCount() const;
+    RegionLayer *regionLayer() const { return m_layer; } // regions on the canvas (the layer and the selected ones)
+    core::Id regionAt(QPointF p, double tolerance) const;
     QLabel *storeErrorBanner() const { return m_storeError; }
     void reloadImages();               // after images or annotations came in from elsewhere
     void addImageFolder(const QString &dir);
@@ -115,7 +119,8 @@ private:
     QSplitter *m_split = nullptr;
     AttributeEditor *m_attrs = nullptr;
     int m_selectRegionIndex = -1;
-    QLabel *m_storeError = nullptr;       // shown when the project could not be written         // region to select once the pending image is shown       // copy, paste, select all, delete: active while the canvas has focus
+    QLabel *m_storeError = nullptr;
+    RegionLayer *m_layer = nullptr;       // the unselected regions, one item       // shown when the project could not be written         // region to select once the pending image is shown       // copy, paste, select all, delete: active while the canvas has focus
     int m_vertex = -1; // vertex being dragged, -1 for none
     std::vector<core::Shape> m_dragOrigin; // shapes of the selection when a move began
     QGraphicsPathItem *m_draftItem = nullptr;

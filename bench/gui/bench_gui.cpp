@@ -1,0 +1,211 @@
+// The editor's speed goals, measured on the real MainWindow (offscreen platform,
+// software raster painting as on an X11 desktop without GL):
+//  - project open: openProject() and the time until the first image is on the canvas;
+//  - image switch in a 10,000-image project: showImage() until imageShown();
+//  - frame time while panning and zooming an image with 5,000 polygons of 50 points.
+// Usage: bench_gui [WORKDIR]   (generates the projects on first use; prints JSON lines)
+#include "core/project_store.h"
+#include "core/random.h"
+#include "ui/mainwindow.h"
+#include "ui/regionlayer.h"
+
+#include <QApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QGraphicsView>
+#include <QScrollBar>
+#include <QTimer>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double percentile(std::vector<double> v, double p)
+{
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0 : v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
+}
+
+double mean(const std::vector<double> &v)
+{
+    double s = 0;
+    for (double x : v) s += x;
+    return v.empty() ? 0 : s / static_cast<double>(v.size());
+}
+
+// 10,000 images: ten distinct 1024x768 JPEGs, each hard-linked 1,000 times under its own name
+// (the store and the decoder see 10,000 files), 20 polygons of 12 points on each.
+// Plus one 4000x3000 image with 5,000 polygons of 50 points.
+bool generate(const std::string &dir)
+{
+    const std::string project = dir + "/big.atproj";
+    if (fs::exists(project)) return true;
+    fs::create_directories(dir + "/img");
+    for (int k = 0; k < 10; ++k) {
+        cv::Mat m(768, 1024, CV_8UC3, cv::Scalar(40 + 20 * k, 90, 160 - 10 * k));
+        for (int c = 0; c < 60; ++c)
+            cv::circle(m, {(c * 97 + k * 31) % 1024, (c * 53 + k * 17) % 768}, 10 + (c * 7) % 40, cv::Scalar((c * 40) % 255, 200, 90), -1);
+        const std::string first = dir + "/img/base" + std::to_string(k) + ".jpg";
+        cv::imwrite(first, m);
+        for (int i = 0; i < 1000; ++i) {
+            char name[64];
+            std::snprintf(name, sizeof name, "/img/im%02d_%04d.jpg", k, i);
+            fs::create_hard_link(first, dir + name);
+        }
+        fs::remove(first);
+    }
+    cv::Mat big(3000, 4000, CV_8UC3, cv::Scalar(70, 70, 70));
+    cv::imwrite(dir + "/img/aaa_dense.jpg", big);
+    auto store = core::ProjectStore::create(project);
+    if (!store) return false;
+    if (!store->addImagesFromDir(dir + "/img")) return false;
+    auto cls = store->addClass("thing");
+    if (!cls) return false;
+    std::vector<core::Region> regions;
+    core::SplitMix64 rng{1};
+    for (const auto &im : store->images()) {
+        const bool dense = im.relPath == "aaa_dense.jpg";
+        const int n = dense ? 5000 : 20, pts = dense ? 50 : 12;
+        const double w = dense ? 4000 : 1024, h = dense ? 3000 : 768, r = dense ? 18 : 30;
+        for (int i = 0; i < n; ++i) {
+            const double cx = r + rng.uniform() * (w - 2 * r), cy = r + rng.uniform() * (h - 2 * r);
+            std::vector<core::Point> poly;
+            for (int k = 0; k < pts; ++k) {
+                const double a = 2 * M_PI * k / pts, rr = r * (0.7 + 0.3 * rng.uniform());
+                poly.push_back({cx + rr * std::cos(a), cy + rr * std::sin(a)});
+            }
+            core::Region reg;
+            reg.imageId = im.id;
+            reg.classId = *cls;
+            reg.shape = *core::Shape::polygon(poly);
+            regions.push_back(std::move(reg));
+        }
+    }
+    return store->addRegions(regions).ok();
+}
+
+// Waits until the window reports the image on the canvas.
+bool waitShown(ui::MainWindow &w, int row)
+{
+    QEventLoop loop;
+    bool done = false;
+    auto c = QObject::connect(&w, &ui::MainWindow::imageShown, &loop, [&](int r) {
+        if (r == row) {
+            done = true;
+            loop.quit();
+        }
+    });
+    QTimer::singleShot(20000, &loop, &QEventLoop::quit);
+    if (!done) loop.exec();
+    QObject::disconnect(c);
+    return done;
+}
+
+// Lets the layer's refine timer fire and its worker render land.
+void waitSharp(ui::MainWindow &w)
+{
+    const int before = w.regionLayer()->renders();
+    QElapsedTimer rest;
+    rest.start();
+    while (rest.elapsed() < 3000 && (w.regionLayer()->renders() == before || w.regionLayer()->rendering()))
+        QApplication::processEvents(QEventLoop::AllEvents, 20);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    const std::string dir = argc > 1 ? argv[1] : "/tmp/annotrain-bench-gui";
+    QElapsedTimer t;
+    t.start();
+    if (!generate(dir)) {
+        std::fprintf(stderr, "cannot generate the benchmark project in %s\n", dir.c_str());
+        return 2;
+    }
+    std::fprintf(stderr, "project ready in %.1f s\n", t.elapsed() / 1000.0);
+    const QString project = QString::fromStdString(dir + "/big.atproj");
+
+    ui::MainWindow w;
+    w.resize(1600, 1000);
+    w.show();
+    t.restart();
+    if (!w.openProject(project).ok()) return 2;
+    const double openMs = t.nsecsElapsed() / 1e6;
+    waitShown(w, 0); // row 0 is aaa_dense.jpg: the 5,000-polygon image
+    const double firstImageMs = t.nsecsElapsed() / 1e6;
+    std::printf("{\"bench\": \"open\", \"images\": %d, \"open_ms\": %.1f, \"first_image_ms\": %.1f}\n", w.imageCount(), openMs, firstImageMs);
+
+    // Frame time on the dense image: zoom steps and pan steps, each followed by a synchronous repaint.
+    QGraphicsView *view = w.view();
+    view->fitInView(w.scene()->sceneRect(), Qt::KeepAspectRatio);
+    view->viewport()->repaint();
+    waitSharp(w);
+    std::vector<double> zoomMs, panMs;
+    for (int i = 0; i < 40; ++i) {
+        QElapsedTimer f;
+        f.start();
+        const double s = i < 20 ? 1.08 : 1 / 1.08;
+        view->scale(s, s);
+        view->viewport()->repaint();
+        zoomMs.push_back(f.nsecsElapsed() / 1e6);
+    }
+    view->fitInView(QRectF(1000, 700, 2000, 1500), Qt::KeepAspectRatio);
+    QApplication::processEvents();
+    for (int i = 0; i < 60; ++i) {
+        QElapsedTimer f;
+        f.start();
+        view->horizontalScrollBar()->setValue(view->horizontalScrollBar()->value() + (i < 30 ? 15 : -15));
+        view->verticalScrollBar()->setValue(view->verticalScrollBar()->value() + (i < 30 ? 10 : -10));
+        view->viewport()->repaint();
+        panMs.push_back(f.nsecsElapsed() / 1e6);
+    }
+    // The sharp image after a zoom comes to rest (or a pan past the margin): a full render of the
+    // visible regions, on a worker thread; the frames meanwhile show the last image scaled.
+    std::vector<double> sharpMs;
+    for (int i = 0; i < 6; ++i) {
+        view->scale(i % 2 ? 1.25 : 0.8, i % 2 ? 1.25 : 0.8);
+        view->viewport()->repaint();
+        waitSharp(w);
+        sharpMs.push_back(w.regionLayer()->lastRenderMs());
+    }
+    view->fitInView(w.scene()->sceneRect(), Qt::KeepAspectRatio);
+    QApplication::processEvents();
+    std::vector<double> sharpFitMs;
+    for (int i = 0; i < 3; ++i) { // the whole image in view: all 5,000 polygons
+        view->scale(i % 2 ? 1.02 : 1 / 1.02, i % 2 ? 1.02 : 1 / 1.02);
+        view->viewport()->repaint();
+        waitSharp(w);
+        sharpFitMs.push_back(w.regionLayer()->lastRenderMs());
+    }
+    std::printf("{\"bench\": \"frame\", \"polygons\": 5000, \"points\": 50, \"viewport\": \"%dx%d\", \"zoom_mean_ms\": %.1f, \"zoom_p95_ms\": %.1f, "
+                "\"pan_mean_ms\": %.1f, \"pan_p95_ms\": %.1f, \"sharp_zoomed_ms\": %.1f, \"sharp_whole_image_ms\": %.1f}\n",
+                view->viewport()->width(), view->viewport()->height(), mean(zoomMs), percentile(zoomMs, 0.95), mean(panMs), percentile(panMs, 0.95),
+                mean(sharpMs), mean(sharpFitMs));
+
+    // Image switches: 60 images spread over the project, each until it is on the canvas.
+    std::vector<double> switchMs;
+    core::SplitMix64 rng{7};
+    for (int i = 0; i < 60; ++i) {
+        const int row = 1 + rng.below(w.imageCount() - 1);
+        QElapsedTimer s;
+        s.start();
+        w.showImage(row);
+        if (!waitShown(w, row)) return 1;
+        switchMs.push_back(s.nsecsElapsed() / 1e6);
+    }
+    std::printf("{\"bench\": \"switch\", \"images\": %d, \"regions_per_image\": 20, \"image\": \"1024x768 jpeg\", \"mean_ms\": %.1f, \"p50_ms\": %.1f, "
+                "\"p95_ms\": %.1f}\n",
+                w.imageCount(), mean(switchMs), percentile(switchMs, 0.5), percentile(switchMs, 0.95));
+    return 0;
+}
