@@ -755,6 +755,31 @@ core::Result<std::vector<Picture>> firstLayerFilters(const std::string &checkpoi
     return out;
 }
 
+core::Result<Prediction> predictImage(const std::string &checkpoint, const std::string &image)
+{
+    auto run = loadRun(checkpoint);
+    if (!run) return run.error();
+    const bool seg = run->task == Task::Segmentation;
+    auto samples = decode({Item{image, 0, {}}}, run->size, run->channels, false);
+    if (!samples) return samples.error();
+    auto [x, y] = makeBatch(*samples, {0}, Augment{}, 0);
+    torch::NoGradGuard g;
+    const torch::Tensor logits = run->model->forward(x)[0];
+    Prediction out;
+    out.task = seg ? "segmentation" : "classification";
+    out.classes = run->classes;
+    if (seg) {
+        const auto m = logits.argmax(0).to(torch::kUInt8).contiguous();
+        out.mask.assign(m.data_ptr<std::uint8_t>(), m.data_ptr<std::uint8_t>() + m.numel());
+        out.maskSize = run->size;
+        return out;
+    }
+    const auto prob = torch::softmax(logits, 0);
+    for (std::size_t k = 0; k < run->classes.size(); ++k) out.scores.emplace_back(run->classes[k], prob[static_cast<long>(k)].item<double>());
+    std::sort(out.scores.begin(), out.scores.end(), [](const auto &a, const auto &b) { return a.second > b.second; });
+    return out;
+}
+
 core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, const std::string &image)
 {
     auto run = loadRun(checkpoint);

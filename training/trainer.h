@@ -103,6 +103,18 @@ core::Result<AugmentPreview> previewAugment(const TrainConfig &config, int count
 // The first convolution's filters of a checkpoint, each scaled to [0, 1]; and that
 // layer's ReLU responses to one image (the lectures' "what the network sees").
 core::Result<std::vector<Picture>> firstLayerFilters(const std::string &checkpoint);
+
+// A checkpoint's prediction for one image. Classification: every class with its
+// probability, most likely first. Segmentation: the predicted class per pixel
+// (0 background, k the k-th class) at the run's image size, to be stretched over the image.
+struct Prediction {
+    std::string task;
+    std::vector<std::pair<std::string, double>> scores;
+    std::vector<std::string> classes;   // segmentation: mask value k+1 is classes[k]
+    std::vector<std::uint8_t> mask;
+    int maskSize = 0;
+};
+core::Result<Prediction> predictImage(const std::string &checkpoint, const std::string &image);
 core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, const std::string &image);
 
 // `weights import`: a torchvision .pth for `arch` into a checkpoint; `weights export`: a checkpoint's model to a .pth.

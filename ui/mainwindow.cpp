@@ -3,6 +3,7 @@
 #include "annotation/shapeedit.h"
 
 #ifdef ANNOTRAIN_WITH_TRAINING
+#include "ui/inspectpanel.h"
 #include "ui/trainpanel.h"
 #endif
 
@@ -187,8 +188,17 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
             }
         statusBar()->showMessage(tr("%1 is no longer in the project").arg(absPath), 5000);
     });
+    m_inspect = new InspectPanel;
+    m_tabs->addTab(m_inspect, tr("Inspect"));
     connect(this, &MainWindow::imageShown, m_train, [this](int row) {
-        if (row >= 0 && row < imageCount()) m_train->setCurrentImage(QString::fromStdString(m_images[static_cast<std::size_t>(row)].absPath));
+        if (row < 0 || row >= imageCount()) return;
+        const auto &im = m_images[static_cast<std::size_t>(row)];
+        m_train->setCurrentImage(QString::fromStdString(im.absPath));
+        m_inspect->setCurrentImage(QString::fromStdString(im.absPath), im.id);
+    });
+    connect(m_train, &TrainPanel::runFinished, m_inspect, &InspectPanel::refreshRuns);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this](int) {
+        if (m_tabs->currentWidget() == m_inspect) m_inspect->predict();
     });
 #endif
     setCentralWidget(m_tabs);
@@ -548,6 +558,7 @@ core::Status MainWindow::openProject(const QString &path)
     settings.setValue(QStringLiteral("recentProjects"), recent.mid(0, 8));
 #ifdef ANNOTRAIN_WITH_TRAINING
     m_train->setProject(QFileInfo(path).absoluteFilePath());
+    m_inspect->setProject(QFileInfo(path).absoluteFilePath());
 #endif
     statusBar()->showMessage(tr("%1 images").arg(m_images.size()));
     if (!m_images.empty()) selectRow(0);
@@ -600,8 +611,18 @@ void MainWindow::showImage(int row)
     m_decode.setFuture(QtConcurrent::run([path] {
         QImageReader reader(path);
         reader.setAutoTransform(true);
+        reader.setAllocationLimit(4096); // MB: big microscope and satellite images are normal here
+        // Beyond 8k pixels a side the canvas shows a downscaled decode, stretched over the
+        // full pixel grid, so shapes keep full-resolution coordinates.
+        const QSize full = reader.size();
+        constexpr int kMaxSide = 8192;
+        if (full.isValid() && std::max(full.width(), full.height()) > kMaxSide) reader.setScaledSize(full.scaled(kMaxSide, kMaxSide, Qt::KeepAspectRatio));
         QImage img = reader.read();
-        if (img.isNull()) img = QImage(); // the canvas shows the reason instead
+        if (img.isNull()) return QImage(); // the canvas shows the reason instead
+        if (full.isValid() && full != img.size()) {
+            img.setText(QStringLiteral("annotrain.fullWidth"), QString::number(full.width()));
+            img.setText(QStringLiteral("annotrain.fullHeight"), QString::number(full.height()));
+        }
         return img;
     }));
 }
@@ -618,8 +639,15 @@ void MainWindow::onImageDecoded()
         auto *t = m_scene->addText(tr("Cannot show %1: missing or unreadable image").arg(QString::fromStdString(info.absPath)));
         t->setDefaultTextColor(Qt::white);
     } else {
-        m_scene->addPixmap(QPixmap::fromImage(img))->setZValue(-1);
-        m_scene->setSceneRect(0, 0, img.width(), img.height());
+        auto *pixmap = m_scene->addPixmap(QPixmap::fromImage(img));
+        pixmap->setZValue(-1);
+        const int fullWidth = img.text(QStringLiteral("annotrain.fullWidth")).toInt(), fullHeight = img.text(QStringLiteral("annotrain.fullHeight")).toInt();
+        const QSizeF full = fullWidth > 0 && fullHeight > 0 ? QSizeF(fullWidth, fullHeight) : QSizeF(img.size());
+        if (full != QSizeF(img.size())) {
+            pixmap->setTransform(QTransform::fromScale(full.width() / img.width(), full.height() / img.height()));
+            pixmap->setTransformationMode(Qt::SmoothTransformation);
+        }
+        m_scene->setSceneRect(QRectF(QPointF(0, 0), full));
     }
     m_draftItem = nullptr;
     m_draft.clear();
@@ -706,8 +734,11 @@ void MainWindow::refreshClasses()
 {
     m_classBox->clear();
     m_classBox->addItem(tr("(no class)"), QVariant::fromValue<qlonglong>(0));
-    for (const auto &c : m_store->classes())
-        m_classBox->addItem(QString::fromStdString(c.name), QVariant::fromValue<qlonglong>(c.id));
+    for (const auto &c : m_store->classes()) {
+        m_classBox->addItem(c.hotkey ? QStringLiteral("%1  [%2]").arg(QString::fromStdString(c.name), QChar::fromLatin1(c.hotkey)) : QString::fromStdString(c.name),
+                            QVariant::fromValue<qlonglong>(c.id));
+        if (c.hotkey >= '1' && c.hotkey <= '9') m_classBox->setItemData(m_classBox->count() - 1, c.hotkey - '0', Qt::UserRole + 1);
+    }
     if (m_classBox->count() > 1) m_classBox->setCurrentIndex(1);
 }
 
@@ -1048,8 +1079,13 @@ bool MainWindow::canvasKey(QKeyEvent *event)
         if (m_filter->rowCount() > 0) selectRow(m_filter->mapToSource(m_filter->index(proxyRow, 0)).row());
         return true;
     }
-    if (key >= Qt::Key_1 && key <= Qt::Key_9 && key - Qt::Key_0 < m_classBox->count()) {
-        m_classBox->setCurrentIndex(key - Qt::Key_0);
+    if (key >= Qt::Key_1 && key <= Qt::Key_9) {
+        // The class whose hotkey this is (Dataset › Classes), else the n-th class.
+        const int digit = key - Qt::Key_0;
+        int index = m_classBox->findData(digit, Qt::UserRole + 1);
+        if (index < 0 && digit < m_classBox->count()) index = digit;
+        if (index < 0) return false;
+        m_classBox->setCurrentIndex(index);
         if (!m_selection.empty()) m_doc->setClass(m_selection, currentClass());
         return true;
     }

@@ -35,6 +35,7 @@ class RegionLayer;
 namespace ui {
 
 class TrainPanel;
+class InspectPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -51,6 +52,7 @@ public:
     void setTool(Tool tool);
     QTabWidget *workspaces() const { return m_tabs; }
     TrainPanel *trainPanel() const { return m_train; } // null in a build without the training engine
+    InspectPanel *inspectPanel() const { return m_inspect; }
     int imageCount() const;
     void showImage(int row);
     QString currentImagePath() const; // absolute path of the image in Annotate, empty when none
@@ -129,6 +131,7 @@ private:
     std::vector<core::ImageInfo> m_images;
     QTabWidget *m_tabs = nullptr;
     TrainPanel *m_train = nullptr;
+    InspectPanel *m_inspect = nullptr;
     QListView *m_list = nullptr;
     DatasetModel *m_model = nullptr;
     DatasetFilter *m_filter = nullptr;

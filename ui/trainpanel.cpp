@@ -4,6 +4,7 @@
 #include "core/project_store.h"
 #include "ui/confusionview.h"
 #include "ui/picturegrid.h"
+#include "ui/projectruns.h"
 
 #include <QChart>
 #include <QChartView>
@@ -497,11 +498,7 @@ QString TrainPanel::selectedRunDir() const
 void TrainPanel::refreshHistory()
 {
     if (m_project.isEmpty()) return;
-    const std::string project = m_project.toStdString();
-    QtConcurrent::run([project] {
-        auto store = core::ProjectStore::open(project);
-        return store ? store->runs() : std::vector<core::RunRecord>{};
-    }).then(this, [this](const std::vector<core::RunRecord> &runs) {
+    loadRuns(m_project).then(this, [this](const std::vector<core::RunRecord> &runs) {
         const QString keep = selectedRunDir(), keepCmp = m_compare->currentData().toString();
         const QSignalBlocker b1(m_runs), b2(m_compare);
         m_runs->clear();

@@ -187,6 +187,16 @@ private Q_SLOTS:
         QCOMPARE(doc->regions().size(), there);
         doc->undoStack()->undo();
         QCOMPARE(doc->regions().size(), there + 2);
+        // A class's hotkey (Dataset › Classes) sets the class of the selection.
+        const auto classes = doc->store().classes();
+        QVERIFY(doc->store().setClassHotkey(classes.back().id, '7').ok());
+        QVERIFY(w.openProject(QString::fromStdString(m_project)).ok()); // the palette reads the hotkeys
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 4, 5000);
+        doc = w.document();
+        w.setSelection({doc->regions().front().id});
+        w.view()->setFocus();
+        QTest::keyClick(w.view(), Qt::Key_7);
+        QCOMPARE(doc->region(w.selection().front())->classId, classes.back().id);
         // Labels on and off.
         const auto texts = [&] {
             int n = 0;

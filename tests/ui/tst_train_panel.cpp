@@ -6,7 +6,9 @@
 #include "core/sample_project.h"
 #include "ui/mainwindow.h"
 #ifdef ANNOTRAIN_WITH_TRAINING
+#include "core/project_store.h"
 #include "ui/confusionview.h"
+#include "ui/inspectpanel.h"
 #include "ui/picturegrid.h"
 #include "ui/trainpanel.h"
 #endif
@@ -144,6 +146,28 @@ private Q_SLOTS:
             w.grab().save(dir + QStringLiteral("/train-compare.png"));
         }
         dialog->close();
+
+        // Inspect: the newest run predicts the image open in Annotate; its top class can be accepted.
+        ui::InspectPanel *inspect = w.inspectPanel();
+        QTRY_VERIFY_WITH_TIMEOUT(inspect->runBox()->count() == 2, 10000);
+        QSignalSpy predicted(inspect, &ui::InspectPanel::predicted);
+        w.workspaces()->setCurrentWidget(inspect);
+        QVERIFY(predicted.wait(30000));
+        QVERIFY(predicted.first().at(0).toBool());
+        QCOMPARE(inspect->scores()->count(), 3);
+        QVERIFY(inspect->acceptButton()->isEnabled());
+        QSignalSpy accepted(inspect, &ui::InspectPanel::labelAccepted);
+        QTest::mouseClick(inspect->acceptButton(), Qt::LeftButton);
+        QVERIFY2(accepted.count() || accepted.wait(10000), qPrintable(inspect->noteText()));
+        const core::Id image = accepted.first().at(0).value<core::Id>();
+        auto store = core::ProjectStore::open(*project);
+        const QString top = inspect->scores()->item(0)->text().section(QStringLiteral("   "), 0, 0);
+        for (const auto &c : store->classes())
+            if (c.id == store->image(image)->classId) QCOMPARE(QString::fromStdString(c.name), top);
+        if (qEnvironmentVariableIsSet("ANNOTRAIN_SCREENSHOT_DIR")) {
+            QTest::qWait(300);
+            w.grab().save(qEnvironmentVariable("ANNOTRAIN_SCREENSHOT_DIR") + QStringLiteral("/inspect.png"));
+        }
 #endif
     }
 };

@@ -5,6 +5,8 @@
 #include "ui/datasetmodel.h"
 #include "ui/mainwindow.h"
 
+#include <QDir>
+#include <QGraphicsPixmapItem>
 #include <QGraphicsView>
 #include <QListView>
 #include <set>
@@ -74,6 +76,29 @@ private Q_SLOTS:
         QTest::keyClick(w.view(), Qt::Key_D);
         QTRY_VERIFY(w.currentImagePath() != first);
         QVERIFY(valPaths.count(w.currentImagePath().toStdString())); // the next val image, not the next in the project
+    }
+
+    // An image wider than 8k pixels is shown from a downscaled decode over its full pixel grid.
+    void bigImageKeepsFullResolutionCoordinates()
+    {
+        QTemporaryDir tmp;
+        QImage wide(9000, 300, QImage::Format_RGB32);
+        wide.fill(Qt::darkGreen);
+        QVERIFY(QDir(tmp.path()).mkpath(QStringLiteral("img")));
+        QVERIFY(wide.save(tmp.filePath(QStringLiteral("img/wide.png"))));
+        const std::string project = tmp.filePath(QStringLiteral("big.atproj")).toStdString();
+        auto store = core::ProjectStore::create(project);
+        QVERIFY(store.ok());
+        QVERIFY(store->addImagesFromDir(tmp.filePath(QStringLiteral("img")).toStdString()).ok());
+        ui::MainWindow w;
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QVERIFY(w.openProject(QString::fromStdString(project)).ok());
+        QVERIFY(shown.wait(10000));
+        QCOMPARE(w.scene()->sceneRect(), QRectF(0, 0, 9000, 300));
+        int decodedWidth = 0;
+        for (auto *item : w.scene()->items())
+            if (auto *pix = dynamic_cast<QGraphicsPixmapItem *>(item)) decodedWidth = pix->pixmap().width();
+        QCOMPARE(decodedWidth, 8192);
     }
 
     void refusesNonProject()

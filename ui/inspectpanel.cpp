@@ -1,0 +1,179 @@
+#include "ui/inspectpanel.h"
+
+#include "core/dataset.h"
+#include "training/trainer.h"
+#include "ui/projectruns.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFile>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QImageReader>
+#include <QLabel>
+#include <QListWidget>
+#include <QPainter>
+#include <QPushButton>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace ui {
+
+InspectPanel::InspectPanel(QWidget *parent) : QWidget(parent)
+{
+    m_runs = new QComboBox;
+    m_runs->setToolTip(tr("The run whose best checkpoint predicts"));
+    m_predict = new QPushButton(tr("Predict"));
+    m_predict->setToolTip(tr("Run the model on the image open in Annotate"));
+    m_follow = new QCheckBox(tr("Follow Annotate"));
+    m_follow->setToolTip(tr("Predict again whenever another image is opened"));
+    m_follow->setChecked(true);
+    m_accept = new QPushButton(tr("Accept as Image Class"));
+    m_accept->setToolTip(tr("Give the image the predicted class (classification runs)"));
+    m_accept->setEnabled(false);
+    auto *top = new QHBoxLayout;
+    top->addWidget(new QLabel(tr("Run")));
+    top->addWidget(m_runs, 1);
+    top->addWidget(m_predict);
+    top->addWidget(m_follow);
+    top->addWidget(m_accept);
+    m_picture = new QLabel;
+    m_picture->setAlignment(Qt::AlignCenter);
+    m_picture->setMinimumSize(320, 240);
+    m_picture->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
+    m_scores = new QListWidget;
+    m_scores->setMaximumWidth(320);
+    m_note = new QLabel(tr("Train a model, then open an image in Annotate."));
+    m_note->setWordWrap(true);
+    auto *body = new QHBoxLayout;
+    body->addWidget(m_picture, 1);
+    body->addWidget(m_scores);
+    auto *layout = new QVBoxLayout(this);
+    layout->addLayout(top);
+    layout->addWidget(m_note);
+    layout->addLayout(body, 1);
+    connect(m_predict, &QPushButton::clicked, this, &InspectPanel::predict);
+    connect(m_runs, &QComboBox::currentIndexChanged, this, [this] {
+        if (m_follow->isChecked() && isVisible()) predict();
+    });
+    connect(m_accept, &QPushButton::clicked, this, [this] {
+        if (m_top.isEmpty() || !m_imageId) return;
+        const std::string project = m_project.toStdString(), cls = m_top.toStdString();
+        const core::Id image = m_imageId;
+        QtConcurrent::run([project, cls, image] {
+            auto store = core::ProjectStore::open(project);
+            if (!store) return QString::fromStdString(store.error().toString());
+            core::Id id = 0;
+            for (const auto &c : store->classes())
+                if (c.name == cls) id = c.id;
+            if (!id) return QObject::tr("the project has no class '%1' any more").arg(QString::fromStdString(cls));
+            auto s = store->setImageClass(image, id);
+            return s ? QString() : QString::fromStdString(s.error().toString());
+        }).then(this, [this, image](const QString &error) {
+            m_note->setText(error.isEmpty() ? tr("The image's class is now %1.").arg(m_top) : tr("Not saved: %1").arg(error));
+            if (error.isEmpty()) Q_EMIT labelAccepted(image);
+        });
+    });
+}
+
+QString InspectPanel::noteText() const { return m_note->text(); }
+
+void InspectPanel::setProject(const QString &projectPath)
+{
+    m_project = projectPath;
+    refreshRuns();
+}
+
+void InspectPanel::setCurrentImage(const QString &absPath, core::Id image)
+{
+    m_image = absPath;
+    m_imageId = image;
+    if (m_follow->isChecked() && isVisible()) predict();
+}
+
+void InspectPanel::refreshRuns()
+{
+    if (m_project.isEmpty()) return;
+    loadRuns(m_project).then(this, [this](const std::vector<core::RunRecord> &runs) {
+        const QString keep = m_runs->currentData().toString();
+        const QSignalBlocker block(m_runs);
+        m_runs->clear();
+        for (auto it = runs.rbegin(); it != runs.rend(); ++it)
+            m_runs->addItem(QStringLiteral("%1 · %2").arg(QString::fromStdString(it->name), QString::fromStdString(it->config.value("model", std::string("?")))),
+                            QString::fromStdString(it->dir));
+        const int i = m_runs->findData(keep);
+        m_runs->setCurrentIndex(i >= 0 ? i : 0);
+        Q_EMIT runsLoaded(m_runs->count());
+    });
+}
+
+void InspectPanel::predict()
+{
+    const QString dir = m_runs->currentData().toString();
+    if (dir.isEmpty() || m_image.isEmpty()) {
+        m_note->setText(dir.isEmpty() ? tr("No runs yet: train a model in the Train workspace.") : tr("Open an image in Annotate."));
+        Q_EMIT predicted(false);
+        return;
+    }
+    QString ckpt = dir + QStringLiteral("/checkpoint-best.pt");
+    if (!QFile::exists(ckpt)) ckpt = dir + QStringLiteral("/checkpoint-last.pt");
+    const std::string checkpoint = ckpt.toStdString();
+    const QString image = m_image;
+    m_predict->setEnabled(false);
+    struct Out {
+        core::Result<training::Prediction> prediction;
+        QImage picture;
+    };
+    QtConcurrent::run([checkpoint, image] {
+        Out o{training::predictImage(checkpoint, image.toStdString()), QImage()};
+        QImageReader reader(image);
+        reader.setAutoTransform(true);
+        const QSize full = reader.size();
+        if (full.isValid() && std::max(full.width(), full.height()) > 1600) reader.setScaledSize(full.scaled(1600, 1600, Qt::KeepAspectRatio));
+        o.picture = reader.read().convertToFormat(QImage::Format_RGB32);
+        if (o.prediction && o.prediction->task == "segmentation" && !o.picture.isNull()) {
+            // The predicted classes over the image, half transparent.
+            const auto &p = *o.prediction;
+            QImage mask(p.maskSize, p.maskSize, QImage::Format_ARGB32);
+            for (int y = 0; y < p.maskSize; ++y)
+                for (int x = 0; x < p.maskSize; ++x) {
+                    const std::uint8_t v = p.mask[static_cast<std::size_t>(y * p.maskSize + x)];
+                    QColor c = v ? QColor(QString::fromStdString(core::defaultClassColor(v - 1u))) : QColor(Qt::transparent);
+                    if (v) c.setAlpha(120);
+                    mask.setPixelColor(x, y, c);
+                }
+            QPainter painter(&o.picture);
+            painter.drawImage(o.picture.rect(), mask);
+        }
+        return o;
+    }).then(this, [this, image](const Out &o) {
+        m_predict->setEnabled(true);
+        if (image != m_image) return; // another image was opened meanwhile
+        m_scores->clear();
+        m_top.clear();
+        m_accept->setEnabled(false);
+        if (!o.prediction) {
+            m_note->setText(tr("error: %1").arg(QString::fromStdString(o.prediction.error().toString())));
+            Q_EMIT predicted(false);
+            return;
+        }
+        const auto &p = *o.prediction;
+        m_picture->setPixmap(QPixmap::fromImage(o.picture).scaled(m_picture->size(), Qt::KeepAspectRatio, Qt::SmoothTransformation));
+        if (p.task == "segmentation") {
+            for (std::size_t k = 0; k < p.classes.size(); ++k) {
+                auto *item = new QListWidgetItem(QString::fromStdString(p.classes[k]), m_scores);
+                item->setBackground(QColor(QString::fromStdString(core::defaultClassColor(k))));
+            }
+            m_note->setText(tr("Predicted classes per pixel on %1").arg(QFileInfo(image).fileName()));
+        } else {
+            for (const auto &[name, score] : p.scores)
+                new QListWidgetItem(QStringLiteral("%1   %2 %").arg(QString::fromStdString(name)).arg(score * 100, 0, 'f', 1), m_scores);
+            m_top = QString::fromStdString(p.scores.front().first);
+            m_accept->setEnabled(true);
+            m_note->setText(tr("%1 is most likely %2 (%3 %)").arg(QFileInfo(image).fileName(), m_top).arg(p.scores.front().second * 100, 0, 'f', 1));
+        }
+        Q_EMIT predicted(true);
+    });
+}
+
+} // namespace ui

@@ -1,0 +1,47 @@
+#pragma once
+// The Inspect workspace: a run's best checkpoint applied to the image open in
+// Annotate. Classification shows every class's probability, most likely first,
+// and can accept the top class as the image's class; segmentation draws the
+// predicted classes over the image. Inference runs on a worker thread.
+#include "core/project_store.h"
+
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QListWidget;
+class QPushButton;
+
+namespace ui {
+
+class InspectPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit InspectPanel(QWidget *parent = nullptr);
+    void setProject(const QString &projectPath);
+    void setCurrentImage(const QString &absPath, core::Id image);
+    void refreshRuns();
+    void predict();
+    QComboBox *runBox() const { return m_runs; }
+    QListWidget *scores() const { return m_scores; }
+    QPushButton *acceptButton() const { return m_accept; }
+    QString noteText() const;
+
+Q_SIGNALS:
+    void predicted(bool ok);
+    void runsLoaded(int count);
+    void labelAccepted(core::Id image); // the image's class changed in the project
+
+private:
+    QString m_project, m_image;
+    core::Id m_imageId = 0;
+    QString m_top;
+    QComboBox *m_runs;
+    QCheckBox *m_follow;
+    QPushButton *m_predict, *m_accept;
+    QLabel *m_picture, *m_note;
+    QListWidget *m_scores;
+};
+
+} // namespace ui
