@@ -1,6 +1,7 @@
 #include "training/trainer.h"
 
 #include "core/fileio.h"
+#include "core/image_size.h"
 #include "core/project_store.h"
 #include "core/random.h"
 #include "training/data.h"
@@ -772,6 +773,38 @@ core::Result<Prediction> predictImage(const std::string &checkpoint, const std::
         const auto m = logits.argmax(0).to(torch::kUInt8).contiguous();
         out.mask.assign(m.data_ptr<std::uint8_t>(), m.data_ptr<std::uint8_t>() + m.numel());
         out.maskSize = run->size;
+        // Each class's connected areas as outlines, scaled from the mask to the image's pixels.
+        auto size = core::readImageSize(image);
+        if (!size) return size.error();
+        const int S = run->size;
+        const double sx = static_cast<double>(size->width) / S, sy = static_cast<double>(size->height) / S;
+        const auto prob = torch::softmax(logits, 0).contiguous();
+        const cv::Mat classes(S, S, CV_8U, out.mask.data());
+        for (std::size_t k = 0; k < run->classes.size(); ++k) {
+            cv::Mat binary = classes == static_cast<int>(k + 1);
+            std::vector<std::vector<cv::Point>> contours;
+            cv::findContours(binary, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+            const float *p = prob[static_cast<long>(k + 1)].data_ptr<float>();
+            for (const auto &c : contours) {
+                if (cv::contourArea(c) < 2) continue; // specks of a pixel or two
+                cv::Mat area = cv::Mat::zeros(S, S, CV_8U);
+                cv::drawContours(area, std::vector<std::vector<cv::Point>>{c}, 0, cv::Scalar(1), cv::FILLED);
+                double sum = 0;
+                int n = 0;
+                for (int yy = 0; yy < S; ++yy)
+                    for (int xx = 0; xx < S; ++xx)
+                        if (area.at<std::uint8_t>(yy, xx) && static_cast<std::size_t>(classes.at<std::uint8_t>(yy, xx)) == k + 1) {
+                            sum += p[yy * S + xx];
+                            ++n;
+                        }
+                Prediction::Region r;
+                r.className = run->classes[k];
+                r.score = n ? sum / n : 0;
+                // Contour points are pixel centres of the mask: their corners span [x, x+1).
+                for (const auto &q : c) r.polygon.emplace_back((q.x + 0.5) * sx, (q.y + 0.5) * sy);
+                if (r.polygon.size() >= 3) out.regions.push_back(std::move(r));
+            }
+        }
         return out;
     }
     const auto prob = torch::softmax(logits, 0);

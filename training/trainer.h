@@ -113,6 +113,14 @@ struct Prediction {
     std::vector<std::string> classes;   // segmentation: mask value k+1 is classes[k]
     std::vector<std::uint8_t> mask;
     int maskSize = 0;
+    // Segmentation: the mask's connected areas as polygons in the image's own pixel
+    // coordinates, with their class and the mean probability of that class inside.
+    struct Region {
+        std::string className;
+        std::vector<std::pair<double, double>> polygon;
+        double score = 0;
+    };
+    std::vector<Region> regions;
 };
 core::Result<Prediction> predictImage(const std::string &checkpoint, const std::string &image);
 core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, const std::string &image);

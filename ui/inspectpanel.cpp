@@ -1,7 +1,6 @@
 #include "ui/inspectpanel.h"
 
 #include "core/dataset.h"
-#include "training/trainer.h"
 #include "ui/projectruns.h"
 
 #include <QCheckBox>
@@ -57,6 +56,10 @@ InspectPanel::InspectPanel(QWidget *parent) : QWidget(parent)
         if (m_follow->isChecked() && isVisible()) predict();
     });
     connect(m_accept, &QPushButton::clicked, this, [this] {
+        if (m_segmentation) {
+            if (!m_proposed.empty() && m_imageId) Q_EMIT regionsAccepted(m_imageId);
+            return;
+        }
         if (m_top.isEmpty() || !m_imageId) return;
         const std::string project = m_project.toStdString(), cls = m_top.toStdString();
         const core::Id image = m_imageId;
@@ -151,6 +154,7 @@ void InspectPanel::predict()
         if (image != m_image) return; // another image was opened meanwhile
         m_scores->clear();
         m_top.clear();
+        m_proposed.clear();
         m_accept->setEnabled(false);
         if (!o.prediction) {
             m_note->setText(tr("error: %1").arg(QString::fromStdString(o.prediction.error().toString())));
@@ -164,11 +168,19 @@ void InspectPanel::predict()
                 auto *item = new QListWidgetItem(QString::fromStdString(p.classes[k]), m_scores);
                 item->setBackground(QColor(QString::fromStdString(core::defaultClassColor(k))));
             }
-            m_note->setText(tr("Predicted classes per pixel on %1").arg(QFileInfo(image).fileName()));
+            m_segmentation = true;
+            m_proposed = p.regions;
+            m_accept->setText(tr("Accept as Regions"));
+            m_accept->setToolTip(tr("Add the %n predicted area(s) to the image as regions (one undo step)", nullptr, static_cast<int>(m_proposed.size())));
+            m_accept->setEnabled(!m_proposed.empty());
+            m_note->setText(tr("Predicted classes per pixel on %1: %n area(s)", nullptr, static_cast<int>(m_proposed.size())).arg(QFileInfo(image).fileName()));
         } else {
             for (const auto &[name, score] : p.scores)
                 new QListWidgetItem(QStringLiteral("%1   %2 %").arg(QString::fromStdString(name)).arg(score * 100, 0, 'f', 1), m_scores);
             m_top = QString::fromStdString(p.scores.front().first);
+            m_segmentation = false;
+            m_accept->setText(tr("Accept as Image Class"));
+            m_accept->setToolTip(tr("Give the image the predicted class"));
             m_accept->setEnabled(true);
             m_note->setText(tr("%1 is most likely %2 (%3 %)").arg(QFileInfo(image).fileName(), m_top).arg(p.scores.front().second * 100, 0, 'f', 1));
         }

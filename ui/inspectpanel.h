@@ -2,8 +2,10 @@
 // The Inspect workspace: a run's best checkpoint applied to the image open in
 // Annotate. Classification shows every class's probability, most likely first,
 // and can accept the top class as the image's class; segmentation draws the
-// predicted classes over the image. Inference runs on a worker thread.
+// predicted classes over the image and can accept its areas as regions.
+// Inference runs on a worker thread.
 #include "core/project_store.h"
+#include "training/trainer.h"
 
 #include <QWidget>
 
@@ -27,16 +29,21 @@ public:
     QListWidget *scores() const { return m_scores; }
     QPushButton *acceptButton() const { return m_accept; }
     QString noteText() const;
+    // Segmentation: the predicted areas as regions of the image shown (classes by name).
+    const std::vector<training::Prediction::Region> &proposedRegions() const { return m_proposed; }
 
 Q_SIGNALS:
     void predicted(bool ok);
     void runsLoaded(int count);
     void labelAccepted(core::Id image); // the image's class changed in the project
+    void regionsAccepted(core::Id image); // take proposedRegions() into the image (the window does, as one undo step)
 
 private:
     QString m_project, m_image;
     core::Id m_imageId = 0;
     QString m_top;
+    bool m_segmentation = false;
+    std::vector<training::Prediction::Region> m_proposed;
     QComboBox *m_runs;
     QCheckBox *m_follow;
     QPushButton *m_predict, *m_accept;

@@ -197,6 +197,27 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
         m_inspect->setCurrentImage(QString::fromStdString(im.absPath), im.id);
     });
     connect(m_train, &TrainPanel::runFinished, m_inspect, &InspectPanel::refreshRuns);
+    connect(m_inspect, &InspectPanel::regionsAccepted, this, [this](core::Id image) {
+        if (!m_doc || image != m_doc->image()) return;
+        std::vector<core::Region> regions;
+        for (const auto &p : m_inspect->proposedRegions()) {
+            std::vector<core::Point> pts;
+            for (const auto &[x, y] : p.polygon) pts.push_back({x, y});
+            auto shape = core::Shape::polygon(pts);
+            if (!shape) continue;
+            core::Id cls = 0;
+            for (const auto &c : m_store->classes())
+                if (c.name == p.className) cls = c.id;
+            core::Region r;
+            r.shape = *shape;
+            r.classId = cls;
+            r.origin = core::Origin::Model;
+            r.score = p.score;
+            regions.push_back(std::move(r));
+        }
+        m_doc->addRegions(std::move(regions));
+        statusBar()->showMessage(tr("Added the predicted regions; Edit › Undo takes them back"), 5000);
+    });
     connect(m_tabs, &QTabWidget::currentChanged, this, [this](int) {
         if (m_tabs->currentWidget() == m_inspect) m_inspect->predict();
     });

@@ -150,6 +150,17 @@ private Q_SLOTS:
         QCOMPARE((*ev)["classes"].size(), std::size_t(4)); // background + circle, square, triangle
         QVERIFY((*ev)["pixel_accuracy"].get<double>() > 0.8);
         QVERIFY((*ev)["miou"].get<double>() > 0.3);
+        // A prediction's areas come back as polygons in the image's own pixels (the sample's are 128 x 128).
+        auto pred = predictImage(path("run-seg/checkpoint-best.pt"), m_dir.path().toStdString() + "/sample/images/shape_000.png");
+        QVERIFY2(pred.ok(), pred.ok() ? "" : pred.error().toString().c_str());
+        QCOMPARE(pred->task, std::string("segmentation"));
+        QCOMPARE(pred->mask.size(), std::size_t(32 * 32));
+        QVERIFY(!pred->regions.empty());
+        for (const auto &r : pred->regions) {
+            QVERIFY(r.className == "circle" || r.className == "square" || r.className == "triangle");
+            QVERIFY(r.score > 0 && r.score <= 1);
+            for (const auto &[x, y] : r.polygon) QVERIFY(x >= 0 && x <= 128 && y >= 0 && y <= 128);
+        }
         // Classification models do not do segmentation, and unet does not classify.
         c = config(path("run-seg-bad"), 1);
         c.task = "segmentation";
