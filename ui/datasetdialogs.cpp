@@ -20,6 +20,7 @@
 #include <QTableWidget>
 #include <QValueAxis>
 #include <QVBoxLayout>
+#include <QTimer>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <map>
@@ -196,7 +197,15 @@ StatsDialog::StatsDialog(const QString &projectPath, QWidget *parent) : QDialog(
     layout->addWidget(scroll);
     layout->addWidget(closeButtons(this));
     resize(720, 760);
+    // Started from the event loop: a continuation attached to an already
+    // finished future runs at once, and inside the constructor nobody has
+    // connected to loaded() yet.
     const std::string project = projectPath.toStdString();
+    QTimer::singleShot(0, this, [this, project] { load(project); });
+}
+
+void StatsDialog::load(const std::string &project)
+{
     QtConcurrent::run([project] {
         Counts c;
         auto store = core::ProjectStore::open(project);
@@ -225,6 +234,7 @@ StatsDialog::StatsDialog(const QString &projectPath, QWidget *parent) : QDialog(
     }).then(this, [this](const Counts &c) {
         if (!c.error.isEmpty()) {
             m_summary->setText(c.error);
+            Q_EMIT loaded();
             return;
         }
         m_summary->setText(tr("%1 images (%2 annotated), %3 regions, %4 classes").arg(c.images).arg(c.annotated).arg(c.regions).arg(c.classes.size()));
@@ -256,6 +266,11 @@ StatsDialog::StatsDialog(const QString &projectPath, QWidget *parent) : QDialog(
     });
 }
 
+QString StatsDialog::summaryText() const
+{
+    return m_summary->text();
+}
+
 // ---------------------------------------------------------------- validation
 
 ValidationDialog::ValidationDialog(const QString &projectPath, QWidget *parent) : QDialog(parent)
@@ -278,6 +293,11 @@ ValidationDialog::ValidationDialog(const QString &projectPath, QWidget *parent) 
         Q_EMIT jumpTo(m_table->item(row, 2)->text(), m_table->item(row, 3)->data(Qt::UserRole).toInt());
     });
     const std::string project = projectPath.toStdString();
+    QTimer::singleShot(0, this, [this, project] { load(project); }); // see StatsDialog
+}
+
+void ValidationDialog::load(const std::string &project)
+{
     QtConcurrent::run([project]() -> std::pair<QString, std::vector<core::Problem>> {
         auto store = core::ProjectStore::open(project);
         if (!store) return {qs(store.error().toString()), {}};

@@ -7,6 +7,7 @@
 #include <QDialog>
 
 #include <cstdint>
+#include <string>
 
 class QCheckBox;
 class QDoubleSpinBox;
@@ -46,11 +47,15 @@ class StatsDialog : public QDialog {
 public:
     StatsDialog(const QString &projectPath, QWidget *parent = nullptr);
     int chartCount() const { return m_charts; }
+    QString summaryText() const;
 
 Q_SIGNALS:
+    // Emitted once the counts are in, or once reading them failed (the summary then says why).
     void loaded();
 
 private:
+    void load(const std::string &project);
+
     QVBoxLayout *m_layout;
     QLabel *m_summary;
     int m_charts = 0;
@@ -67,6 +72,8 @@ Q_SIGNALS:
     void jumpTo(const QString &imagePath, int region); // the image as the project names it; region index or -1
 
 private:
+    void load(const std::string &project);
+
     QTableWidget *m_table;
     QLabel *m_summary;
 };
