@@ -1,7 +1,8 @@
 // Drawing on the canvas with the mouse and keyboard, as a person would: a polygon
 // by clicks closed on its first vertex or with Enter, Backspace and Esc while
 // drawing, a box by dragging, select + drag (one undo step) + Delete, undo and
-// redo, switching images, and the work found in the store after reopening.
+// redo, switching images, and the work found in the store after reopening; a
+// process killed with SIGKILL in the middle of a polygon keeps every finished edit.
 #include "core/sample_project.h"
 #include "ui/attributeeditor.h"
 #include "ui/mainwindow.h"
@@ -12,6 +13,7 @@
 #include <QLineEdit>
 
 #include <QApplication>
+#include <QProcess>
 #include <QGraphicsItem>
 #include <QGraphicsScene>
 #include <QGraphicsView>
@@ -20,6 +22,9 @@
 #include <QTemporaryDir>
 #include <QUndoStack>
 #include <QtTest>
+
+#include <csignal>
+#include <unistd.h>
 
 class TestEditor : public QObject {
     Q_OBJECT
@@ -363,6 +368,78 @@ private Q_SLOTS:
         // Close the window as a crash would: nothing is held back for a save.
         w.reset();
         QCOMPARE(storedRegions(m_project, image), start + 3);
+    }
+
+    // The body of killedWhileDrawing, run in a child process of this binary: draw
+    // and edit, begin a polygon, and die by SIGKILL with it half drawn.
+    void drawThenSigkill()
+    {
+        const QString project = qEnvironmentVariable("ANNOTRAIN_KILL_PROJECT");
+        if (project.isEmpty()) QSKIP("run by killedWhileDrawing in a child process");
+        m_project = project.toStdString();
+        ui::MainWindow w;
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QVERIFY(openShown(w, shown));
+        w.view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
+        w.setTool(ui::MainWindow::Tool::Polygon);
+        click(w, 10, 10);
+        click(w, 60, 12);
+        click(w, 40, 50);
+        QTest::keyClick(w.view(), Qt::Key_Return);
+        w.setTool(ui::MainWindow::Tool::Rectangle);
+        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, at(w, 20, 80));
+        QTest::mouseMove(w.view()->viewport(), at(w, 40, 100));
+        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, at(w, 50, 110));
+        // Move the box: an edit of a stored region, not only an insert.
+        w.setTool(ui::MainWindow::Tool::Select);
+        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, at(w, 35, 95));
+        for (int k = 1; k <= 5; ++k)
+            QTest::mouseMove(w.view()->viewport(), at(w, 35 + 2 * k, 95));
+        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, at(w, 45, 95));
+        w.setTool(ui::MainWindow::Tool::Polygon);
+        click(w, 100, 100);
+        click(w, 110, 100);
+        click(w, 110, 120);
+        std::fprintf(stdout, "drawn %zu\n", w.document()->regions().size());
+        std::fflush(stdout);
+        ::kill(::getpid(), SIGKILL);
+    }
+
+    void killedWhileDrawing()
+    {
+        QTemporaryDir dir;
+        auto p = core::createSampleProject(dir.path().toStdString());
+        QVERIFY(p.ok());
+        const core::ImageInfo first = core::ProjectStore::open(*p)->images().front();
+        const std::vector<core::Region> before = core::ProjectStore::open(*p)->regions(first.id);
+
+        QProcess child;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("ANNOTRAIN_KILL_PROJECT"), QString::fromStdString(*p));
+        child.setProcessEnvironment(env);
+        child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("drawThenSigkill")});
+        QVERIFY(child.waitForFinished(60000));
+        const QString out = QString::fromLocal8Bit(child.readAllStandardOutput());
+        QCOMPARE(child.exitStatus(), QProcess::CrashExit);
+        QVERIFY2(out.contains(QStringLiteral("drawn %1").arg(before.size() + 2)), qPrintable(out + QString::fromLocal8Bit(child.readAllStandardError())));
+
+        // The finished polygon and the moved box are stored; the half-drawn polygon is not.
+        auto store = core::ProjectStore::open(*p);
+        QVERIFY2(store.ok(), store.ok() ? "" : store.error().toString().c_str());
+        const std::vector<core::Region> after = store->regions(first.id);
+        QCOMPARE(after.size(), before.size() + 2);
+        const core::Region &poly = after[after.size() - 2];
+        QCOMPARE(poly.shape.type(), core::ShapeType::Polygon);
+        QCOMPARE(poly.shape.vertices().size(), std::size_t(3));
+        const core::Box box = after.back().shape.boundingBox();
+        QVERIFY2(std::abs(box.x - 30) < 1.0 && std::abs(box.w - 30) < 1.0, qPrintable(QStringLiteral("box at x %1 w %2").arg(box.x).arg(box.w)));
+
+        // And the editor opens the project again and shows them.
+        ui::MainWindow w;
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QVERIFY(w.openProject(QString::fromStdString(*p)).ok());
+        QVERIFY(shown.wait(5000));
+        QCOMPARE(w.document()->regions().size(), before.size() + 2);
     }
 };
 
