@@ -12,10 +12,12 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <deque>
 #include <future>
 #include <map>
 #include <optional>
@@ -45,7 +47,7 @@ nlohmann::json configJson(const TrainConfig &c)
 {
     return {{"project", c.project}, {"task", c.task}, {"model", c.model}, {"epochs", c.epochs}, {"batch", c.batch}, {"lr", c.lr},
             {"optimizer", c.optimizer}, {"weight_decay", c.weightDecay}, {"schedule", c.schedule}, {"warmup_epochs", c.warmupEpochs},
-            {"clip_norm", c.clipNorm}, {"patience", c.patience}, {"device", c.device}, {"threads", c.threads}, {"weights", c.weights},
+            {"clip_norm", c.clipNorm}, {"patience", c.patience}, {"device", c.device}, {"threads", c.threads}, {"workers", c.workers}, {"weights", c.weights},
             {"freeze_backbone", c.freezeBackbone}, {"image_size", c.imageSize}, {"augment", c.augment}, {"seed", c.seed},
             {"log_every", c.logEvery}, {"folds", c.folds}, {"fold", c.fold}};
 }
@@ -67,6 +69,7 @@ TrainConfig configFromJson(const nlohmann::json &j)
     c.patience = j.value("patience", 0);
     c.device = j.value("device", c.device);
     c.threads = j.value("threads", 0);
+    c.workers = j.value("workers", 0);
     c.weights = j.value("weights", "");
     c.freezeBackbone = j.value("freeze_backbone", false);
     c.imageSize = j.value("image_size", 0);
@@ -295,7 +298,9 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
         at::globalContext().setBenchmarkCuDNN(true);
     }
     const std::string blas = blasInUse();
-    cb->log("device " + std::string(device.is_cuda() ? "cuda" : "cpu") + ", " + std::to_string(threads) + " threads, BLAS " + blas);
+    const int workers = c.workers > 0 ? c.workers : std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 4);
+    cb->log("device " + std::string(device.is_cuda() ? "cuda" : "cpu") + ", " + std::to_string(threads) + " threads, " + std::to_string(workers) +
+            " batch workers, BLAS " + blas);
     if (blas.find("openblas") == std::string::npos && blas.find("OpenBLAS") == std::string::npos && !device.is_cuda())
         cb->log("warning: the BLAS in use is not OpenBLAS; training will be slow (install libopenblas0-openmp)");
 
@@ -409,28 +414,36 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
         int windowSteps = 0;
         auto windowStart = std::chrono::steady_clock::now();
         std::size_t windowImages = 0;
-        // The next batch is prepared on a worker thread while this one trains.
-        auto pending = std::async(std::launch::async, batchAt, 0);
+        // While a batch trains, the next `workers` batches are being augmented on
+        // their own threads. Each batch draws from its own seed, so the result does
+        // not depend on how many are in flight.
+        std::deque<std::future<std::pair<torch::Tensor, torch::Tensor>>> ahead;
+        std::int64_t queued = 0;
+        auto refill = [&] {
+            while (queued < stepsPerEpoch && static_cast<int>(ahead.size()) < workers) ahead.push_back(std::async(std::launch::async, batchAt, queued++));
+        };
+        refill();
         for (std::int64_t b = 0; b < stepsPerEpoch; ++b) {
             while (pause && pause->load() && !(cancel && cancel->load())) std::this_thread::sleep_for(std::chrono::milliseconds(50));
             if (cancel && cancel->load()) {
                 summary.cancelled = true;
                 cb->log("stopped at step " + std::to_string(step) + "; the last checkpoint is kept");
-                pending.wait();
+                ahead.clear(); // waits for the batches in flight
                 summary.epochs = epoch - 1;
                 summary.steps = step;
                 record("stopped", epoch - 1, best, summary.finalLoss);
                 return summary;
             }
-            auto [x, y] = pending.get();
-            if (b + 1 < stepsPerEpoch) pending = std::async(std::launch::async, batchAt, b + 1);
+            auto [x, y] = ahead.front().get();
+            ahead.pop_front();
+            refill();
             const double lr = scheduledLr(c, step, stepsPerEpoch);
             setLr(*optimizer, lr);
             optimizer->zero_grad();
             torch::Tensor loss = lossOf(model->forward(input(x, device, channelsLast)), y.to(device));
             const double l = loss.item<double>();
             if (!std::isfinite(l)) {
-                if (pending.valid()) pending.wait();
+                ahead.clear();
                 record("diverged", epoch - 1, best, l);
                 return makeError(ErrorCode::Invalid, c.outDir, {}, "the loss became " + std::to_string(l) + " at epoch " + std::to_string(epoch) + " step " +
                                                                        std::to_string(step) + "; try a smaller --lr. The last good checkpoint is kept");

@@ -27,6 +27,7 @@ struct TrainConfig {
     int patience = 0;                 // > 0: stop after this many epochs without a better validation accuracy (mIoU)
     std::string device = "auto";      // auto, cpu, cuda
     int threads = 0;                  // 0: all cores
+    int workers = 0;                  // batches augmented ahead, each on its own thread; 0: the core count, at most 4
     std::string weights;              // torchvision .pth to start from (its head is replaced)
     bool freezeBackbone = false;      // train only the classifier head
     int imageSize = 0;                // 0: the images' own size when square, else 64 (classification) or 128 (segmentation)

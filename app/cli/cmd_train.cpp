@@ -67,6 +67,7 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     t->add_option("--patience", cfg->patience, "stop after this many epochs without a better val accuracy");
     t->add_option("--device", cfg->device, "auto, cpu, cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
     t->add_option("--threads", cfg->threads, "CPU threads (default: all cores)");
+    t->add_option("--workers", cfg->workers, "batches augmented ahead in parallel (default: the core count, at most 4)")->check(CLI::NonNegativeNumber);
     t->add_option("--weights", cfg->weights, "torchvision .pth to start from (transfer learning)");
     t->add_flag("--freeze-backbone", cfg->freezeBackbone, "train only the classifier head");
     t->add_option("--image-size", cfg->imageSize, "resize images to N x N (default: their own size)");
