@@ -84,4 +84,18 @@ private:
     nlohmann::ordered_json m_before, m_after;
 };
 
+// A change to the class table with the regions and images it moved: the states
+// before and after, as ProjectStore::classState gives them.
+class EditClasses : public QUndoCommand {
+public:
+    EditClasses(Document *doc, const QString &text, core::ClassState before, core::ClassState after);
+    void redo() override;
+    void undo() override;
+
+private:
+    Document *m_doc;
+    core::ClassState m_before, m_after;
+    bool m_applied = true; // the edit is already in the store when the command is pushed
+};
+
 } // namespace annotation

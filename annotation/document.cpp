@@ -102,6 +102,30 @@ void Document::setClass(const std::vector<core::Id> &ids, core::Id classId)
     if (!before.empty()) m_undo.push(new SetClass(this, std::move(before), classId));
 }
 
+core::Status Document::editClasses(const QString &text, const std::vector<core::Id> &concerned,
+                                   const std::function<core::Status(core::ProjectStore &)> &op)
+{
+    core::ClassState before = m_store->classState(concerned);
+    if (auto s = op(*m_store); !s) return s;
+    m_undo.push(new EditClasses(this, text, std::move(before), m_store->classState(concerned)));
+    return {};
+}
+
+bool Document::storeClassState(const core::ClassState &state)
+{
+    if (auto s = m_store->restoreClassState(state); !s) return fail(s.error());
+    classesEdited();
+    return true;
+}
+
+void Document::classesEdited()
+{
+    m_lastError.clear();
+    if (m_image) m_regions = m_store->regions(m_image); // merged or deleted classes move regions
+    Q_EMIT changed({ChangeEvent::Reset, {}});
+    Q_EMIT classesChanged();
+}
+
 bool Document::fail(const core::Error &e)
 {
     m_lastError = QString::fromStdString(e.toString());
@@ -251,5 +275,23 @@ void SetImageAttributes::redo()
 }
 
 void SetImageAttributes::undo() { m_doc->storeImageAttributes(m_image, m_before); }
+
+EditClasses::EditClasses(Document *doc, const QString &text, core::ClassState before, core::ClassState after)
+    : m_doc(doc), m_before(std::move(before)), m_after(std::move(after))
+{
+    setText(text);
+}
+
+void EditClasses::redo()
+{
+    if (m_applied) { // the first redo, from push(): the store holds the edit already
+        m_applied = false;
+        m_doc->classesEdited();
+        return;
+    }
+    m_doc->storeClassState(m_after);
+}
+
+void EditClasses::undo() { m_doc->storeClassState(m_before); }
 
 } // namespace annotation

@@ -8,6 +8,8 @@
 #include <QObject>
 #include <QUndoStack>
 
+#include <functional>
+
 #include <memory>
 #include <vector>
 
@@ -46,9 +48,17 @@ public:
     void setRegionAttribute(const std::vector<core::Id> &ids, const std::string &name, const nlohmann::ordered_json &value);
     void setImageAttribute(const std::string &name, const nlohmann::ordered_json &value);
     nlohmann::ordered_json imageAttributes() const { return m_imageAttributes; }
+    // A class edit (add, rename, recolour, hotkey, merge, delete): `op` changes the
+    // class table in one transaction; `concerned` are the classes whose regions
+    // and images it may move. One undo step that restores the class table and
+    // those assignments. An error changes nothing and pushes nothing.
+    core::Status editClasses(const QString &text, const std::vector<core::Id> &concerned,
+                             const std::function<core::Status(core::ProjectStore &)> &op);
 
 Q_SIGNALS:
     void changed(const annotation::ChangeEvent &event);
+    // The class table changed (an edit, or its undo/redo); the regions were reloaded.
+    void classesChanged();
     // A command could not write to the store (read-only or full disk, locked or
     // changed by another program): the edit is not applied, nothing else changes.
     void storeFailed(const QString &message);
@@ -60,12 +70,15 @@ private:
     friend class SetClass;
     friend class SetAttributes;
     friend class SetImageAttributes;
+    friend class EditClasses;
     // Applied by the commands: write to the store, then mirror in memory and notify.
     bool storeAdd(std::vector<core::Region> &regions, bool restore);
     bool storeRemove(const std::vector<core::Region> &regions);
     bool storeUpdate(const std::vector<core::Region> &regions, ChangeEvent::Kind kind);
     bool fail(const core::Error &e);
     bool storeImageAttributes(core::Id image, const nlohmann::ordered_json &attrs);
+    bool storeClassState(const core::ClassState &state);
+    void classesEdited();
 
     std::shared_ptr<core::ProjectStore> m_store;
     QUndoStack m_undo;

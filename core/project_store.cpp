@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <set>
 #include <unordered_map>
 
 namespace fs = std::filesystem;
@@ -594,6 +595,71 @@ Status ProjectStore::removeClass(Id id)
         SQLite::Statement st(d->db, "DELETE FROM classes WHERE id = ?");
         st.bind(1, id);
         st.exec();
+    });
+}
+
+ClassState ProjectStore::classState(const std::vector<Id> &concerned) const
+{
+    ClassState state;
+    state.classes = classes();
+    try {
+        for (const auto &[table, out] : {std::pair{"regions", &state.regionClasses}, std::pair{"images", &state.imageClasses}}) {
+            SQLite::Statement st(d->db, std::string("SELECT id FROM ") + table + " WHERE class_id = ?");
+            for (Id cls : concerned) {
+                st.reset();
+                st.bind(1, cls);
+                while (st.executeStep()) out->emplace_back(st.getColumn(0).getInt64(), cls);
+            }
+        }
+    } catch (const std::exception &) {
+        state.regionClasses.clear();
+        state.imageClasses.clear();
+    }
+    return state;
+}
+
+Status ProjectStore::restoreClassState(const ClassState &state)
+{
+    return TX({
+        std::set<Id> keep;
+        for (const auto &c : state.classes) keep.insert(c.id);
+        std::set<Id> present;
+        {
+            SQLite::Statement st(d->db, "SELECT id FROM classes");
+            while (st.executeStep()) present.insert(st.getColumn(0).getInt64());
+        }
+        for (Id id : present)
+            if (!keep.count(id)) {
+                SQLite::Statement del(d->db, "DELETE FROM classes WHERE id = ?");
+                del.bind(1, id);
+                del.exec();
+            }
+        // Names are unique: park the kept ones on names no user can type first, so
+        // that swapping two names back cannot collide half way.
+        d->db.exec("UPDATE classes SET name = char(31) || id");
+        SQLite::Statement update(d->db, "UPDATE classes SET name = ?, color = ?, hotkey = ?, position = ? WHERE id = ?");
+        SQLite::Statement insert(d->db, "INSERT INTO classes(name, color, hotkey, position, id) VALUES(?,?,?,?,?)");
+        for (std::size_t i = 0; i < state.classes.size(); ++i) {
+            const ClassRecord &c = state.classes[i];
+            SQLite::Statement &st = present.count(c.id) ? update : insert;
+            st.reset();
+            st.bind(1, c.name);
+            st.bind(2, c.color);
+            st.bind(3, static_cast<int>(c.hotkey));
+            st.bind(4, static_cast<int>(i));
+            st.bind(5, c.id);
+            st.exec();
+        }
+        for (const auto &[table, rows] : {std::pair{"regions", &state.regionClasses}, std::pair{"images", &state.imageClasses}}) {
+            SQLite::Statement st(d->db, std::string("UPDATE ") + table + " SET class_id = ? WHERE id = ?");
+            for (const auto &[row, cls] : *rows) {
+                st.reset();
+                if (cls) st.bind(1, cls);
+                else st.bind(1);
+                st.bind(2, row);
+                st.exec();
+            }
+        }
     });
 }
 

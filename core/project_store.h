@@ -48,6 +48,12 @@ struct ClassRecord {
     char hotkey = 0;
 };
 
+struct ClassState {
+    std::vector<ClassRecord> classes;             // in display order
+    std::vector<std::pair<Id, Id>> regionClasses; // region id, class id (0: none)
+    std::vector<std::pair<Id, Id>> imageClasses;  // image id, image-level class id (0: none)
+};
+
 struct Region {
     Id id = 0;             // 0 until stored
     Id imageId = 0;
@@ -123,6 +129,13 @@ public:
     Status mergeClasses(Id from, Id into);
     // Deletes the class; its regions and images become unclassed.
     Status removeClass(Id id);
+    // The class table and which regions and images belong to the classes in
+    // `concerned`: taken before and after a class edit, restored to undo or redo it.
+    ClassState classState(const std::vector<Id> &concerned) const;
+    // One transaction: the class table becomes exactly state.classes (same ids,
+    // names, colours, hotkeys and order) and the listed regions and images get
+    // their recorded classes back.
+    Status restoreClassState(const ClassState &state);
 
     // --- attribute schema
     std::vector<AttributeDef> attributeSchema() const;

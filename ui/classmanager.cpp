@@ -14,6 +14,7 @@
 #include <QPixmap>
 #include <QPushButton>
 #include <QTableWidget>
+#include <QUndoStack>
 #include <QVBoxLayout>
 
 #include <utility>
@@ -50,8 +51,8 @@ QTableWidgetItem *cell(const QString &text, core::Id id)
 
 } // namespace
 
-ClassManagerDialog::ClassManagerDialog(std::shared_ptr<core::ProjectStore> store, QWidget *parent)
-    : QDialog(parent), m_store(std::move(store))
+ClassManagerDialog::ClassManagerDialog(annotation::Document *doc, QWidget *parent)
+    : QDialog(parent), m_doc(doc), m_store(doc ? &doc->store() : nullptr)
 {
     setWindowTitle(tr("Classes"));
 
@@ -89,6 +90,28 @@ ClassManagerDialog::ClassManagerDialog(std::shared_ptr<core::ProjectStore> store
     for (QPushButton *b : {m_add, m_rename, m_colour, m_hotkey, m_merge, m_delete})
         side->addWidget(b);
     side->addStretch();
+    if (m_doc) { // the document's undo stack, reachable without leaving the dialog
+        QUndoStack *stack = m_doc->undoStack();
+        m_undo = new QPushButton(tr("Undo"));
+        m_redo = new QPushButton(tr("Redo"));
+        m_undo->setShortcut(QKeySequence::Undo);
+        m_redo->setShortcut(QKeySequence::Redo);
+        connect(m_undo, &QPushButton::clicked, stack, &QUndoStack::undo);
+        connect(m_redo, &QPushButton::clicked, stack, &QUndoStack::redo);
+        auto follow = [this, stack] {
+            auto tip = [](bool can, const QString &verb, const QString &what, QKeySequence::StandardKey key) {
+                return can ? tr("%1: %2 (%3)").arg(verb, what, QKeySequence(key).toString(QKeySequence::NativeText)) : tr("Nothing to %1").arg(verb.toLower());
+            };
+            m_undo->setEnabled(stack->canUndo());
+            m_redo->setEnabled(stack->canRedo());
+            m_undo->setToolTip(tip(stack->canUndo(), tr("Undo"), stack->undoText(), QKeySequence::Undo));
+            m_redo->setToolTip(tip(stack->canRedo(), tr("Redo"), stack->redoText(), QKeySequence::Redo));
+        };
+        connect(stack, &QUndoStack::indexChanged, this, follow);
+        follow();
+        side->addWidget(m_undo);
+        side->addWidget(m_redo);
+    }
 
     auto *top = new QHBoxLayout;
     top->addWidget(m_table, 1);
@@ -111,6 +134,14 @@ ClassManagerDialog::ClassManagerDialog(std::shared_ptr<core::ProjectStore> store
         else if (column == NameColumn) onRename();
         else if (column == HotkeyColumn) onHotkey();
     });
+
+    // Undo and redo from the main window change the classes under the dialog.
+    if (m_doc)
+        connect(m_doc, &annotation::Document::classesChanged, this, [this] {
+            if (m_editing) return;
+            countUsage();
+            refresh();
+        });
 
     countUsage();
     refresh();
@@ -218,6 +249,15 @@ int ClassManagerDialog::imageCount(core::Id id) const
 
 // ---------------------------------------------------------------- operations
 
+core::Status ClassManagerDialog::edit(const QString &text, const std::vector<core::Id> &concerned,
+                                      const std::function<core::Status(core::ProjectStore &)> &op)
+{
+    m_editing = true;
+    const core::Status s = m_doc->editClasses(text, concerned, op);
+    m_editing = false;
+    return s;
+}
+
 core::Status ClassManagerDialog::addClass(const QString &name)
 {
     if (!m_store) return invalid(tr("No project is open."));
@@ -225,10 +265,17 @@ core::Status ClassManagerDialog::addClass(const QString &name)
     if (n.isEmpty()) return invalid(tr("A class needs a name."));
     for (const core::ClassRecord &c : m_store->classes())
         if (qs(c.name) == n) return invalid(tr("A class named '%1' exists already.").arg(n));
-    auto id = m_store->addClass(n.toStdString());
-    if (!id) return id.error();
+    core::Id id = 0;
+    if (auto s = edit(tr("Add class %1").arg(n), {}, [&](core::ProjectStore &st) -> core::Status {
+            auto r = st.addClass(n.toStdString());
+            if (!r) return r.error();
+            id = *r;
+            return {};
+        });
+        !s)
+        return s;
     refresh();
-    selectClass(*id);
+    selectClass(id);
     Q_EMIT classesChanged();
     return {};
 }
@@ -244,7 +291,7 @@ core::Status ClassManagerDialog::renameClass(core::Id id, const QString &newName
         if (c.id != id && qs(c.name) == n)
             return invalid(tr("A class named '%1' exists already. To move the regions of '%2' into it, use Merge into….")
                                .arg(n, qs(cls->name)));
-    if (auto s = m_store->renameClass(id, n.toStdString()); !s) return s;
+    if (auto s = edit(tr("Rename class %1").arg(qs(cls->name)), {}, [&](core::ProjectStore &st) { return st.renameClass(id, n.toStdString()); }); !s) return s;
     refresh();
     Q_EMIT classesChanged();
     return {};
@@ -257,7 +304,7 @@ core::Status ClassManagerDialog::recolour(core::Id id, const QColor &colour)
     if (!colour.isValid()) return invalid(tr("That is not a valid colour."));
     const QString hex = colour.name(QColor::HexRgb);
     if (hex == qs(cls->color)) return {};
-    if (auto s = m_store->setClassColor(id, hex.toStdString()); !s) return s;
+    if (auto s = edit(tr("Recolour class %1").arg(qs(cls->name)), {}, [&](core::ProjectStore &st) { return st.setClassColor(id, hex.toStdString()); }); !s) return s;
     refresh();
     Q_EMIT classesChanged();
     return {};
@@ -270,7 +317,7 @@ core::Status ClassManagerDialog::setHotkey(core::Id id, int digit)
     if (digit < 0 || digit > 9) return invalid(tr("A hotkey is a digit from 1 to 9."));
     const char key = digit ? static_cast<char>('0' + digit) : 0;
     if (key == cls->hotkey) return {};
-    if (auto s = m_store->setClassHotkey(id, key); !s) return s;
+    if (auto s = edit(tr("Hotkey of class %1").arg(qs(cls->name)), {}, [&](core::ProjectStore &st) { return st.setClassHotkey(id, key); }); !s) return s;
     refresh();
     Q_EMIT classesChanged();
     return {};
@@ -282,7 +329,8 @@ core::Status ClassManagerDialog::merge(core::Id from, core::Id into)
     const auto target = findClass(into);
     if (!source || !target) return invalid(tr("There is no such class."));
     if (from == into) return invalid(tr("A class cannot be merged into itself; choose another class."));
-    if (auto s = m_store->mergeClasses(from, into); !s) return s;
+    if (auto s = edit(tr("Merge class %1 into %2").arg(qs(source->name), qs(target->name)), {from, into}, [&](core::ProjectStore &st) { return st.mergeClasses(from, into); }); !s)
+        return s;
     m_regions[into] += regionCount(from);
     m_images[into] += imageCount(from);
     m_regions.erase(from);
@@ -295,8 +343,9 @@ core::Status ClassManagerDialog::merge(core::Id from, core::Id into)
 
 core::Status ClassManagerDialog::remove(core::Id id)
 {
-    if (!findClass(id)) return invalid(tr("There is no such class."));
-    if (auto s = m_store->removeClass(id); !s) return s;
+    const auto cls = findClass(id);
+    if (!cls) return invalid(tr("There is no such class."));
+    if (auto s = edit(tr("Delete class %1").arg(qs(cls->name)), {id}, [&](core::ProjectStore &st) { return st.removeClass(id); }); !s) return s;
     m_regions[0] += regionCount(id);
     m_regions.erase(id);
     m_images.erase(id);

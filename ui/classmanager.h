@@ -1,19 +1,22 @@
 #pragma once
 // Project › Classes…: the project's classes in a table (colour swatch, name,
 // hotkey 1-9, number of regions) with Add, Rename, Colour, Hotkey, Merge into and
-// Delete. Every change goes straight to the store (one transaction each); an
-// error from the store is shown and changes nothing. Delete and Merge ask first,
+// Delete. Every change is one undo step of the document (Edit › Undo takes back a
+// merge or a delete, regions included) and goes straight to the store; an error
+// from the store is shown and changes nothing. Delete and Merge ask first,
 // naming the class and how many regions the change touches.
 //
 // The operations are public methods that take their arguments and open no
 // dialog (for tests and scripting); the buttons ask the user, then call them.
 // Region counts are read once when the dialog opens (countUsage()) and then
 // kept up to date from the changes the dialog itself makes.
+#include "annotation/document.h"
 #include "core/project_store.h"
 #include "core/result.h"
 
 #include <QDialog>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,7 +34,7 @@ class ClassManagerDialog : public QDialog {
 public:
     enum Column { ColourColumn, NameColumn, HotkeyColumn, RegionsColumn, ColumnCount };
 
-    explicit ClassManagerDialog(std::shared_ptr<core::ProjectStore> store, QWidget *parent = nullptr);
+    explicit ClassManagerDialog(annotation::Document *doc, QWidget *parent = nullptr);
     ~ClassManagerDialog() override;
 
     // The operations, without asking. Each refreshes the table and emits
@@ -55,6 +58,8 @@ Q_SIGNALS:
     void classesChanged();
 
 private:
+    // Runs `op` as one undoable class edit of the document.
+    core::Status edit(const QString &text, const std::vector<core::Id> &concerned, const std::function<core::Status(core::ProjectStore &)> &op);
     // Counts regions and images per class from the store: the one place that reads all regions.
     void countUsage();
     void refresh();
@@ -70,12 +75,15 @@ private:
     void onMerge();
     void onDelete();
 
-    std::shared_ptr<core::ProjectStore> m_store;
+    annotation::Document *m_doc;
+    core::ProjectStore *m_store;
+    bool m_editing = false; // one of our own edits is under way (its counts are kept by hand)
     std::vector<core::ClassRecord> m_classes;
     std::map<core::Id, int> m_regions, m_images; // per class id; key 0 = without a class
     QTableWidget *m_table;
     QLabel *m_summary;
     QPushButton *m_add, *m_rename, *m_colour, *m_hotkey, *m_merge, *m_delete;
+    QPushButton *m_undo = nullptr, *m_redo = nullptr;
 };
 
 } // namespace ui

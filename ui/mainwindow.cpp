@@ -323,15 +323,8 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     fill->setChecked(true);
     QMenu *dataset = menuBar()->addMenu(tr("&Dataset"));
     m_projectActions << dataset->addAction(tr("&Classes…"), QKeySequence(QStringLiteral("Ctrl+K")), this, [this] {
-        auto *d = new ClassManagerDialog(m_store, this);
+        auto *d = new ClassManagerDialog(m_doc.get(), this);
         d->setAttribute(Qt::WA_DeleteOnClose);
-        connect(d, &ClassManagerDialog::classesChanged, this, [this] {
-            const core::Id keep = currentClass();
-            refreshClasses();
-            const int i = m_classBox->findData(QVariant::fromValue<qlonglong>(keep));
-            if (i >= 0) m_classBox->setCurrentIndex(i);
-            if (m_doc) m_doc->setImage(m_doc->image()); // merged or deleted classes: reload the regions
-        });
         d->show();
     });
     m_projectActions << dataset->addAction(tr("&Split…"), this, [this] {
@@ -535,6 +528,13 @@ core::Status MainWindow::openProject(const QString &path)
     if (!store) return store.error();
     m_store = std::make_shared<core::ProjectStore>(std::move(store.value()));
     m_doc = std::make_unique<annotation::Document>(m_store);
+    // A class edit or its undo: the palette follows (the document reloaded the regions).
+    connect(m_doc.get(), &annotation::Document::classesChanged, this, [this] {
+        const core::Id keep = currentClass();
+        refreshClasses();
+        const int i = m_classBox->findData(QVariant::fromValue<qlonglong>(keep));
+        if (i >= 0) m_classBox->setCurrentIndex(i);
+    });
     connect(m_doc.get(), &annotation::Document::changed, this, [this](const annotation::ChangeEvent &e) {
         if (m_selectAdded && e.kind == annotation::ChangeEvent::Added) m_selection = e.regions; // a paste selects what it added
         m_selectAdded = false;

@@ -22,11 +22,13 @@ echo "wrote docs/screenshots/viewer.png"
 
 # The Train workspace on the sample project, grabbed by the GUI tests under Xvfb: mid-run,
 # two runs' curves overlaid, the confusion matrix, filters and feature maps, the augmentation
-# preview, Inspect, and the Dataset menu's statistics and validation report.
+# preview, Inspect, the Dataset menu's statistics and validation report, and the class
+# manager right after a merge was undone.
 ANNOTRAIN_SCREENSHOT="$tmp/train.png" ANNOTRAIN_SCREENSHOT_DIR="$tmp" QT_QPA_PLATFORM=xcb \
   xvfb-run -s '-screen 0 1280x800x24' build/tests/ui_tst_train_panel >/dev/null
 ANNOTRAIN_SCREENSHOT_DIR="$tmp" QT_QPA_PLATFORM=xcb xvfb-run -s '-screen 0 1280x800x24' build/tests/ui_tst_dataset_dialogs >/dev/null
-for shot in train train-compare train-confusion train-filters augment-preview inspect dataset-stats validation; do
+ANNOTRAIN_SCREENSHOT_DIR="$tmp" QT_QPA_PLATFORM=xcb xvfb-run -s '-screen 0 1280x800x24' build/tests/ui_tst_class_manager mergeAddsUpCounts >/dev/null
+for shot in train train-compare train-confusion train-filters augment-preview inspect dataset-stats validation class-manager; do
   convert "$tmp/$shot.png" -colors 128 "docs/screenshots/$shot.png"
   echo "wrote docs/screenshots/$shot.png"
 done

@@ -190,8 +190,33 @@ private Q_SLOTS:
         QCOMPARE(s->image(img)->split, Split::Test);
         QCOMPARE(s->setting("classAttribute"), std::string("label"));
         QVERIFY(s->classes()[0].name == "kitten");
-        // Merge moves every region of one class into the other.
+        // Merge moves every region of one class into the other; the state taken
+        // before it puts the class and its regions back (the editor's undo).
+        const std::vector<Id> catRegions = [&] {
+            std::vector<Id> v;
+            for (const auto &r : s->allRegions())
+                if (r.classId == cat) v.push_back(r.id);
+            return v;
+        }();
+        const ClassState beforeMerge = s->classState({cat, dog});
         QVERIFY(s->mergeClasses(cat, dog).ok());
+        QCOMPARE(s->classes().size(), std::size_t(1));
+        for (const auto &r : s->allRegions())
+            QCOMPARE(r.classId, dog);
+        const ClassState afterMerge = s->classState({cat, dog});
+        QVERIFY(s->restoreClassState(beforeMerge).ok());
+        QCOMPARE(s->classes().size(), std::size_t(2));
+        QCOMPARE(s->classes()[0].name, std::string("kitten"));
+        QCOMPARE(s->classes()[0].id, cat);
+        for (const auto &r : s->allRegions())
+            QCOMPARE(r.classId, std::find(catRegions.begin(), catRegions.end(), r.id) != catRegions.end() ? cat : dog);
+        // Names swapped between two classes come back without tripping over uniqueness.
+        const ClassState named = s->classState({});
+        QVERIFY(s->renameClass(cat, "tmp").ok() && s->renameClass(dog, "kitten").ok() && s->renameClass(cat, "dog").ok());
+        QVERIFY(s->restoreClassState(named).ok());
+        QCOMPARE(s->classes()[0].name, std::string("kitten"));
+        QCOMPARE(s->classes()[1].name, std::string("dog"));
+        QVERIFY(s->restoreClassState(afterMerge).ok());
         QCOMPARE(s->classes().size(), std::size_t(1));
         for (const auto &r : s->allRegions())
             QCOMPARE(r.classId, dog);

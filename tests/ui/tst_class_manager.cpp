@@ -4,6 +4,9 @@
 // regions stay, unclassed), each in the table and in the store and each signalled
 // with classesChanged; and through the buttons, the confirmations naming the
 // class and its regions, No changing nothing, and a store error shown as a warning.
+// Every change is an undo step: undoing a merge or a delete brings the class back
+// with the very regions and images it had, and the open dialog follows.
+#include "annotation/document.h"
 #include "core/project_store.h"
 #include "core/sample_project.h"
 #include "ui/classmanager.h"
@@ -17,6 +20,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTimer>
+#include <QUndoStack>
 #include <QtTest>
 
 #include <deque>
@@ -75,6 +79,7 @@ class TestClassManager : public QObject {
     Q_OBJECT
     std::unique_ptr<QTemporaryDir> m_dir;
     std::shared_ptr<core::ProjectStore> m_store;
+    std::unique_ptr<annotation::Document> m_doc;
 
     core::Id idOf(const std::string &name) const
     {
@@ -94,6 +99,19 @@ class TestClassManager : public QObject {
         for (const auto &r : m_store->allRegions())
             n += r.classId == classId;
         return n;
+    }
+    std::vector<core::Id> imagesOf(core::Id classId) const
+    {
+        std::vector<core::Id> ids;
+        for (const auto &im : m_store->images())
+            if (im.classId == classId) ids.push_back(im.id);
+        return ids;
+    }
+    std::vector<std::string> classNames() const
+    {
+        std::vector<std::string> names;
+        for (const auto &c : m_store->classes()) names.push_back(c.name);
+        return names;
     }
     static int rowNamed(const ui::ClassManagerDialog &d, const QString &name)
     {
@@ -125,16 +143,19 @@ private Q_SLOTS:
         auto s = core::ProjectStore::open(*p);
         QVERIFY(s.ok());
         m_store = std::make_shared<core::ProjectStore>(std::move(*s));
+        m_doc = std::make_unique<annotation::Document>(m_store);
+        m_doc->setImage(m_store->images().front().id);
     }
     void cleanup()
     {
+        m_doc.reset();
         m_store.reset();
         m_dir.reset();
     }
 
     void listsClassesWithCounts()
     {
-        ui::ClassManagerDialog d(m_store);
+        ui::ClassManagerDialog d(m_doc.get());
         QCOMPARE(d.table()->rowCount(), 3);
         int total = 0;
         for (const char *name : {"circle", "square", "triangle"}) {
@@ -163,7 +184,7 @@ private Q_SLOTS:
 
     void addClass()
     {
-        ui::ClassManagerDialog d(m_store);
+        ui::ClassManagerDialog d(m_doc.get());
         QSignalSpy changed(&d, &ui::ClassManagerDialog::classesChanged);
         QVERIFY(d.addClass(QStringLiteral("  hexagon ")).ok());
         QCOMPARE(changed.count(), 1);
@@ -187,7 +208,7 @@ private Q_SLOTS:
 
     void renameAndDuplicateRefused()
     {
-        ui::ClassManagerDialog d(m_store);
+        ui::ClassManagerDialog d(m_doc.get());
         QSignalSpy changed(&d, &ui::ClassManagerDialog::classesChanged);
         const core::Id circle = idOf("circle");
         const int regions = storedRegions(circle);
@@ -217,7 +238,7 @@ private Q_SLOTS:
 
     void recolourAndHotkey()
     {
-        ui::ClassManagerDialog d(m_store);
+        ui::ClassManagerDialog d(m_doc.get());
         QSignalSpy changed(&d, &ui::ClassManagerDialog::classesChanged);
         const core::Id triangle = idOf("triangle"), square = idOf("square");
         QVERIFY(d.recolour(triangle, QColor(0x12, 0x34, 0x56)).ok());
@@ -244,12 +265,14 @@ private Q_SLOTS:
 
     void mergeAddsUpCounts()
     {
-        ui::ClassManagerDialog d(m_store);
+        ui::ClassManagerDialog d(m_doc.get());
         QSignalSpy changed(&d, &ui::ClassManagerDialog::classesChanged);
         const core::Id circle = idOf("circle"), square = idOf("square");
         const int a = storedRegions(circle), b = storedRegions(square);
         const int total = static_cast<int>(m_store->allRegions().size());
-        QVERIFY(a > 0 && b > 0);
+        const std::vector<core::Id> circleImages = imagesOf(circle);
+        const std::vector<std::string> order = classNames();
+        QVERIFY(a > 0 && b > 0 && !circleImages.empty());
         QVERIFY(!d.merge(square, square).ok());
         QCOMPARE(changed.count(), 0);
         QVERIFY(d.merge(circle, square).ok());
@@ -264,18 +287,48 @@ private Q_SLOTS:
         for (const auto &im : m_store->images())
             QVERIFY(im.classId != circle);
         // A dialog opened afresh counts the same.
-        ui::ClassManagerDialog again(m_store);
+        ui::ClassManagerDialog again(m_doc.get());
         QCOMPARE(shownCount(again, QStringLiteral("square")), a + b);
         // Merging a class that is gone is an error, not a crash.
         QVERIFY(!d.merge(circle, square).ok());
         QCOMPARE(changed.count(), 1);
+
+        // Undo: circle is back with its own regions and images, in the store and in the open dialog.
+        QCOMPARE(m_doc->undoStack()->count(), 1);
+        QSignalSpy docClasses(m_doc.get(), &annotation::Document::classesChanged);
+        QPushButton *undo = button(d, QStringLiteral("Undo"));
+        QVERIFY(undo && undo->isEnabled());
+        QVERIFY2(undo->toolTip().contains(QStringLiteral("Merge class circle into square")), qPrintable(undo->toolTip()));
+        undo->click();
+        QCOMPARE(docClasses.count(), 1);
+        QCOMPARE(record(circle)->name, std::string("circle"));
+        QCOMPARE(storedRegions(circle), a);
+        QCOMPARE(storedRegions(square), b);
+        QCOMPARE(imagesOf(circle), circleImages);
+        QCOMPARE(shownCount(d, QStringLiteral("circle")), a);
+        QCOMPARE(shownCount(d, QStringLiteral("square")), b);
+        QCOMPARE(d.table()->rowCount(), 3);
+        QCOMPARE(classNames(), order); // and in its place
+        if (qEnvironmentVariableIsSet("ANNOTRAIN_SCREENSHOT_DIR")) {
+            d.show();
+            QTest::qWait(300);
+            d.grab().save(qEnvironmentVariable("ANNOTRAIN_SCREENSHOT_DIR") + QStringLiteral("/class-manager.png"));
+        }
+        // Redo merges again.
+        QPushButton *redo = button(d, QStringLiteral("Redo"));
+        QVERIFY(redo && redo->isEnabled() && !undo->isEnabled());
+        redo->click();
+        QVERIFY(!record(circle));
+        QCOMPARE(storedRegions(square), a + b);
+        QCOMPARE(shownCount(d, QStringLiteral("square")), a + b);
     }
 
     void deleteLeavesRegionsUnclassed()
     {
-        ui::ClassManagerDialog d(m_store);
+        ui::ClassManagerDialog d(m_doc.get());
         QSignalSpy changed(&d, &ui::ClassManagerDialog::classesChanged);
         const core::Id triangle = idOf("triangle");
+        const core::ClassRecord before = *record(triangle);
         const int n = storedRegions(triangle), unclassed = storedRegions(0);
         const int total = static_cast<int>(m_store->allRegions().size());
         QVERIFY(n > 0);
@@ -289,12 +342,31 @@ private Q_SLOTS:
         QCOMPARE(d.regionCount(0), unclassed + n);
         QVERIFY(!d.remove(triangle).ok());
         QCOMPARE(changed.count(), 1);
+
+        // Undo brings the class back with its colour, hotkey and regions; the document reloads its image.
+        m_doc->undoStack()->undo();
+        QCOMPARE(record(triangle)->color, before.color);
+        QCOMPARE(record(triangle)->hotkey, before.hotkey);
+        QCOMPARE(storedRegions(triangle), n);
+        QCOMPARE(storedRegions(0), unclassed);
+        QCOMPARE(shownCount(d, QStringLiteral("triangle")), n);
+        std::vector<core::Id> shown, stored;
+        for (const core::Region &r : m_doc->regions()) shown.push_back(r.classId);
+        for (const core::Region &r : m_store->regions(m_doc->image())) stored.push_back(r.classId);
+        QCOMPARE(shown, stored);
+        // A rename and its undo, twice over, land where they started.
+        QVERIFY(d.renameClass(triangle, QStringLiteral("wedge")).ok());
+        m_doc->undoStack()->undo();
+        QCOMPARE(record(triangle)->name, std::string("triangle"));
+        m_doc->undoStack()->redo();
+        QCOMPARE(record(triangle)->name, std::string("wedge"));
+        QVERIFY(rowNamed(d, QStringLiteral("wedge")) >= 0);
     }
 
     // Through the buttons: Delete asks, naming the class and its regions; No keeps it, Yes deletes.
     void deleteButtonAsksFirst()
     {
-        ui::ClassManagerDialog d(m_store);
+        ui::ClassManagerDialog d(m_doc.get());
         d.show();
         QVERIFY(QTest::qWaitForWindowExposed(&d));
         QSignalSpy changed(&d, &ui::ClassManagerDialog::classesChanged);
@@ -323,7 +395,7 @@ private Q_SLOTS:
     // Merge into… picks the target, then asks with the count; Rename… to a taken name shows a warning.
     void mergeAndRenameButtons()
     {
-        ui::ClassManagerDialog d(m_store);
+        ui::ClassManagerDialog d(m_doc.get());
         d.show();
         QVERIFY(QTest::qWaitForWindowExposed(&d));
         QSignalSpy changed(&d, &ui::ClassManagerDialog::classesChanged);
