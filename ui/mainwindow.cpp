@@ -21,6 +21,7 @@
 #include <QDropEvent>
 #include <QMimeData>
 #include <QSettings>
+#include <QTimer>
 #include <QUrl>
 #include <QApplication>
 #include <QComboBox>
@@ -366,6 +367,10 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
         if (current.isValid()) showImage(m_filter->mapToSource(current).row());
     });
     connect(&m_decode, &QFutureWatcher<QImage>::finished, this, &MainWindow::onImageDecoded);
+    m_detailTimer = new QTimer(this);
+    m_detailTimer->setInterval(200); // runs only while a big image is on the canvas
+    connect(m_detailTimer, &QTimer::timeout, this, &MainWindow::updateDetail);
+    connect(&m_detailDecode, &QFutureWatcher<Detail>::finished, this, &MainWindow::onDetailDecoded);
     setAcceptDrops(true);
     resize(1200, 760);
     // The window's size, place, toolbars and splitter come back as the user left them.
@@ -520,7 +525,11 @@ void MainWindow::dropEvent(QDropEvent *event)
     event->acceptProposedAction();
 }
 
-MainWindow::~MainWindow() { m_decode.waitForFinished(); }
+MainWindow::~MainWindow()
+{
+    m_decode.waitForFinished();
+    m_detailDecode.waitForFinished();
+}
 
 core::Status MainWindow::openProject(const QString &path)
 {
@@ -654,8 +663,13 @@ void MainWindow::onImageDecoded()
     if (row < 0 || row >= imageCount() || !m_store) return;
     const core::ImageInfo &info = m_images[static_cast<std::size_t>(row)];
     const QImage img = m_decode.result();
-    m_scene->clear(); // deletes the region layer too
+    m_scene->clear(); // deletes the region layer and the detail too
     m_layer = nullptr;
+    m_detailItem = nullptr;
+    m_detailRect = m_detailWanted = QRect();
+    m_detailPath.clear();
+    ++m_detailGeneration;
+    m_detailTimer->stop();
     if (img.isNull()) {
         auto *t = m_scene->addText(tr("Cannot show %1: missing or unreadable image").arg(QString::fromStdString(info.absPath)));
         t->setDefaultTextColor(Qt::white);
@@ -667,6 +681,10 @@ void MainWindow::onImageDecoded()
         if (full != QSizeF(img.size())) {
             pixmap->setTransform(QTransform::fromScale(full.width() / img.width(), full.height() / img.height()));
             pixmap->setTransformationMode(Qt::SmoothTransformation);
+            m_detailPath = QString::fromStdString(info.absPath);
+            m_fullSize = full.toSize();
+            m_overviewScale = img.width() / full.width();
+            m_detailTimer->start();
         }
         m_scene->setSceneRect(QRectF(QPointF(0, 0), full));
     }
@@ -688,6 +706,61 @@ void MainWindow::onImageDecoded()
     m_selectRegionIndex = -1;
     m_shownRow = row;
     Q_EMIT imageShown(row);
+}
+
+QRect MainWindow::detailRect() const { return m_detailItem && m_detailItem->isVisible() ? m_detailRect : QRect(); }
+
+void MainWindow::updateDetail()
+{
+    if (m_detailPath.isEmpty()) return;
+    // Screen pixels per image pixel: while the overview has enough, it is all we show.
+    if (m_view->transform().m11() <= m_overviewScale * 1.05) {
+        if (m_detailItem) m_detailItem->hide();
+        return;
+    }
+    const QRect full(QPoint(0, 0), m_fullSize);
+    const QRect visible = m_view->mapToScene(m_view->viewport()->rect()).boundingRect().toAlignedRect() & full;
+    if (visible.isEmpty()) return;
+    if (m_detailItem && m_detailRect.contains(visible)) {
+        m_detailItem->show();
+        return;
+    }
+    if (m_detailDecode.isRunning()) return; // asked again on the next tick, for where the view is then
+    if (m_detailWanted.contains(visible)) return;
+    // A margin of half the view on every side: small pans stay inside it.
+    const QRect want = visible.adjusted(-visible.width() / 2, -visible.height() / 2, visible.width() / 2, visible.height() / 2) & full;
+    m_detailWanted = want;
+    const QString path = m_detailPath;
+    const quint64 generation = m_detailGeneration;
+    m_detailDecode.setFuture(QtConcurrent::run([path, want, generation] {
+        QImageReader reader(path);
+        reader.setAllocationLimit(4096);
+        reader.setClipRect(want);
+        return Detail{reader.read(), want, generation};
+    }));
+}
+
+void MainWindow::onDetailDecoded()
+{
+    const Detail d = m_detailDecode.result();
+    if (d.generation != m_detailGeneration) return; // another image is on the canvas by now
+    m_detailWanted = QRect();
+    if (d.image.isNull()) { // the overview stays; say why once
+        statusBar()->showMessage(tr("Cannot decode %1 at full resolution; showing the downscaled image").arg(m_detailPath), 8000);
+        m_detailPath.clear();
+        m_detailTimer->stop();
+        return;
+    }
+    if (!m_detailItem) {
+        m_detailItem = m_scene->addPixmap(QPixmap());
+        m_detailItem->setZValue(-0.5); // over the overview, under the regions
+    }
+    m_detailItem->setPixmap(QPixmap::fromImage(d.image));
+    m_detailItem->setPos(d.rect.topLeft());
+    m_detailItem->show();
+    m_detailRect = d.rect;
+    Q_EMIT detailShown(d.rect);
+    updateDetail(); // the view may have moved on while this decoded
 }
 
 bool MainWindow::eventFilter(QObject *watched, QEvent *event)

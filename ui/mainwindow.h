@@ -23,6 +23,8 @@ class QTabWidget;
 class QActionGroup;
 class QComboBox;
 class QGraphicsPathItem;
+class QGraphicsPixmapItem;
+class QTimer;
 class QSplitter;
 
 namespace ui {
@@ -73,9 +75,13 @@ public:
     void showTransfer(bool import, const QString &path); // the import or export dialog, prefilled with `path`
     void showShortcuts();
     void showProblem(const QString &imagePath, int region); // jump from the validation report
+    // Images beyond 8k pixels: the part of the image at full resolution over the
+    // downscaled overview (image pixels), or an empty rect while none is shown.
+    QRect detailRect() const;
 
 Q_SIGNALS:
     void imageShown(int row); // after the image and its regions are on the canvas
+    void detailShown(const QRect &rect); // a full-resolution part of a big image is on the canvas
 
 protected:
     bool eventFilter(QObject *watched, QEvent *event) override;
@@ -101,6 +107,8 @@ private:
     void cancelDraft();
     void addShape(const core::Shape &shape);
     bool isSelected(core::Id id) const;
+    void updateDetail();
+    void onDetailDecoded();
 
     std::shared_ptr<core::ProjectStore> m_store;
     std::unique_ptr<annotation::Document> m_doc;
@@ -122,7 +130,7 @@ private:
     AttributeEditor *m_attrs = nullptr;
     int m_selectRegionIndex = -1;
     QLabel *m_storeError = nullptr;
-    RegionLayer *m_layer = nullptr;       // the unselected regions, one item       // shown when the project could not be written         // region to select once the pending image is shown       // copy, paste, select all, delete: active while the canvas has focus
+    RegionLayer *m_layer = nullptr;       // the unselected regions, one item
     int m_vertex = -1; // vertex being dragged, -1 for none
     std::vector<core::Shape> m_dragOrigin; // shapes of the selection when a move began
     QGraphicsPathItem *m_draftItem = nullptr;
@@ -145,6 +153,22 @@ private:
     QMenu *m_undoMenu = nullptr;
     QFutureWatcher<QImage> m_decode;
     int m_pendingRow = -1;
+    // Big images: when the zoom asks for more pixels than the overview has, the
+    // part in view (with a margin) is decoded at full resolution off the GUI thread
+    // and laid over the overview; it is decoded again once the view leaves it.
+    struct Detail {
+        QImage image;
+        QRect rect;
+        quint64 generation = 0;
+    };
+    QString m_detailPath;           // the big image on the canvas; empty for an ordinary one
+    QSize m_fullSize;
+    double m_overviewScale = 1;     // overview pixels per image pixel
+    QTimer *m_detailTimer = nullptr;
+    QFutureWatcher<Detail> m_detailDecode;
+    QGraphicsPixmapItem *m_detailItem = nullptr;
+    QRect m_detailRect, m_detailWanted; // shown, and being decoded
+    quint64 m_detailGeneration = 0;     // bumped per image: late results of an earlier image are dropped
 };
 
 } // namespace ui

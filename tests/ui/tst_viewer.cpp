@@ -78,12 +78,16 @@ private Q_SLOTS:
         QVERIFY(valPaths.count(w.currentImagePath().toStdString())); // the next val image, not the next in the project
     }
 
-    // An image wider than 8k pixels is shown from a downscaled decode over its full pixel grid.
+    // An image wider than 8k pixels is shown from a downscaled decode over its full
+    // pixel grid; zoomed in, the part in view comes at full resolution (stripes one
+    // pixel wide, which the overview blurs, are exact there); zoomed out, it goes.
     void bigImageKeepsFullResolutionCoordinates()
     {
         QTemporaryDir tmp;
         QImage wide(9000, 300, QImage::Format_RGB32);
         wide.fill(Qt::darkGreen);
+        for (int x = 6000; x < 6200; ++x)
+            for (int y = 0; y < 300; ++y) wide.setPixel(x, y, x % 2 ? qRgb(255, 255, 255) : qRgb(0, 0, 0));
         QVERIFY(QDir(tmp.path()).mkpath(QStringLiteral("img")));
         QVERIFY(wide.save(tmp.filePath(QStringLiteral("img/wide.png"))));
         const std::string project = tmp.filePath(QStringLiteral("big.atproj")).toStdString();
@@ -99,6 +103,32 @@ private Q_SLOTS:
         for (auto *item : w.scene()->items())
             if (auto *pix = dynamic_cast<QGraphicsPixmapItem *>(item)) decodedWidth = pix->pixmap().width();
         QCOMPARE(decodedWidth, 8192);
+        QCOMPARE(w.detailRect(), QRect());
+
+        w.resize(900, 600);
+        w.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&w));
+        QSignalSpy detail(&w, &ui::MainWindow::detailShown);
+        w.view()->setTransform(QTransform::fromScale(2, 2));
+        w.view()->centerOn(6100, 150);
+        QVERIFY(detail.wait(10000));
+        const QRect rect = w.detailRect();
+        const QRect visible = w.view()->mapToScene(w.view()->viewport()->rect()).boundingRect().toAlignedRect() & QRect(0, 0, 9000, 300);
+        QVERIFY2(rect.contains(visible), qPrintable(QStringLiteral("detail %1,%2 %3x%4").arg(rect.x()).arg(rect.y()).arg(rect.width()).arg(rect.height())));
+        QImage detailImage;
+        for (auto *item : w.scene()->items())
+            if (auto *pix = dynamic_cast<QGraphicsPixmapItem *>(item); pix && pix->pos() == QPointF(rect.topLeft()) && pix->pixmap().size() == rect.size())
+                detailImage = pix->pixmap().toImage();
+        QVERIFY(!detailImage.isNull());
+        for (int x = 6090; x < 6110; ++x)
+            QCOMPARE(QColor(detailImage.pixel(x - rect.x(), 150 - rect.y())), QColor(wide.pixel(x, 150)));
+        if (qEnvironmentVariableIsSet("ANNOTRAIN_SCREENSHOT_DIR")) {
+            QTest::qWait(300);
+            w.grab().save(qEnvironmentVariable("ANNOTRAIN_SCREENSHOT_DIR") + QStringLiteral("/big-image-detail.png"));
+        }
+        // Back to the whole image: the overview is enough again.
+        w.view()->fitInView(w.scene()->sceneRect(), Qt::KeepAspectRatio);
+        QTRY_COMPARE_WITH_TIMEOUT(w.detailRect(), QRect(), 5000);
     }
 
     void refusesNonProject()
