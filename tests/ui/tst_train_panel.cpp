@@ -3,6 +3,7 @@
 // ends it and keeps the last checkpoint. Runs land in the history, a second
 // run's curves overlay, the confusion matrix lists the images behind a cell and
 // opens them in Annotate, and the first-layer filters and feature maps show.
+// Inspect accepts a segmentation prediction as regions, one undo step.
 #include "core/sample_project.h"
 #include "ui/mainwindow.h"
 #ifdef ANNOTRAIN_WITH_TRAINING
@@ -11,6 +12,9 @@
 #include "ui/inspectpanel.h"
 #include "ui/picturegrid.h"
 #include "ui/trainpanel.h"
+
+#include <QUndoStack>
+#include <set>
 #endif
 
 #include <QComboBox>
@@ -168,6 +172,70 @@ private Q_SLOTS:
             QTest::qWait(300);
             w.grab().save(qEnvironmentVariable("ANNOTRAIN_SCREENSHOT_DIR") + QStringLiteral("/inspect.png"));
         }
+#endif
+    }
+
+    // Inspect on a segmentation run: the predicted areas become model regions of
+    // the image open in Annotate, in the store at once, and one undo takes them back.
+    void acceptSegmentationAsRegions()
+    {
+#ifndef ANNOTRAIN_WITH_TRAINING
+        QSKIP("this build has no training engine");
+#else
+        QTemporaryDir tmp;
+        auto project = core::createSampleProject(tmp.path().toStdString());
+        QVERIFY(project.ok());
+        training::TrainConfig c;
+        c.project = *project;
+        c.task = "segmentation";
+        c.model = "unet";
+        c.imageSize = 32;
+        c.epochs = 12;
+        c.batch = 8;
+        c.lr = 3e-3;
+        c.optimizer = "adam";
+        c.augment = "hflip,vflip";
+        c.seed = 5;
+        c.outDir = tmp.filePath(QStringLiteral("runs/seg")).toStdString();
+        auto run = training::train(c);
+        QVERIFY2(run.ok(), run.ok() ? "" : run.error().toString().c_str());
+
+        ui::MainWindow w;
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QVERIFY(w.openProject(QString::fromStdString(*project)).ok());
+        w.show();
+        QVERIFY(shown.wait(10000));
+        annotation::Document *doc = w.document();
+        const core::Id image = doc->image();
+        const std::size_t before = doc->regions().size();
+        ui::InspectPanel *inspect = w.inspectPanel();
+        QTRY_VERIFY_WITH_TIMEOUT(inspect->runBox()->count() == 1, 10000);
+        QSignalSpy predicted(inspect, &ui::InspectPanel::predicted);
+        w.workspaces()->setCurrentWidget(inspect);
+        QVERIFY(predicted.wait(30000));
+        QVERIFY2(predicted.first().at(0).toBool(), qPrintable(inspect->noteText()));
+        const std::size_t proposed = inspect->proposedRegions().size();
+        QVERIFY2(proposed > 0, qPrintable(inspect->noteText()));
+        QCOMPARE(inspect->acceptButton()->text(), QStringLiteral("Accept as Regions"));
+        QVERIFY(inspect->acceptButton()->isEnabled());
+
+        QTest::mouseClick(inspect->acceptButton(), Qt::LeftButton);
+        QTRY_COMPARE_WITH_TIMEOUT(doc->regions().size(), before + proposed, 5000);
+        auto store = core::ProjectStore::open(*project);
+        const std::vector<core::Region> stored = store->regions(image);
+        QCOMPARE(stored.size(), before + proposed);
+        std::set<core::Id> classIds;
+        for (const auto &cls : store->classes()) classIds.insert(cls.id);
+        for (std::size_t i = before; i < stored.size(); ++i) {
+            QCOMPARE(stored[i].origin, core::Origin::Model);
+            QVERIFY(stored[i].score > 0 && stored[i].score <= 1);
+            QVERIFY(classIds.count(stored[i].classId)); // named after the project's classes
+            const core::Box b = stored[i].shape.boundingBox();
+            QVERIFY(b.x >= 0 && b.y >= 0 && b.right() <= 128 && b.bottom() <= 128); // in the image's own pixels
+        }
+        doc->undoStack()->undo();
+        QCOMPARE(doc->regions().size(), before);
+        QCOMPARE(core::ProjectStore::open(*project)->regions(image).size(), before);
 #endif
     }
 };
