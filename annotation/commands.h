@@ -98,4 +98,16 @@ private:
     bool m_applied = true; // the edit is already in the store when the command is pushed
 };
 
+class SetSchema : public QUndoCommand {
+public:
+    SetSchema(Document *doc, const QString &text, std::vector<core::AttributeDef> before, std::vector<core::AttributeDef> after);
+    void redo() override;
+    void undo() override;
+
+private:
+    Document *m_doc;
+    std::vector<core::AttributeDef> m_before, m_after;
+    bool m_applied = true; // in the store already when pushed
+};
+
 } // namespace annotation

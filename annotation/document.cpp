@@ -126,6 +126,22 @@ void Document::classesEdited()
     Q_EMIT classesChanged();
 }
 
+core::Status Document::setAttributeSchema(const QString &text, const std::vector<core::AttributeDef> &schema)
+{
+    std::vector<core::AttributeDef> before = m_store->attributeSchema();
+    if (auto s = m_store->setAttributeSchema(schema); !s) return s;
+    m_undo.push(new SetSchema(this, text, std::move(before), schema));
+    return {};
+}
+
+bool Document::storeSchema(const std::vector<core::AttributeDef> &schema)
+{
+    if (auto s = m_store->setAttributeSchema(schema); !s) return fail(s.error());
+    m_lastError.clear();
+    Q_EMIT changed({ChangeEvent::SchemaChanged, {}});
+    return true;
+}
+
 bool Document::fail(const core::Error &e)
 {
     m_lastError = QString::fromStdString(e.toString());
@@ -293,5 +309,23 @@ void EditClasses::redo()
 }
 
 void EditClasses::undo() { m_doc->storeClassState(m_before); }
+
+SetSchema::SetSchema(Document *doc, const QString &text, std::vector<core::AttributeDef> before, std::vector<core::AttributeDef> after)
+    : m_doc(doc), m_before(std::move(before)), m_after(std::move(after))
+{
+    setText(text);
+}
+
+void SetSchema::redo()
+{
+    if (m_applied) { // the first redo, from push(): the store holds it already
+        m_applied = false;
+        Q_EMIT m_doc->changed({ChangeEvent::SchemaChanged, {}});
+        return;
+    }
+    m_doc->storeSchema(m_after);
+}
+
+void SetSchema::undo() { m_doc->storeSchema(m_before); }
 
 } // namespace annotation

@@ -16,7 +16,7 @@
 namespace annotation {
 
 struct ChangeEvent {
-    enum Kind { Reset, Added, Removed, ShapeChanged, ClassChanged, AttributesChanged, ImageAttributesChanged };
+    enum Kind { Reset, Added, Removed, ShapeChanged, ClassChanged, AttributesChanged, ImageAttributesChanged, SchemaChanged };
     Kind kind = Reset;
     std::vector<core::Id> regions; // the regions concerned (empty for Reset)
 };
@@ -54,6 +54,8 @@ public:
     // those assignments. An error changes nothing and pushes nothing.
     core::Status editClasses(const QString &text, const std::vector<core::Id> &concerned,
                              const std::function<core::Status(core::ProjectStore &)> &op);
+    // The project's attribute schema as a whole (e.g. with an attribute added): one undo step.
+    core::Status setAttributeSchema(const QString &text, const std::vector<core::AttributeDef> &schema);
 
 Q_SIGNALS:
     void changed(const annotation::ChangeEvent &event);
@@ -71,6 +73,7 @@ private:
     friend class SetAttributes;
     friend class SetImageAttributes;
     friend class EditClasses;
+    friend class SetSchema;
     // Applied by the commands: write to the store, then mirror in memory and notify.
     bool storeAdd(std::vector<core::Region> &regions, bool restore);
     bool storeRemove(const std::vector<core::Region> &regions);
@@ -78,6 +81,7 @@ private:
     bool fail(const core::Error &e);
     bool storeImageAttributes(core::Id image, const nlohmann::ordered_json &attrs);
     bool storeClassState(const core::ClassState &state);
+    bool storeSchema(const std::vector<core::AttributeDef> &schema);
     void classesEdited();
 
     std::shared_ptr<core::ProjectStore> m_store;

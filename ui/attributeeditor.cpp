@@ -211,11 +211,10 @@ void AttributeEditor::addAttributeDialog()
             return;
         }
     schema.push_back(def);
-    if (auto s = m_doc->store().setAttributeSchema(schema); !s) {
+    if (auto s = m_doc->setAttributeSchema(tr("Add attribute %1").arg(qs(def.name)), schema); !s) {
         QMessageBox::warning(this, tr("Add Attribute"), qs(s.error().toString()));
         return;
     }
-    refresh();
 }
 
 } // namespace ui

@@ -554,7 +554,7 @@ core::Status MainWindow::openProject(const QString &path)
             if (m_shownRow >= 0 && m_images[static_cast<std::size_t>(m_shownRow)].id == m_doc->image()) m_images[static_cast<std::size_t>(m_shownRow)].regionCount = n;
         }
         if (e.kind == annotation::ChangeEvent::Reset || e.kind == annotation::ChangeEvent::AttributesChanged ||
-            e.kind == annotation::ChangeEvent::ImageAttributesChanged)
+            e.kind == annotation::ChangeEvent::ImageAttributesChanged || e.kind == annotation::ChangeEvent::SchemaChanged)
             m_attrs->requestRefresh();
     });
     m_attrs->setDocument(m_doc.get());

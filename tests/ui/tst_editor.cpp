@@ -213,7 +213,7 @@ private Q_SLOTS:
         QCOMPARE(texts(), static_cast<int>(doc->regions().size()));
     }
 
-    // The attribute editor follows the schema; each edit is an undo step in the store.
+    // The attribute editor follows the schema; each edit, the schema's too, is an undo step in the store.
     void attributesFromTheSchema()
     {
         ui::MainWindow w;
@@ -229,7 +229,8 @@ private Q_SLOTS:
         quality.name = "quality";
         quality.type = "dropdown";
         quality.options = {{"good", "good"}, {"bad", "bad"}};
-        QVERIFY(doc->store().setAttributeSchema({note, flags, quality}).ok());
+        const std::size_t schemaBefore = doc->store().attributeSchema().size();
+        QVERIFY(doc->setAttributeSchema(QStringLiteral("Add attributes"), {note, flags, quality}).ok());
         QVERIFY(!doc->regions().empty());
         const core::Id id = doc->regions().front().id;
         w.setSelection({id});
@@ -262,7 +263,15 @@ private Q_SLOTS:
         QVERIFY(!doc->region(id)->attributes.contains("flags"));
         doc->undoStack()->undo();
         QVERIFY(!doc->region(id)->attributes.contains("note"));
-        QVERIFY(core::ProjectStore::open(m_project)->setAttributeSchema({}).ok());
+        // The schema change itself is the fourth: undone, the fields go; redone, they come back.
+        QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Add attributes"));
+        doc->undoStack()->undo();
+        QCOMPARE(core::ProjectStore::open(m_project)->attributeSchema().size(), schemaBefore);
+        QTRY_VERIFY_WITH_TIMEOUT(ed->field(QStringLiteral("region"), QStringLiteral("note")) == nullptr, 2000);
+        doc->undoStack()->redo();
+        QCOMPARE(core::ProjectStore::open(m_project)->attributeSchema().size(), std::size_t(3));
+        QTRY_VERIFY_WITH_TIMEOUT(ed->field(QStringLiteral("region"), QStringLiteral("note")) != nullptr, 2000);
+        doc->undoStack()->undo();
     }
 
     // When the project cannot take an edit (here another program removed the region
