@@ -461,6 +461,8 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
                 MetricsSample m;
                 m.epoch = epoch;
                 m.step = step;
+                m.fold = c.folds > 0 ? c.fold + 1 : 0;
+                m.folds = c.folds;
                 m.loss = windowLoss / windowSteps;
                 m.lr = lr;
                 m.imagesPerS = secs > 0 ? static_cast<double>(windowImages) / secs : 0;
@@ -478,6 +480,8 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
         MetricsSample m;
         m.epoch = epoch;
         m.step = step;
+        m.fold = c.folds > 0 ? c.fold + 1 : 0;
+        m.folds = c.folds;
         m.loss = epochLoss / static_cast<double>(stepsPerEpoch);
         m.lr = scheduledLr(c, step - 1, stepsPerEpoch);
         m.imagesPerS = runSeconds > 0 ? runImages / runSeconds : 0;
@@ -666,7 +670,8 @@ core::Result<nlohmann::json> evaluate(const std::string &project, const std::str
                           {"per_class", precisionRecall(confusion, classes)}, {"confusion", confusion}, {"misclassified", wrong}};
 }
 
-core::Result<nlohmann::json> trainKFold(const TrainConfig &config, int folds, TrainCallbacks *cb, const std::atomic<bool> *cancel)
+core::Result<nlohmann::json> trainKFold(const TrainConfig &config, int folds, TrainCallbacks *cb, const std::atomic<bool> *cancel,
+                                        const std::atomic<bool> *pause)
 {
     if (folds < 2) return makeError(ErrorCode::Invalid, {}, {}, "--kfold needs at least 2 folds");
     if (config.outDir.empty()) return makeError(ErrorCode::Invalid, {}, {}, "a run needs an output directory (--out)");
@@ -679,7 +684,7 @@ core::Result<nlohmann::json> trainKFold(const TrainConfig &config, int folds, Tr
         c.fold = k;
         c.outDir = config.outDir + "/fold-" + std::to_string(k + 1);
         if (cb) cb->log("fold " + std::to_string(k + 1) + " of " + std::to_string(folds));
-        auto s = train(c, cb, cancel);
+        auto s = train(c, cb, cancel, pause);
         if (!s) return s.error();
         if (s->cancelled) return makeError(ErrorCode::Invalid, config.outDir, {}, "cancelled in fold " + std::to_string(k + 1));
         values.push_back(s->bestValAccuracy);

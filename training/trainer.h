@@ -50,6 +50,7 @@ struct MetricsSample {
     double progress = 0;              // 0..1 of the whole run
     double valLoss = -1, valAccuracy = -1; // at epoch ends when there is a val split (segmentation: pixel accuracy)
     double valMiou = -1;              // segmentation: mean IoU over the classes present
+    int fold = 0, folds = 0;          // in k-fold cross-validation: this fold (1-based) of `folds`; 0 otherwise
 };
 
 class TrainCallbacks {
@@ -77,7 +78,7 @@ core::Result<TrainSummary> train(const TrainConfig &config, TrainCallbacks *call
 // K-fold cross-validation: K runs in config.outDir/fold-1..K, each validating on
 // one fold. Returns {folds, metric, values[], mean, std} of the best val metric.
 core::Result<nlohmann::json> trainKFold(const TrainConfig &config, int folds, TrainCallbacks *callbacks = nullptr,
-                                        const std::atomic<bool> *cancel = nullptr);
+                                        const std::atomic<bool> *cancel = nullptr, const std::atomic<bool> *pause = nullptr);
 
 // Metrics of a checkpoint on a split ("train", "val" or "test").
 // Classification: accuracy, top5_accuracy, per_class {precision, recall, f1, support},

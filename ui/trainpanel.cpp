@@ -169,6 +169,11 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     m_threads = new QSpinBox;
     m_threads->setRange(0, 256);
     m_threads->setSpecialValueText(tr("all cores"));
+    m_kfold = new QSpinBox;
+    m_kfold->setRange(0, 20);
+    m_kfold->setSpecialValueText(tr("off"));
+    m_kfold->setToolTip(tr("K-fold cross-validation: train and val pooled and dealt into K folds by the seed; K runs, each validating on "
+                           "one fold, then the mean and spread of the best validation metric. 1 counts as off"));
     m_lr = new QDoubleSpinBox;
     m_lr->setDecimals(5);
     m_lr->setRange(1e-6, 10);
@@ -210,6 +215,7 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     form->addRow(tr("Device"), m_device);
     form->addRow(tr("Threads"), m_threads);
     form->addRow(tr("Seed"), m_seed);
+    form->addRow(tr("K-fold"), m_kfold);
     form->addRow(tr("Run folder"), m_outDir);
 
     m_start = new QPushButton(tr("Start"));
@@ -342,6 +348,7 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(this, &TrainPanel::startRequested, m_worker, &TrainWorker::run, Qt::QueuedConnection);
+    connect(this, &TrainPanel::kfoldRequested, m_worker, &TrainWorker::runKFold, Qt::QueuedConnection);
     connect(m_worker, &TrainWorker::logLine, m_log, &QPlainTextEdit::appendPlainText, Qt::QueuedConnection);
     connect(m_worker, &TrainWorker::metrics, this, &TrainPanel::onMetrics, Qt::QueuedConnection);
     connect(m_worker, &TrainWorker::finished, this, &TrainPanel::onFinished, Qt::QueuedConnection);
@@ -444,12 +451,18 @@ void TrainPanel::start()
     m_valLossAxis->setRange(0, 1);
     m_lrAxis->setRange(0, c.lr * 1.1);
     m_clock.start();
+    m_fold = 0;
     setRunning(true);
-    Q_EMIT startRequested(c);
+    if (m_kfold->value() >= 2) Q_EMIT kfoldRequested(c, m_kfold->value());
+    else Q_EMIT startRequested(c);
 }
 
 void TrainPanel::onMetrics(const training::MetricsSample &m)
 {
+    if (m.fold != m_fold) { // k-fold: each fold's curves start afresh
+        clearLive();
+        m_fold = m.fold;
+    }
     if (m.epochEnd) {
         const double metric = m.valMiou >= 0 ? m.valMiou : m.valAccuracy;
         if (metric >= 0) m_valMetric->append(m.epoch, metric);
@@ -467,10 +480,12 @@ void TrainPanel::onMetrics(const training::MetricsSample &m)
         if (std::isfinite(m.loss)) m_lossAxis->setRange(0, std::max(m_lossAxis->max(), m.loss * 1.1));
         m_lrAxis->setRange(0, std::max(m_lrAxis->max(), m.lr * 1.1));
     }
-    m_progress->setValue(static_cast<int>(m.progress * 1000));
+    const double progress = m.folds > 0 ? (m.fold - 1 + m.progress) / m.folds : m.progress; // of everything this Start began
+    m_progress->setValue(static_cast<int>(progress * 1000));
     const double elapsed = m_clock.elapsed() / 1000.0;
-    const double eta = m.progress > 0 ? elapsed * (1 - m.progress) / m.progress : 0;
-    m_rate->setText(tr("epoch %1 · step %2 · %3 images/s · ETA %4 s").arg(m.epoch).arg(m.step).arg(m.imagesPerS, 0, 'f', 0).arg(eta, 0, 'f', 0));
+    const double eta = progress > 0 ? elapsed * (1 - progress) / progress : 0;
+    const QString fold = m.folds > 0 ? tr("fold %1 of %2 · ").arg(m.fold).arg(m.folds) : QString();
+    m_rate->setText(fold + tr("epoch %1 · step %2 · %3 images/s · ETA %4 s").arg(m.epoch).arg(m.step).arg(m.imagesPerS, 0, 'f', 0).arg(eta, 0, 'f', 0));
 }
 
 void TrainPanel::onFinished(bool ok, const QString &message)

@@ -55,6 +55,7 @@ public:
     bool isRunning() const { return m_running; }
     int lossPointCount() const;
     QPushButton *startButton() const { return m_start; }
+    QSpinBox *kfoldBox() const { return m_kfold; } // 0: one run; K >= 2: K-fold cross-validation
     QPushButton *pauseButton() const { return m_pause; }
     QPushButton *stopButton() const { return m_stop; }
     QListWidget *runList() const { return m_runs; }
@@ -70,6 +71,7 @@ public:
 
 Q_SIGNALS:
     void startRequested(const training::TrainConfig &config);
+    void kfoldRequested(const training::TrainConfig &config, int folds);
     void runFinished(bool ok, const QString &message);
     void historyLoaded(int runs);
     void evaluated(bool ok);
@@ -97,10 +99,11 @@ private:
     bool m_running = false;
     QElapsedTimer m_clock;
     double m_smoothed = -1;
+    int m_fold = 0; // the fold whose curves the live charts show (k-fold), 0 otherwise
     nlohmann::json m_evaluation;
 
     QComboBox *m_task, *m_model, *m_optimizer, *m_schedule, *m_device;
-    QSpinBox *m_epochs, *m_batch, *m_imageSize, *m_seed, *m_threads;
+    QSpinBox *m_epochs, *m_batch, *m_imageSize, *m_seed, *m_threads, *m_kfold;
     QDoubleSpinBox *m_lr;
     QLineEdit *m_augment, *m_outDir, *m_weights;
     QCheckBox *m_freeze;

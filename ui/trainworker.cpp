@@ -30,4 +30,25 @@ void TrainWorker::run(const training::TrainConfig &config)
     Q_EMIT finished(true, msg);
 }
 
+void TrainWorker::runKFold(const training::TrainConfig &config, int folds)
+{
+    m_cancel = false;
+    m_pause = false;
+    Forward cb(this);
+    auto r = training::trainKFold(config, folds, &cb, &m_cancel, &m_pause);
+    if (!r) {
+        Q_EMIT finished(false, QString::fromStdString(r.error().toString()));
+        return;
+    }
+    QStringList each;
+    for (const auto &v : (*r)["values"]) each << QString::number(v.get<double>(), 'f', 3);
+    const QString metric = config.task == "segmentation" ? tr("val mIoU") : tr("val accuracy");
+    Q_EMIT finished(true, tr("%1-fold cross-validation: %2 %3 ± %4 (folds: %5)")
+                              .arg(folds)
+                              .arg(metric)
+                              .arg((*r)["mean"].get<double>(), 0, 'f', 3)
+                              .arg((*r)["std"].get<double>(), 0, 'f', 3)
+                              .arg(each.join(QStringLiteral(", "))));
+}
+
 } // namespace ui

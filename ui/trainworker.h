@@ -23,6 +23,8 @@ public:
 
 public Q_SLOTS:
     void run(const training::TrainConfig &config);
+    // K-fold cross-validation: `folds` runs in config.outDir/fold-1..K, then mean ± std.
+    void runKFold(const training::TrainConfig &config, int folds);
 
 Q_SIGNALS:
     void logLine(const QString &line);

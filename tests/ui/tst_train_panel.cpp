@@ -13,6 +13,8 @@
 #include "ui/picturegrid.h"
 #include "ui/trainpanel.h"
 
+#include <QDir>
+#include <QFile>
 #include <QUndoStack>
 #include <set>
 #endif
@@ -172,6 +174,47 @@ private Q_SLOTS:
             QTest::qWait(300);
             w.grab().save(qEnvironmentVariable("ANNOTRAIN_SCREENSHOT_DIR") + QStringLiteral("/inspect.png"));
         }
+#endif
+    }
+
+    // K-fold from the form: K runs one after another, the charts start afresh for
+    // each fold, and the result is the mean and spread, also in kfold.json.
+    void kfoldFromTheForm()
+    {
+#ifndef ANNOTRAIN_WITH_TRAINING
+        QSKIP("this build has no training engine");
+#else
+        QTemporaryDir tmp;
+        auto project = core::createSampleProject(tmp.path().toStdString());
+        QVERIFY(project.ok());
+        ui::MainWindow w;
+        QVERIFY(w.openProject(QString::fromStdString(*project)).ok());
+        ui::TrainPanel *panel = w.trainPanel();
+        w.workspaces()->setCurrentWidget(panel);
+        w.show();
+        panel->findChildren<QSpinBox *>().first()->setValue(2); // Epochs
+        panel->kfoldBox()->setValue(2);
+        QSignalSpy finished(panel, &ui::TrainPanel::runFinished);
+        QTest::mouseClick(panel->startButton(), Qt::LeftButton);
+        QVERIFY(finished.wait(120000));
+        QVERIFY2(finished.first().at(0).toBool(), qPrintable(finished.first().at(1).toString()));
+        const QString message = finished.first().at(1).toString();
+        QVERIFY2(message.contains(QStringLiteral("2-fold cross-validation: val accuracy")) && message.contains(QStringLiteral("±")), qPrintable(message));
+        const QFileInfoList runs = QDir(tmp.path() + QStringLiteral("/runs")).entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot);
+        QCOMPARE(runs.size(), 1);
+        QFile kfold(runs.first().filePath() + QStringLiteral("/kfold.json"));
+        QVERIFY(kfold.open(QIODevice::ReadOnly));
+        const auto j = nlohmann::json::parse(kfold.readAll().toStdString());
+        QCOMPARE(j["folds"].get<int>(), 2);
+        QCOMPARE(j["values"].size(), std::size_t(2));
+        // The loss chart holds the last fold's steps only: one point per step line of its metrics.jsonl.
+        QFile metrics(runs.first().filePath() + QStringLiteral("/fold-2/metrics.jsonl"));
+        QVERIFY(metrics.open(QIODevice::ReadOnly));
+        int steps = 0;
+        for (const QByteArray &line : metrics.readAll().split('\n'))
+            steps += !line.isEmpty() && !line.contains("epoch_end");
+        QVERIFY(steps > 0);
+        QCOMPARE(panel->lossPointCount(), steps);
 #endif
     }
 
