@@ -24,6 +24,7 @@
 #include <QtTest>
 
 #include <csignal>
+#include <sys/resource.h>
 #include <unistd.h>
 
 class TestEditor : public QObject {
@@ -272,6 +273,55 @@ private Q_SLOTS:
         QCOMPARE(core::ProjectStore::open(m_project)->attributeSchema().size(), std::size_t(3));
         QTRY_VERIFY_WITH_TIMEOUT(ed->field(QStringLiteral("region"), QStringLiteral("note")) != nullptr, 2000);
         doc->undoStack()->undo();
+    }
+
+    // A full disk, made with RLIMIT_FSIZE (no write may grow any file): a polygon
+    // drawn then is refused with the banner and not shown as if saved; everything
+    // drawn before is in the project, and once there is room again, work goes on.
+    void fullDiskIsShownAndLosesNothing()
+    {
+        ui::MainWindow w;
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QVERIFY(openShown(w, shown));
+        w.showImage(5);
+        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, 5000);
+        w.view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
+        annotation::Document *doc = w.document();
+        const core::Id image = doc->image();
+        const std::size_t start = doc->regions().size();
+        auto triangle = [&](double x) {
+            w.setTool(ui::MainWindow::Tool::Polygon);
+            click(w, x, 10);
+            click(w, x + 30, 10);
+            click(w, x + 15, 40);
+            QTest::keyClick(w.view(), Qt::Key_Return);
+        };
+        triangle(10);
+        QCOMPARE(storedRegions(m_project, image), start + 1);
+
+        struct rlimit old {};
+        QCOMPARE(::getrlimit(RLIMIT_FSIZE, &old), 0);
+        const auto previousHandler = std::signal(SIGXFSZ, SIG_IGN); // a write past the limit fails with EFBIG instead
+        struct rlimit full = old;
+        full.rlim_cur = 1;
+        QCOMPARE(::setrlimit(RLIMIT_FSIZE, &full), 0);
+        triangle(60);
+        const bool bannerShown = !w.storeErrorBanner()->isHidden();
+        const QString banner = w.storeErrorBanner()->text();
+        const std::size_t shownWhileFull = doc->regions().size();
+        QCOMPARE(::setrlimit(RLIMIT_FSIZE, &old), 0);
+        std::signal(SIGXFSZ, previousHandler);
+
+        QVERIFY(bannerShown);
+        QVERIFY2(banner.contains(QStringLiteral("Not saved")), qPrintable(banner));
+        QCOMPARE(shownWhileFull, start + 1);
+        QCOMPARE(storedRegions(m_project, image), start + 1);
+        triangle(60);
+        QVERIFY(w.storeErrorBanner()->isHidden());
+        QCOMPARE(storedRegions(m_project, image), start + 2);
+        doc->undoStack()->undo();
+        doc->undoStack()->undo();
+        QCOMPARE(storedRegions(m_project, image), start);
     }
 
     // When the project cannot take an edit (here another program removed the region
