@@ -44,6 +44,15 @@ class TestEditor : public QObject {
         if (!QTest::qWaitForWindowExposed(&w)) return false;
         return QTest::qWaitFor([&] { return shown.count() >= 1; }, 5000);
     }
+    // Opens the sample shown, then image `row` fitted to the view (the sample's are 128 x 128).
+    bool openAtRow(ui::MainWindow &w, QSignalSpy &shown, int row)
+    {
+        if (!openShown(w, shown)) return false;
+        w.showImage(row);
+        if (!QTest::qWaitFor([&] { return shown.count() >= 2; }, 5000)) return false;
+        w.view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
+        return true;
+    }
     static std::size_t storedRegions(const std::string &project, core::Id image) { return core::ProjectStore::open(project)->regions(image).size(); }
 
 private Q_SLOTS:
@@ -81,10 +90,7 @@ private Q_SLOTS:
     {
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
-        QVERIFY(openShown(w, shown));
-        w.showImage(5);
-        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, 5000);
-        w.view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
+        QVERIFY(openAtRow(w, shown, 5));
         annotation::Document *doc = w.document();
         core::Region r;
         r.shape = *core::Shape::polygon({{10, 10}, {60, 10}, {60, 60}, {10, 60}});
@@ -282,10 +288,7 @@ private Q_SLOTS:
     {
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
-        QVERIFY(openShown(w, shown));
-        w.showImage(5);
-        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, 5000);
-        w.view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
+        QVERIFY(openAtRow(w, shown, 5));
         annotation::Document *doc = w.document();
         const core::Id image = doc->image();
         const std::size_t start = doc->regions().size();
@@ -330,9 +333,7 @@ private Q_SLOTS:
     {
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
-        QVERIFY(openShown(w, shown));
-        w.showImage(9);
-        QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, 5000);
+        QVERIFY(openAtRow(w, shown, 9));
         annotation::Document *doc = w.document();
         QVERIFY(!doc->regions().empty());
         const core::Region victim = doc->regions().front();
