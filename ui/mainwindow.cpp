@@ -543,6 +543,13 @@ core::Status MainWindow::openProject(const QString &path)
         refreshClasses();
         const int i = m_classBox->findData(QVariant::fromValue<qlonglong>(keep));
         if (i >= 0) m_classBox->setCurrentIndex(i);
+        // The list shows image classes by name, and a merge or delete moves images.
+        const int shownRow = m_shownRow;
+        setImages(m_store->images());
+        if (shownRow >= 0) {
+            const QSignalBlocker block(m_list->selectionModel());
+            m_list->setCurrentIndex(m_filter->mapFromSource(m_model->index(shownRow)));
+        }
     });
     connect(m_doc.get(), &annotation::Document::changed, this, [this](const annotation::ChangeEvent &e) {
         if (m_selectAdded && e.kind == annotation::ChangeEvent::Added) m_selection = e.regions; // a paste selects what it added

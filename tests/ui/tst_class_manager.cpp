@@ -10,6 +10,8 @@
 #include "core/project_store.h"
 #include "core/sample_project.h"
 #include "ui/classmanager.h"
+#include "ui/datasetmodel.h"
+#include "ui/mainwindow.h"
 
 #include <QApplication>
 #include <QInputDialog>
@@ -361,6 +363,34 @@ private Q_SLOTS:
         m_doc->undoStack()->redo();
         QCOMPARE(record(triangle)->name, std::string("wedge"));
         QVERIFY(rowNamed(d, QStringLiteral("wedge")) >= 0);
+    }
+
+    // In the main window, a merge and its undo move the images of the dataset list
+    // between the classes (the class filter follows), and the canvas keeps its image.
+    void mainWindowListFollowsMergeAndUndo()
+    {
+        ui::MainWindow w;
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QVERIFY(w.openProject(QString::fromStdString(m_store->path())).ok());
+        QVERIFY(shown.wait(5000));
+        const QString before = w.currentImagePath();
+        const core::Id circle = idOf("circle"), square = idOf("square");
+        const int circles = static_cast<int>(imagesOf(circle).size()), squares = static_cast<int>(imagesOf(square).size());
+        QVERIFY(circles > 0 && squares > 0);
+        auto listed = [&](core::Id cls) {
+            w.datasetFilter()->setClassId(cls);
+            return w.datasetFilter()->rowCount();
+        };
+        QCOMPARE(listed(square), squares);
+        ui::ClassManagerDialog d(w.document());
+        QVERIFY(d.merge(circle, square).ok());
+        QCOMPARE(listed(square), circles + squares);
+        w.document()->undoStack()->undo();
+        QCOMPARE(listed(square), squares);
+        QCOMPARE(listed(circle), circles);
+        w.datasetFilter()->setClassId(0);
+        QCOMPARE(w.currentImagePath(), before);
+        QCOMPARE(shown.count(), 1); // the image was not decoded again
     }
 
     // Through the buttons: Delete asks, naming the class and its regions; No keeps it, Yes deletes.
