@@ -16,6 +16,8 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <map>
+
 namespace ui {
 
 InspectPanel::InspectPanel(QWidget *parent) : QWidget(parent)
@@ -121,14 +123,26 @@ void InspectPanel::predict()
     QString ckpt = dir + QStringLiteral("/checkpoint-best.pt");
     if (!QFile::exists(ckpt)) ckpt = dir + QStringLiteral("/checkpoint-last.pt");
     const std::string checkpoint = ckpt.toStdString();
+    const std::string project = m_project.toStdString();
     const QString image = m_image;
     m_predict->setEnabled(false);
     struct Out {
         core::Result<training::Prediction> prediction;
         QImage picture;
+        std::vector<QColor> colours; // segmentation: per predicted class, as the canvas draws it
     };
-    QtConcurrent::run([checkpoint, image] {
-        Out o{training::predictImage(checkpoint, image.toStdString()), QImage()};
+    QtConcurrent::run([checkpoint, project, image] {
+        Out o{training::predictImage(checkpoint, image.toStdString()), QImage(), {}};
+        if (o.prediction && o.prediction->task == "segmentation") {
+            // The project's own class colours where the names match, so the overlay agrees with Annotate.
+            std::map<std::string, std::string> projectColours;
+            if (auto store = core::ProjectStore::open(project))
+                for (const auto &c : store->classes()) projectColours[c.name] = c.color;
+            for (std::size_t k = 0; k < o.prediction->classes.size(); ++k) {
+                auto it = projectColours.find(o.prediction->classes[k]);
+                o.colours.emplace_back(QString::fromStdString(it != projectColours.end() ? it->second : core::defaultClassColor(k)));
+            }
+        }
         QImageReader reader(image);
         reader.setAutoTransform(true);
         const QSize full = reader.size();
@@ -141,7 +155,7 @@ void InspectPanel::predict()
             for (int y = 0; y < p.maskSize; ++y)
                 for (int x = 0; x < p.maskSize; ++x) {
                     const std::uint8_t v = p.mask[static_cast<std::size_t>(y * p.maskSize + x)];
-                    QColor c = v ? QColor(QString::fromStdString(core::defaultClassColor(v - 1u))) : QColor(Qt::transparent);
+                    QColor c = v && v <= o.colours.size() ? o.colours[v - 1u] : QColor(Qt::transparent);
                     if (v) c.setAlpha(120);
                     mask.setPixelColor(x, y, c);
                 }
@@ -166,7 +180,10 @@ void InspectPanel::predict()
         if (p.task == "segmentation") {
             for (std::size_t k = 0; k < p.classes.size(); ++k) {
                 auto *item = new QListWidgetItem(QString::fromStdString(p.classes[k]), m_scores);
-                item->setBackground(QColor(QString::fromStdString(core::defaultClassColor(k))));
+                if (k < o.colours.size()) {
+                    item->setBackground(o.colours[k]);
+                    item->setForeground(o.colours[k].lightnessF() < 0.5 ? Qt::white : Qt::black); // readable on any class colour
+                }
             }
             m_segmentation = true;
             m_proposed = p.regions;

@@ -703,7 +703,9 @@ void MainWindow::onImageDecoded()
         m_view->fitInView(m_scene->sceneRect(), Qt::KeepAspectRatio);
         m_fitNext = false;
     }
-    statusBar()->showMessage(tr("%1 — %2 regions").arg(QString::fromStdString(info.relPath)).arg(info.regionCount));
+    const int regionCount = static_cast<int>(m_doc->regions().size());
+    const QString name = QString::fromStdString(info.relPath);
+    statusBar()->showMessage(regionCount == 1 ? tr("%1 — 1 region").arg(name) : tr("%1 — %2 regions").arg(name).arg(regionCount));
     if (m_selectRegionIndex >= 0 && m_selectRegionIndex < static_cast<int>(m_doc->regions().size())) { // from the validation report
         const core::Region &r = m_doc->regions()[static_cast<std::size_t>(m_selectRegionIndex)];
         setSelection({r.id});

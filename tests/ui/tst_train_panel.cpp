@@ -242,6 +242,10 @@ private Q_SLOTS:
         c.outDir = tmp.filePath(QStringLiteral("runs/seg")).toStdString();
         auto run = training::train(c);
         QVERIFY2(run.ok(), run.ok() ? "" : run.error().toString().c_str());
+        { // a colour of the user's own, not the default palette
+            auto store = core::ProjectStore::open(*project);
+            QVERIFY(store->setClassColor(store->classes()[1].id, "#123456").ok());
+        }
 
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
@@ -260,6 +264,13 @@ private Q_SLOTS:
         const std::size_t proposed = inspect->proposedRegions().size();
         QVERIFY2(proposed > 0, qPrintable(inspect->noteText()));
         QCOMPARE(inspect->acceptButton()->text(), QStringLiteral("Accept as Regions"));
+        // The legend (and the overlay) use the project's class colours, as Annotate does.
+        QCOMPARE(inspect->scores()->count(), 3);
+        for (const auto &cls : core::ProjectStore::open(*project)->classes()) {
+            const auto found = inspect->scores()->findItems(QString::fromStdString(cls.name), Qt::MatchExactly);
+            QCOMPARE(found.size(), 1);
+            QCOMPARE(found.first()->background().color(), QColor(QString::fromStdString(cls.color)));
+        }
         QVERIFY(inspect->acceptButton()->isEnabled());
 
         QTest::mouseClick(inspect->acceptButton(), Qt::LeftButton);
