@@ -598,6 +598,21 @@ Status ProjectStore::removeClass(Id id)
     });
 }
 
+ProjectStore::ClassUsage ProjectStore::classUsage() const
+{
+    ClassUsage usage;
+    try {
+        for (const auto &[sql, out] : {std::pair{"SELECT COALESCE(class_id, 0), COUNT(*) FROM regions GROUP BY 1", &usage.regions},
+                                       std::pair{"SELECT class_id, COUNT(*) FROM images WHERE class_id IS NOT NULL GROUP BY 1", &usage.images}}) {
+            SQLite::Statement st(d->db, sql);
+            while (st.executeStep()) (*out)[st.getColumn(0).getInt64()] = st.getColumn(1).getInt();
+        }
+    } catch (const std::exception &) {
+        usage = {};
+    }
+    return usage;
+}
+
 ClassState ProjectStore::classState(const std::vector<Id> &concerned) const
 {
     ClassState state;

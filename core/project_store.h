@@ -129,6 +129,12 @@ public:
     Status mergeClasses(Id from, Id into);
     // Deletes the class; its regions and images become unclassed.
     Status removeClass(Id id);
+    // How many regions and images (image-level class) each class has; key 0: none.
+    // Counted by the database over its class index, without reading the regions.
+    struct ClassUsage {
+        std::map<Id, int> regions, images;
+    };
+    ClassUsage classUsage() const;
     // The class table and which regions and images belong to the classes in
     // `concerned`: taken before and after a class edit, restored to undo or redo it.
     ClassState classState(const std::vector<Id> &concerned) const;

@@ -157,10 +157,9 @@ void ClassManagerDialog::countUsage()
     m_regions.clear();
     m_images.clear();
     if (!m_store) return;
-    for (const core::Region &r : m_store->allRegions())
-        ++m_regions[r.classId];
-    for (const core::ImageInfo &im : m_store->images())
-        if (im.classId) ++m_images[im.classId];
+    core::ProjectStore::ClassUsage usage = m_store->classUsage();
+    m_regions = std::move(usage.regions);
+    m_images = std::move(usage.images);
 }
 
 void ClassManagerDialog::refresh()

@@ -8,8 +8,8 @@
 //
 // The operations are public methods that take their arguments and open no
 // dialog (for tests and scripting); the buttons ask the user, then call them.
-// Region counts are read once when the dialog opens (countUsage()) and then
-// kept up to date from the changes the dialog itself makes.
+// Region counts are read when the dialog opens and after an undo or redo
+// (countUsage()), and kept up to date from the changes the dialog itself makes.
 #include "annotation/document.h"
 #include "core/project_store.h"
 #include "core/result.h"
@@ -60,7 +60,7 @@ Q_SIGNALS:
 private:
     // Runs `op` as one undoable class edit of the document.
     core::Status edit(const QString &text, const std::vector<core::Id> &concerned, const std::function<core::Status(core::ProjectStore &)> &op);
-    // Counts regions and images per class from the store: the one place that reads all regions.
+    // Counts regions and images per class (the store counts them over its class index).
     void countUsage();
     void refresh();
     void updateButtons();

@@ -198,6 +198,12 @@ private Q_SLOTS:
                 if (r.classId == cat) v.push_back(r.id);
             return v;
         }();
+        // The usage counts agree with the regions themselves.
+        {
+            std::map<Id, int> counted;
+            for (const auto &r : s->allRegions()) ++counted[r.classId];
+            QCOMPARE(s->classUsage().regions, counted);
+        }
         const ClassState beforeMerge = s->classState({cat, dog});
         QVERIFY(s->mergeClasses(cat, dog).ok());
         QCOMPARE(s->classes().size(), std::size_t(1));
