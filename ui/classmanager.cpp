@@ -135,10 +135,9 @@ ClassManagerDialog::ClassManagerDialog(annotation::Document *doc, QWidget *paren
         else if (column == HotkeyColumn) onHotkey();
     });
 
-    // Undo and redo from the main window change the classes under the dialog.
+    // Every class change, the dialog's own and undo or redo from the main window.
     if (m_doc)
         connect(m_doc, &annotation::Document::classesChanged, this, [this] {
-            if (m_editing) return;
             countUsage();
             refresh();
         });
@@ -248,15 +247,6 @@ int ClassManagerDialog::imageCount(core::Id id) const
 
 // ---------------------------------------------------------------- operations
 
-core::Status ClassManagerDialog::edit(const QString &text, const std::vector<core::Id> &concerned,
-                                      const std::function<core::Status(core::ProjectStore &)> &op)
-{
-    m_editing = true;
-    const core::Status s = m_doc->editClasses(text, concerned, op);
-    m_editing = false;
-    return s;
-}
-
 core::Status ClassManagerDialog::addClass(const QString &name)
 {
     if (!m_store) return invalid(tr("No project is open."));
@@ -265,7 +255,7 @@ core::Status ClassManagerDialog::addClass(const QString &name)
     for (const core::ClassRecord &c : m_store->classes())
         if (qs(c.name) == n) return invalid(tr("A class named '%1' exists already.").arg(n));
     core::Id id = 0;
-    if (auto s = edit(tr("Add class %1").arg(n), {}, [&](core::ProjectStore &st) -> core::Status {
+    if (auto s = m_doc->editClasses(tr("Add class %1").arg(n), {}, [&](core::ProjectStore &st) -> core::Status {
             auto r = st.addClass(n.toStdString());
             if (!r) return r.error();
             id = *r;
@@ -273,7 +263,6 @@ core::Status ClassManagerDialog::addClass(const QString &name)
         });
         !s)
         return s;
-    refresh();
     selectClass(id);
     Q_EMIT classesChanged();
     return {};
@@ -290,8 +279,7 @@ core::Status ClassManagerDialog::renameClass(core::Id id, const QString &newName
         if (c.id != id && qs(c.name) == n)
             return invalid(tr("A class named '%1' exists already. To move the regions of '%2' into it, use Merge into….")
                                .arg(n, qs(cls->name)));
-    if (auto s = edit(tr("Rename class %1").arg(qs(cls->name)), {}, [&](core::ProjectStore &st) { return st.renameClass(id, n.toStdString()); }); !s) return s;
-    refresh();
+    if (auto s = m_doc->editClasses(tr("Rename class %1").arg(qs(cls->name)), {}, [&](core::ProjectStore &st) { return st.renameClass(id, n.toStdString()); }); !s) return s;
     Q_EMIT classesChanged();
     return {};
 }
@@ -303,8 +291,7 @@ core::Status ClassManagerDialog::recolour(core::Id id, const QColor &colour)
     if (!colour.isValid()) return invalid(tr("That is not a valid colour."));
     const QString hex = colour.name(QColor::HexRgb);
     if (hex == qs(cls->color)) return {};
-    if (auto s = edit(tr("Recolour class %1").arg(qs(cls->name)), {}, [&](core::ProjectStore &st) { return st.setClassColor(id, hex.toStdString()); }); !s) return s;
-    refresh();
+    if (auto s = m_doc->editClasses(tr("Recolour class %1").arg(qs(cls->name)), {}, [&](core::ProjectStore &st) { return st.setClassColor(id, hex.toStdString()); }); !s) return s;
     Q_EMIT classesChanged();
     return {};
 }
@@ -316,8 +303,7 @@ core::Status ClassManagerDialog::setHotkey(core::Id id, int digit)
     if (digit < 0 || digit > 9) return invalid(tr("A hotkey is a digit from 1 to 9."));
     const char key = digit ? static_cast<char>('0' + digit) : 0;
     if (key == cls->hotkey) return {};
-    if (auto s = edit(tr("Hotkey of class %1").arg(qs(cls->name)), {}, [&](core::ProjectStore &st) { return st.setClassHotkey(id, key); }); !s) return s;
-    refresh();
+    if (auto s = m_doc->editClasses(tr("Hotkey of class %1").arg(qs(cls->name)), {}, [&](core::ProjectStore &st) { return st.setClassHotkey(id, key); }); !s) return s;
     Q_EMIT classesChanged();
     return {};
 }
@@ -328,13 +314,8 @@ core::Status ClassManagerDialog::merge(core::Id from, core::Id into)
     const auto target = findClass(into);
     if (!source || !target) return invalid(tr("There is no such class."));
     if (from == into) return invalid(tr("A class cannot be merged into itself; choose another class."));
-    if (auto s = edit(tr("Merge class %1 into %2").arg(qs(source->name), qs(target->name)), {from, into}, [&](core::ProjectStore &st) { return st.mergeClasses(from, into); }); !s)
+    if (auto s = m_doc->editClasses(tr("Merge class %1 into %2").arg(qs(source->name), qs(target->name)), {from, into}, [&](core::ProjectStore &st) { return st.mergeClasses(from, into); }); !s)
         return s;
-    m_regions[into] += regionCount(from);
-    m_images[into] += imageCount(from);
-    m_regions.erase(from);
-    m_images.erase(from);
-    refresh();
     selectClass(into);
     Q_EMIT classesChanged();
     return {};
@@ -344,11 +325,7 @@ core::Status ClassManagerDialog::remove(core::Id id)
 {
     const auto cls = findClass(id);
     if (!cls) return invalid(tr("There is no such class."));
-    if (auto s = edit(tr("Delete class %1").arg(qs(cls->name)), {id}, [&](core::ProjectStore &st) { return st.removeClass(id); }); !s) return s;
-    m_regions[0] += regionCount(id);
-    m_regions.erase(id);
-    m_images.erase(id);
-    refresh();
+    if (auto s = m_doc->editClasses(tr("Delete class %1").arg(qs(cls->name)), {id}, [&](core::ProjectStore &st) { return st.removeClass(id); }); !s) return s;
     Q_EMIT classesChanged();
     return {};
 }

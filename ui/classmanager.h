@@ -8,15 +8,14 @@
 //
 // The operations are public methods that take their arguments and open no
 // dialog (for tests and scripting); the buttons ask the user, then call them.
-// Region counts are read when the dialog opens and after an undo or redo
-// (countUsage()), and kept up to date from the changes the dialog itself makes.
+// Region counts are read (countUsage()) when the dialog opens and after every
+// class change of the document, undo and redo included.
 #include "annotation/document.h"
 #include "core/project_store.h"
 #include "core/result.h"
 
 #include <QDialog>
 
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -58,8 +57,6 @@ Q_SIGNALS:
     void classesChanged();
 
 private:
-    // Runs `op` as one undoable class edit of the document.
-    core::Status edit(const QString &text, const std::vector<core::Id> &concerned, const std::function<core::Status(core::ProjectStore &)> &op);
     // Counts regions and images per class (the store counts them over its class index).
     void countUsage();
     void refresh();
@@ -77,7 +74,6 @@ private:
 
     annotation::Document *m_doc;
     core::ProjectStore *m_store;
-    bool m_editing = false; // one of our own edits is under way (its counts are kept by hand)
     std::vector<core::ClassRecord> m_classes;
     std::map<core::Id, int> m_regions, m_images; // per class id; key 0 = without a class
     QTableWidget *m_table;
