@@ -5,6 +5,7 @@
 #include "core/fileio.h"
 #include "core/formats/formats.h"
 #include "core/formats/via_common.h"
+#include "core/json_object_builder.h"
 
 #include <cmath>
 #include <filesystem>
@@ -23,11 +24,36 @@ Error invalid(const std::string &file, const std::string &where, const std::stri
     return makeError(ErrorCode::Invalid, file, where, msg);
 }
 
-Status readOne(const std::string &file, const std::string &relDir, const ReadOptions &opts, Dataset &ds)
+// The file's members but imageData (embedded pixels, often megabytes: checked, never copied).
+Result<ojson> readMembers(json::JsonReader &in)
 {
-    auto text = readFile(file);
-    if (!text) return text.error();
-    auto parsed = via::parseJsonText(*text, file);
+    namespace od = json::od;
+    ojson j;
+    if (in.doc().type() != od::json_type::object) {
+        JsonPath where;
+        if (auto s = in.toOjson(in.doc().get_value(), &j, where); !s) return s.error();
+        return j;
+    }
+    j = ojson::object();
+    JsonObjectBuilder members(j);
+    for (auto field : in.doc().get_object()) {
+        const std::string_view k = field.unescaped_key();
+        JsonPath where;
+        auto g = where.member(k);
+        if (k == "imageData") {
+            if (auto s = in.check(field.value(), where); !s) return s.error();
+        } else if (auto s = in.toOjson(field.value(), &members.slot(k), where); !s) {
+            return s.error();
+        }
+    }
+    if (auto s = in.expectEnd(); !s) return s.error();
+    return j;
+}
+
+Status readOne(json::JsonReader &in, const std::string &file, const std::string &relDir, const ReadOptions &opts, ClassNames &classes, Dataset &ds)
+{
+    if (auto s = in.open(file); !s) return s;
+    auto parsed = in.guard([&] { return readMembers(in); });
     if (!parsed) return parsed.error();
     const ojson &j = *parsed;
     if (!j.is_object() || !j.contains("shapes") || !j["shapes"].is_array()) return invalid(file, "$.shapes", "missing or not a list; not a labelme file");
@@ -87,7 +113,7 @@ Status readOne(const std::string &file, const std::string &relDir, const ReadOpt
         r.shape = std::move(shape.value());
         if (s.contains("label") && !s["label"].is_string()) return invalid(file, where + ".label", "is not a string");
         r.className = s.value("label", opts.defaultClass);
-        if (!r.className.empty()) ds.ensureClass(r.className);
+        if (!r.className.empty()) classes.ensure(r.className);
         if (s.contains("flags") && s["flags"].is_object() && !s["flags"].empty()) r.attributes["flags"] = s["flags"];
         if (s.contains("description") && s["description"].is_string() && !s["description"].get<std::string>().empty())
             r.attributes["description"] = s["description"];
@@ -126,6 +152,8 @@ public:
     Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
         Dataset ds;
+        ClassNames classes(ds);
+        json::JsonReader in; // one parser for every file of a folder
         std::error_code ec;
         if (fs::is_directory(path, ec)) {
             std::vector<fs::path> files;
@@ -137,10 +165,10 @@ public:
                 if (opts.progress) opts.progress(static_cast<double>(i) / static_cast<double>(files.size()));
                 std::string rel = fs::relative(files[i].parent_path(), path, ec).generic_string();
                 if (rel == ".") rel.clear();
-                if (auto s = readOne(files[i].string(), rel, opts, ds); !s) return s.error();
+                if (auto s = readOne(in, files[i].string(), rel, opts, classes, ds); !s) return s.error();
             }
         } else {
-            if (auto s = readOne(path, {}, opts, ds); !s) return s.error();
+            if (auto s = readOne(in, path, {}, opts, classes, ds); !s) return s.error();
         }
         return ds;
     }

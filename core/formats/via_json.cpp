@@ -2,8 +2,11 @@
 #include "core/fileio.h"
 #include "core/formats/formats.h"
 #include "core/formats/via_common.h"
+#include "core/json_object_builder.h"
 
 #include <fstream>
+#include <optional>
+#include <unordered_map>
 
 namespace core {
 
@@ -21,20 +24,31 @@ bool startsLikeJsonObject(const std::string &path, const char *needle)
     return first != std::string::npos && head[first] == '{' && (!needle || head.find(needle) != std::string::npos);
 }
 
-// Reads the per-image records of an annotations object (the whole file, or a project's _via_img_metadata).
-Status readImageRecords(const ojson &records, const std::string &file, const std::string &prefix,
-                        const ReadOptions &opts, Dataset &ds)
+namespace od = json::od;
+
+// Reads the image records of an annotations object (the whole file, or a project's _via_img_metadata).
+// A VIA annotations file (`topLevel`) must not be a project: its records would be read as images.
+Status readImageRecords(od::value records, json::JsonReader &in, JsonPath &path, const ReadOptions &opts, Dataset &ds, bool topLevel)
 {
-    if (!records.is_object()) return makeError(ErrorCode::Invalid, file, prefix.empty() ? "$" : prefix, "is not an object of image records");
-    const std::size_t n = records.size();
+    if (records.type() != od::json_type::object) return makeError(ErrorCode::Invalid, in.file(), path.str(), "is not an object of image records");
+    ClassNames classes(ds);
+    std::unordered_map<std::string_view, std::size_t> byKey; // a repeated key replaces the record, as JSON parsers do
     std::size_t i = 0;
-    ds.images.reserve(ds.images.size() + n);
-    for (auto it = records.begin(); it != records.end(); ++it, ++i) {
-        if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, file, {}, "cancelled");
-        if (opts.progress && i % 256 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(n));
-        auto im = via::readImageRecord(it.key(), it.value(), {file, (prefix.empty() ? "$" : prefix) + via::keyPath(it.key())}, opts, ds);
+    for (auto field : records.get_object()) {
+        if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, in.file(), {}, "cancelled");
+        if (opts.progress && i++ % 256 == 0) opts.progress(in.progress());
+        const std::string_view key = field.unescaped_key();
+        if (topLevel && key == "_via_img_metadata")
+            return makeError(ErrorCode::Invalid, in.file(), "$", "is a VIA project file; import it with --format via-project");
+        auto g = path.key(key);
+        auto im = via::readImageRecord(key, field.value(), in, path, opts, classes);
         if (!im) return im.error();
-        ds.images.push_back(std::move(im.value()));
+        auto [at, added] = byKey.emplace(key, ds.images.size());
+        if (added) {
+            ds.images.push_back(std::move(im.value()));
+        } else {
+            ds.images[at->second] = std::move(im.value());
+        }
     }
     return {};
 }
@@ -61,6 +75,41 @@ Status writeJson(const std::string &text, const std::string &path, const WriteOp
     return writeFileAtomic(path, text);
 }
 
+const char *const kViaTypes[] = {"text", "checkbox", "radio", "dropdown", "image"};
+
+// VIA's attribute schema, _via_attributes: region attributes first, then file attributes.
+Status readAttributeSchema(const ojson &attrs, const std::string &path, Dataset &ds)
+{
+    if (!attrs.is_object()) return makeError(ErrorCode::Invalid, path, "$._via_attributes", "is not an object");
+    for (const char *scope : {"region", "file"}) {
+        auto sc = attrs.find(scope);
+        if (sc == attrs.end()) continue;
+        if (!sc->is_object()) return makeError(ErrorCode::Invalid, path, std::string("$._via_attributes.") + scope, "is not an object");
+        for (auto it = sc->begin(); it != sc->end(); ++it) {
+            const std::string where = std::string("$._via_attributes.") + scope + jsonKeyPath(it.key());
+            const ojson &def = it.value();
+            if (!def.is_object()) return makeError(ErrorCode::Invalid, path, where, "is not an object");
+            AttributeDef a;
+            a.scope = scope;
+            a.name = it.key();
+            if (def.contains("type") && !def["type"].is_string()) return makeError(ErrorCode::Invalid, path, where + ".type", "is not a string");
+            if (def.contains("description") && !def["description"].is_string())
+                return makeError(ErrorCode::Invalid, path, where + ".description", "is not a string");
+            a.type = def.value("type", "text");
+            if (std::find(std::begin(kViaTypes), std::end(kViaTypes), a.type) == std::end(kViaTypes))
+                return makeError(ErrorCode::Invalid, path, where + ".type", "unknown attribute type '" + a.type + "'");
+            a.description = def.value("description", "");
+            if (auto o = def.find("options"); o != def.end() && o->is_object()) a.options = *o;
+            if (auto o = def.find("default_options"); o != def.end() && o->is_object())
+                for (auto d = o->begin(); d != o->end(); ++d)
+                    if (d.value() == true) a.defaults.push_back(d.key());
+            if (auto v = def.find("default_value"); v != def.end() && v->is_string()) a.defaultValue = *v;
+            ds.attributes.push_back(std::move(a));
+        }
+    }
+    return {};
+}
+
 class ViaJsonFormat : public Format {
 public:
     std::string name() const override { return "via"; }
@@ -74,15 +123,15 @@ public:
 
     Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
-        auto text = readFile(path);
-        if (!text) return text.error();
-        auto j = via::parseJsonText(*text, path);
-        if (!j) return j.error();
-        if (j->is_object() && j->contains("_via_img_metadata"))
-            return makeError(ErrorCode::Invalid, path, "$", "is a VIA project file; import it with --format via-project");
-        Dataset ds;
-        if (auto s = readImageRecords(*j, path, {}, opts, ds); !s) return s.error();
-        return ds;
+        json::JsonReader in;
+        if (auto s = in.open(path); !s) return s.error();
+        return in.guard([&]() -> Result<Dataset> {
+            Dataset ds;
+            JsonPath where;
+            if (auto s = readImageRecords(in.doc().get_value(), in, where, opts, ds, true); !s) return s.error();
+            if (auto s = in.expectEnd(); !s) return s.error();
+            return ds;
+        });
     }
 
     Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
@@ -90,8 +139,6 @@ public:
         return writeJson(writeImageRecords(data, opts), path, opts);
     }
 };
-
-const char *const kViaTypes[] = {"text", "checkbox", "radio", "dropdown", "image"};
 
 class ViaProjectFormat : public Format {
 public:
@@ -103,47 +150,9 @@ public:
 
     Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
-        auto text = readFile(path);
-        if (!text) return text.error();
-        auto j = via::parseJsonText(*text, path);
-        if (!j) return j.error();
-        if (!j->is_object() || !j->contains("_via_img_metadata"))
-            return makeError(ErrorCode::Invalid, path, "$", "has no _via_img_metadata; not a VIA 2.x project");
-        Dataset ds;
-        // The schema first, so class names follow the attribute order of the project.
-        if (auto attrs = j->find("_via_attributes"); attrs != j->end()) {
-            if (!attrs->is_object()) return makeError(ErrorCode::Invalid, path, "$._via_attributes", "is not an object");
-            for (const char *scope : {"region", "file"}) {
-                auto sc = attrs->find(scope);
-                if (sc == attrs->end()) continue;
-                if (!sc->is_object()) return makeError(ErrorCode::Invalid, path, std::string("$._via_attributes.") + scope, "is not an object");
-                for (auto it = sc->begin(); it != sc->end(); ++it) {
-                    const std::string where = std::string("$._via_attributes.") + scope + via::keyPath(it.key());
-                    const ojson &def = it.value();
-                    if (!def.is_object()) return makeError(ErrorCode::Invalid, path, where, "is not an object");
-                    AttributeDef a;
-                    a.scope = scope;
-                    a.name = it.key();
-                    if (def.contains("type") && !def["type"].is_string()) return makeError(ErrorCode::Invalid, path, where + ".type", "is not a string");
-                    if (def.contains("description") && !def["description"].is_string())
-                        return makeError(ErrorCode::Invalid, path, where + ".description", "is not a string");
-                    a.type = def.value("type", "text");
-                    if (std::find(std::begin(kViaTypes), std::end(kViaTypes), a.type) == std::end(kViaTypes))
-                        return makeError(ErrorCode::Invalid, path, where + ".type", "unknown attribute type '" + a.type + "'");
-                    a.description = def.value("description", "");
-                    if (auto o = def.find("options"); o != def.end() && o->is_object()) a.options = *o;
-                    if (auto o = def.find("default_options"); o != def.end() && o->is_object())
-                        for (auto d = o->begin(); d != o->end(); ++d)
-                            if (d.value() == true) a.defaults.push_back(d.key());
-                    if (auto v = def.find("default_value"); v != def.end() && v->is_string()) a.defaultValue = *v;
-                    ds.attributes.push_back(std::move(a));
-                }
-            }
-        }
-        if (auto s = readImageRecords((*j)["_via_img_metadata"], path, "$._via_img_metadata", opts, ds); !s) return s.error();
-        for (auto it = j->begin(); it != j->end(); ++it)
-            if (it.key() != "_via_img_metadata" && it.key() != "_via_attributes") ds.extra[it.key()] = it.value();
-        return ds;
+        json::JsonReader in;
+        if (auto s = in.open(path); !s) return s.error();
+        return in.guard([&]() { return read(in, opts); });
     }
 
     Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
@@ -180,6 +189,60 @@ public:
     }
 
 private:
+    // Three passes over the indexed file, so that problems are reported in the order the
+    // fields are checked and a repeated top-level key counts once, its last value (as JSON
+    // parsers keep it): which keys are there; the attribute schema; the image records and
+    // the other keys, kept for the round trip.
+    static Result<Dataset> read(json::JsonReader &in, const ReadOptions &opts)
+    {
+        const std::string &path = in.file();
+        const auto none = SIZE_MAX;
+        std::size_t metadataAt = none, attributesAt = none, n = 0;
+        if (in.doc().type() == od::json_type::object) {
+            for (auto field : in.doc().get_object()) {
+                const std::string_view k = field.unescaped_key();
+                if (k == "_via_img_metadata") metadataAt = n;
+                if (k == "_via_attributes") attributesAt = n;
+                ++n;
+            }
+            if (auto s = in.expectEnd(); !s) return s.error();
+        }
+        if (metadataAt == none) return makeError(ErrorCode::Invalid, path, "$", "has no _via_img_metadata; not a VIA 2.x project");
+        std::optional<ojson> attributes;
+        if (attributesAt != none) {
+            in.rewind();
+            n = 0;
+            for (auto field : in.doc().get_object()) {
+                if (n++ != attributesAt) continue;
+                JsonPath where;
+                auto g = where.field("_via_attributes");
+                attributes.emplace();
+                if (auto s = in.toOjson(field.value(), &*attributes, where); !s) return s.error();
+                break;
+            }
+        }
+        Dataset ds;
+        // The schema first, so class names follow the attribute order of the project.
+        if (attributes) {
+            if (auto s = readAttributeSchema(*attributes, path, ds); !s) return s.error();
+        }
+        in.rewind();
+        n = 0;
+        JsonObjectBuilder extra(ds.extra);
+        for (auto field : in.doc().get_object()) {
+            const std::string_view k = field.unescaped_key();
+            JsonPath where;
+            if (n++ == metadataAt) {
+                auto g = where.field("_via_img_metadata");
+                if (auto s = readImageRecords(field.value(), in, where, opts, ds, false); !s) return s.error();
+            } else if (k != "_via_img_metadata" && k != "_via_attributes") {
+                auto g = where.member(k);
+                if (auto s = in.toOjson(field.value(), &extra.slot(k), where); !s) return s.error();
+            }
+        }
+        return ds;
+    }
+
     static ojson defaultSettings()
     {
         return {{"ui", {{"annotation_editor_height", 25}, {"annotation_editor_fontsize", 0.8}, {"leftsidebar_width", 18},
