@@ -24,17 +24,14 @@ Error invalid(const std::string &file, const std::string &where, const std::stri
     return makeError(ErrorCode::Invalid, file, where, msg);
 }
 
+const char *const kNotLabelme = "missing or not a list; not a labelme file";
+
 // The file's members but imageData (embedded pixels, often megabytes: checked, never copied).
 Result<ojson> readMembers(json::JsonReader &in)
 {
     namespace od = json::od;
-    ojson j;
-    if (in.doc().type() != od::json_type::object) {
-        JsonPath where;
-        if (auto s = in.toOjson(in.doc().get_value(), &j, where); !s) return s.error();
-        return j;
-    }
-    j = ojson::object();
+    if (in.doc().type() != od::json_type::object) return invalid(in.file(), "$.shapes", kNotLabelme);
+    ojson j = ojson::object();
     JsonObjectBuilder members(j);
     for (auto field : in.doc().get_object()) {
         const std::string_view k = field.unescaped_key();
@@ -56,7 +53,7 @@ Status readOne(json::JsonReader &in, const std::string &file, const std::string 
     auto parsed = in.guard([&] { return readMembers(in); });
     if (!parsed) return parsed.error();
     const ojson &j = *parsed;
-    if (!j.is_object() || !j.contains("shapes") || !j["shapes"].is_array()) return invalid(file, "$.shapes", "missing or not a list; not a labelme file");
+    if (!j.is_object() || !j.contains("shapes") || !j["shapes"].is_array()) return invalid(file, "$.shapes", kNotLabelme);
     ImageEntry im;
     std::string imagePath = j.value("imagePath", "");
     std::replace(imagePath.begin(), imagePath.end(), '\\', '/');

@@ -26,11 +26,13 @@ bool startsLikeJsonObject(const std::string &path, const char *needle)
 
 namespace od = json::od;
 
+const char *const kNotRecords = "is not an object of image records";
+
 // Reads the image records of an annotations object (the whole file, or a project's _via_img_metadata).
 // A VIA annotations file (`topLevel`) must not be a project: its records would be read as images.
 Status readImageRecords(od::value records, json::JsonReader &in, JsonPath &path, const ReadOptions &opts, Dataset &ds, bool topLevel)
 {
-    if (records.type() != od::json_type::object) return makeError(ErrorCode::Invalid, in.file(), path.str(), "is not an object of image records");
+    if (records.type() != od::json_type::object) return makeError(ErrorCode::Invalid, in.file(), path.str(), kNotRecords);
     ClassNames classes(ds);
     std::unordered_map<std::string_view, std::size_t> byKey; // a repeated key replaces the record, as JSON parsers do
     std::size_t i = 0;
@@ -128,6 +130,7 @@ public:
         return in.guard([&]() -> Result<Dataset> {
             Dataset ds;
             JsonPath where;
+            if (in.doc().type() != od::json_type::object) return makeError(ErrorCode::Invalid, path, "$", kNotRecords);
             if (auto s = readImageRecords(in.doc().get_value(), in, where, opts, ds, true); !s) return s.error();
             if (auto s = in.expectEnd(); !s) return s.error();
             return ds;

@@ -367,6 +367,10 @@ private Q_SLOTS:
         QTest::newRow("labelme type") << "labelme" << R"({"shapes": [{"points": [[1, 2]], "shape_type": "blob"}]})" << "$.shapes[0].shape_type" << "unknown shape type";
         QTest::newRow("labelme size") << "labelme" << R"({"shapes": [], "imageWidth": -3})" << "$" << "imageWidth and imageHeight";
         QTest::newRow("labelme not labelme") << "labelme" << R"([1, 2])" << "$.shapes" << "not a labelme file";
+        QTest::newRow("labelme scalar") << "labelme" << R"(7)" << "$.shapes" << "not a labelme file";
+        QTest::newRow("via scalar") << "via" << R"("text")" << "$" << "not an object of image records";
+        QTest::newRow("coco scalar") << "coco" << R"(null)" << "$" << "is not an object";
+        QTest::newRow("project scalar") << "via-project" << R"(12)" << "$" << "has no _via_img_metadata";
     }
     void badInputPerReader()
     {
