@@ -157,11 +157,23 @@ Error jsonTooDeep(const std::string &file, const std::string &path, int maxDepth
 
 bool isTooDeep(const Error &e) { return e.code == ErrorCode::Parse && e.message.rfind(kTooDeep, 0) == 0; }
 
+// nlohmann's lexer takes a NUL byte for the end of the input, so "{}\0garbage" would pass.
+// No JSON text holds one (inside a string it must be escaped).
+std::optional<Error> nulByte(std::string_view text, const std::string &file)
+{
+    const auto at = text.find('\0');
+    if (at == std::string_view::npos) return std::nullopt;
+    return makeError(ErrorCode::Parse, file, lineColAt(text, at), "invalid JSON: NUL byte");
+}
+
 template <class Json>
 Result<Json> parseJson(std::string_view text, const std::string &file, int maxDepth, const std::string &root)
 {
     BoundedSax<Json> sax(maxDepth, root, true);
-    if (Json::sax_parse(text.begin(), text.end(), &sax, nlohmann::json::input_format_t::json, true)) return sax.take();
+    if (Json::sax_parse(text.begin(), text.end(), &sax, nlohmann::json::input_format_t::json, true)) {
+        if (auto e = nulByte(text, file)) return *e;
+        return sax.take();
+    }
     if (auto e = stopped(sax, text, file, maxDepth)) return *e;
     return makeError(ErrorCode::Parse, file, {}, "invalid JSON");
 }
@@ -172,7 +184,7 @@ template Result<nlohmann::json> parseJson(std::string_view, const std::string &,
 std::optional<Error> checkJson(std::string_view text, const std::string &file, int maxDepth)
 {
     BoundedSax<nlohmann::json> sax(maxDepth, "$", false);
-    if (nlohmann::json::sax_parse(text.begin(), text.end(), &sax, nlohmann::json::input_format_t::json, true)) return std::nullopt;
+    if (nlohmann::json::sax_parse(text.begin(), text.end(), &sax, nlohmann::json::input_format_t::json, true)) return nulByte(text, file);
     if (auto e = stopped(sax, text, file, maxDepth)) return e;
     return makeError(ErrorCode::Parse, file, {}, "invalid JSON");
 }

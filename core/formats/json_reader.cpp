@@ -54,7 +54,9 @@ Status JsonReader::open(const std::string &path)
     // A UTF-8 byte order mark, which nlohmann's parser skips too.
     if (m_size >= 3 && std::memcmp(m_text.data(), "\xEF\xBB\xBF", 3) == 0) std::memset(m_text.data(), ' ', 3);
     // Indexing finds invalid UTF-8, unclosed strings and control characters, but not where.
+    m_walking = false;
     if (auto err = m_parser.iterate(m_text).get(m_doc); err) return syntaxError(err);
+    m_walking = true;
     return {};
 }
 
@@ -62,6 +64,7 @@ Error JsonReader::syntaxError(simdjson::error_code code)
 {
     if (auto e = checkJson(text(), m_file)) return *e;
     // nlohmann's parser takes the file: a limit of simdjson's (its 4 GB capacity) or a disagreement.
+    if (!m_walking) return makeError(ErrorCode::Parse, m_file, {}, "invalid JSON: " + describe(code));
     auto loc = m_doc.current_location();
     const std::size_t at = loc.error() ? trimRight(text()).size() : static_cast<std::size_t>(loc.value_unsafe() - m_text.data());
     return makeError(ErrorCode::Parse, m_file, lineColAt(text(), at), "invalid JSON: " + describe(code));

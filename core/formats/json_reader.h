@@ -75,6 +75,7 @@ private:
     simdjson::padded_string m_text;
     od::document m_doc;
     std::size_t m_size = 0;
+    bool m_walking = false; // m_doc is a document being walked
     std::string m_file;
 };
 

@@ -106,6 +106,9 @@ private Q_SLOTS:
         QVERIFY2(QString::fromStdString(r.error().where).startsWith(QStringLiteral("2:")), r.error().toString().c_str());
         QVERIFY(QString::fromStdString(r.error().message).startsWith(QStringLiteral("invalid JSON: ")));
         QVERIFY(!parseJson<ojson>("[1] 2", "f.json").ok()); // trailing content
+        auto nul = parseJson<ojson>(std::string_view("[1]\0 2", 6), "f.json");
+        QVERIFY(!nul.ok());
+        QCOMPARE(QString::fromStdString(nul.error().toString()), QStringLiteral("f.json:1:4: invalid JSON: NUL byte"));
         QVERIFY(!parseJson<ojson>("", "f.json").ok());
     }
 
@@ -166,6 +169,9 @@ private Q_SLOTS:
         QTest::newRow("unclosed string") << QByteArray("{\"a\":\n \"xy}") << "2:";
         QTest::newRow("lone surrogate") << QByteArray("{\"a\": \"\\ud800\"}") << "1:";
         QTest::newRow("empty") << QByteArray("  ") << "1:";
+        // nlohmann's lexer ends the input at a NUL byte: the old readers took what came before (found by fuzz_json).
+        QTest::newRow("NUL byte") << QByteArray("{\"a\": {}}\n\0{garbage", 19) << "2:1";
+        QTest::newRow("NUL in a string") << QByteArray("{\"a\":\n \"x\0\"}", 12) << "2:";
     }
     void simdjsonSyntaxErrorsHaveLineAndColumn()
     {
