@@ -2,15 +2,10 @@
 
 namespace core {
 
-JsonObjectBuilder::JsonObjectBuilder(nlohmann::ordered_json &object)
-{
-    if (object.is_null()) object = nlohmann::ordered_json::object();
-    m_members = &object.get_ref<nlohmann::ordered_json::object_t &>();
-}
-
 nlohmann::ordered_json &JsonObjectBuilder::slot(std::string_view key)
 {
-    auto &members = *m_members;
+    if (m_object->is_null()) *m_object = nlohmann::ordered_json::object();
+    auto &members = m_object->get_ref<nlohmann::ordered_json::object_t &>();
     if (members.size() <= kLinear) {
         for (auto &m : members)
             if (m.first == key) return m.second;

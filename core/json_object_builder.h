@@ -13,8 +13,9 @@ namespace core {
 
 class JsonObjectBuilder {
 public:
-    // `object` becomes an object if it is null and must stay where it is while the builder lives.
-    explicit JsonObjectBuilder(nlohmann::ordered_json &object);
+    // `object` (an object, or null to become one at the first member) must stay where it is
+    // while the builder lives.
+    explicit JsonObjectBuilder(nlohmann::ordered_json &object) : m_object(&object) {}
 
     // The value under `key`, appended as null when new; valid until the next slot().
     nlohmann::ordered_json &slot(std::string_view key);
@@ -23,7 +24,7 @@ public:
 private:
     static constexpr std::size_t kLinear = 16; // up to this many members a scan beats hashing
 
-    nlohmann::ordered_json::object_t *m_members;
+    nlohmann::ordered_json *m_object;
     std::unordered_map<std::string, std::size_t> m_index; // key -> position, once there are more than kLinear
 };
 

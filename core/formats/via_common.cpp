@@ -252,7 +252,7 @@ Result<RegionData> walkRegion(od::value region, json::JsonReader &in, JsonPath &
     if (region.type() != od::json_type::object) return invalid("", "region is not an object");
     RegionData r;
     bool hasShape = false, attributesBad = false;
-    ojson unknownShape = ojson::object(), others = ojson::object();
+    ojson unknownShape, others; // null unless the file has such members
     JsonObjectBuilder otherMembers(others);
     for (auto field : region.get_object()) {
         const std::string_view key = field.unescaped_key();
@@ -260,7 +260,7 @@ Result<RegionData> walkRegion(od::value region, json::JsonReader &in, JsonPath &
         if (key == "shape_attributes") {
             hasShape = true;
             auto g = path.field("shape_attributes");
-            unknownShape = ojson::object();
+            unknownShape = nullptr;
             auto shape = walkShape(v, in, path, &unknownShape);
             if (!shape) return shape.error();
             r.shape = std::move(shape.value());
@@ -377,7 +377,7 @@ Result<ImageEntry> readImageRecord(std::string_view key, od::value rec, json::Js
     // Problems are reported in the order VIA lists the fields, whatever order the file has.
     bool hasFilename = false, filenameBad = false, sizeBad = false, attributesBad = false, regionsAsObject = false;
     std::optional<Error> regionsError;
-    ojson others = ojson::object();
+    ojson others; // null unless the file has other members
     JsonObjectBuilder otherMembers(others);
     for (auto field : rec.get_object()) {
         const std::string_view k = field.unescaped_key();
@@ -449,9 +449,11 @@ Result<ImageEntry> readImageRecord(std::string_view key, od::value rec, json::Js
     if (regionsError) return *regionsError;
     if (key != im.path + (im.fileSize >= 0 ? std::to_string(im.fileSize) : std::string())) im.extra[kBookkeeping]["key"] = std::string(key);
     if (regionsAsObject) im.extra[kBookkeeping]["regions"] = "object";
-    JsonObjectBuilder extra(im.extra);
-    for (auto &m : others.get_ref<ojson::object_t &>())
-        extra.set(m.first, std::move(m.second));
+    if (!others.is_null()) {
+        JsonObjectBuilder extra(im.extra);
+        for (auto &m : others.get_ref<ojson::object_t &>())
+            extra.set(m.first, std::move(m.second));
+    }
     return im;
 }
 
