@@ -412,7 +412,9 @@ public:
         return in.guard([&]() { return readCoco(in, opts); });
     }
 
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    bool needsClasses() const override { return true; } // pycocotools and detectron2 reject an annotation without a category
+
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         const ojson coco = data.extra.value("coco", ojson::object());
         const ojson knownIds = coco.value("category_ids", ojson::object());
@@ -433,6 +435,8 @@ public:
         }
         ojson images = ojson::array(), annotations = ojson::array();
         long long annId = 1;
+        WriteReport report;
+        std::size_t open = 0;
         for (std::size_t i = 0; i < data.images.size(); ++i) {
             if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
             if (opts.progress && i % 128 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
@@ -450,7 +454,11 @@ public:
             ojson *current = nullptr;
             ojson currentSourceId;
             for (const RegionData &r : im.regions) {
-                if (!r.shape.isClosed()) continue; // points and polylines are not instances
+                if (!r.shape.isClosed()) { // points and polylines are not instances
+                    ++open;
+                    continue;
+                }
+                ++report.regions;
                 const ojson rc = r.extra.value("coco", ojson::object());
                 const Box bb = r.shape.boundingBox();
                 // Parts of one source annotation continue it.
@@ -466,7 +474,13 @@ public:
                 ojson a = ojson::object();
                 a["id"] = annId++;
                 a["image_id"] = imageId;
-                if (!r.className.empty()) a["category_id"] = catId[r.className];
+                // Format::write gave every region a class; one missing from the class list is added.
+                auto cat = catId.find(r.className);
+                if (cat == catId.end()) {
+                    cat = catId.emplace(r.className, next++).first;
+                    categories.push_back({{"id", cat->second}, {"name", r.className}, {"supercategory", ""}});
+                }
+                a["category_id"] = cat->second;
                 if (rc.contains("rle") && rc.value("rle_shape", ojson()) == paramsJson(r.shape)) {
                     a["segmentation"] = rc["rle"];
                 } else if (rc.value("bbox_only", false) && r.shape.type() == ShapeType::Rect) {
@@ -486,7 +500,10 @@ public:
         out["images"] = std::move(images);
         out["annotations"] = std::move(annotations);
         out["categories"] = std::move(categories);
-        return writeFileAtomic(path, out.dump());
+        if (auto s = writeFileAtomic(path, out.dump()); !s) return s.error();
+        report.images = data.images.size();
+        report.notes = openShapesNote(open, "COCO");
+        return report;
     }
 };
 
