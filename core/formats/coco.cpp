@@ -3,6 +3,9 @@
 // are written back as one annotation. RLE segmentations (compressed or not) are
 // decoded to a mask and traced to a polygon; the RLE itself is kept and written
 // back while the shape is unchanged. Category ids are kept in Dataset.extra.
+#include "core/formats/coco.h"
+
+#include "core/coco_rle.h"
 #include "core/fileio.h"
 #include "core/formats/formats.h"
 #include "core/formats/via_common.h"
@@ -24,31 +27,6 @@ Error invalid(const std::string &file, const std::string &where, const std::stri
     return makeError(ErrorCode::Invalid, file, where, msg);
 }
 
-// COCO's compressed RLE string: LEB128-like 5-bit groups, offset by 48, deltas from the count two back.
-bool decodeRleString(const std::string &s, std::vector<std::uint32_t> *counts)
-{
-    std::size_t p = 0;
-    while (p < s.size()) {
-        long long x = 0;
-        int k = 0;
-        bool more = true;
-        while (more) {
-            if (p >= s.size() || k > 60) return false;
-            const long long c = static_cast<long long>(s[p]) - 48;
-            if (c < 0 || c > 63) return false;
-            x |= (c & 0x1f) << (5 * k);
-            more = (c & 0x20) != 0;
-            ++p;
-            ++k;
-            if (!more && (c & 0x10)) x |= static_cast<long long>(~0ULL << (5 * k));
-        }
-        if (counts->size() > 2) x += (*counts)[counts->size() - 2];
-        if (x < 0 || x > 0xffffffffLL) return false;
-        counts->push_back(static_cast<std::uint32_t>(x));
-    }
-    return true;
-}
-
 // Runs alternate 0s and 1s, column-major (Fortran order), starting with 0s.
 Result<cv::Mat> rleToMask(const ojson &seg, const std::string &file, const std::string &where)
 {
@@ -61,7 +39,7 @@ Result<cv::Mat> rleToMask(const ojson &seg, const std::string &file, const std::
     std::vector<std::uint32_t> counts;
     const auto &c = seg.value("counts", ojson());
     if (c.is_string()) {
-        if (!decodeRleString(c.get<std::string>(), &counts)) return invalid(file, where + ".counts", "is not a valid compressed RLE string");
+        if (!rleCountsFromString(c.get<std::string>(), &counts)) return invalid(file, where + ".counts", "is not a valid compressed RLE string");
     } else if (c.is_array()) {
         for (const auto &v : c) {
             if (!v.is_number_integer() || v.get<long long>() < 0) return invalid(file, where + ".counts", "holds a value that is not a count");
@@ -250,83 +228,90 @@ public:
 
     Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
-        const ojson coco = data.extra.value("coco", ojson::object());
-        const ojson knownIds = coco.value("category_ids", ojson::object());
-        const ojson supers = coco.value("supercategories", ojson::object());
-        ojson out = ojson::object();
-        out["info"] = coco.value("info", ojson({{"description", "exported by Annotrain Studio"}}));
-        out["licenses"] = coco.value("licenses", ojson::array());
-        // Category ids: keep the source's, number new classes after the largest.
-        std::map<std::string, long long> catId;
-        long long next = 1;
-        for (auto it = knownIds.begin(); it != knownIds.end(); ++it)
-            if (it.value().is_number_integer()) next = std::max(next, it.value().get<long long>() + 1);
-        ojson categories = ojson::array();
-        for (const ClassInfo &c : data.classes) {
-            const long long id = knownIds.contains(c.name) ? knownIds[c.name].get<long long>() : next++;
-            catId[c.name] = id;
-            categories.push_back({{"id", id}, {"name", c.name}, {"supercategory", supers.value(c.name, ojson(""))}});
-        }
-        ojson images = ojson::array(), annotations = ojson::array();
-        long long annId = 1;
-        for (std::size_t i = 0; i < data.images.size(); ++i) {
-            if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
-            if (opts.progress && i % 128 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
-            const ImageEntry &im = data.images[i];
-            auto size = entryImageSize(im, opts.imagesDir, path);
-            if (!size) return size.error();
-            const int w = size->width, h = size->height;
-            const long long imageId = static_cast<long long>(i) + 1;
-            ojson imj = {{"id", imageId}, {"file_name", im.path}, {"width", w}, {"height", h}};
-            if (im.extra.contains("coco"))
-                for (auto it = im.extra["coco"].begin(); it != im.extra["coco"].end(); ++it)
-                    if (it.key() != "id") imj[it.key()] = it.value();
-            images.push_back(std::move(imj));
-
-            ojson *current = nullptr;
-            ojson currentSourceId;
-            for (const RegionData &r : im.regions) {
-                if (!r.shape.isClosed()) continue; // points and polylines are not instances
-                const ojson rc = r.extra.value("coco", ojson::object());
-                const Box bb = r.shape.boundingBox();
-                // Parts of one source annotation continue it.
-                if (current && rc.contains("part") && rc.value("part", 0) > 0 && rc.value("id", ojson()) == currentSourceId) {
-                    if (!rc.contains("rle")) (*current)["segmentation"].push_back(shapeToCocoPolygon(r.shape));
-                    Box u{(*current)["bbox"][0].get<double>(), (*current)["bbox"][1].get<double>(), (*current)["bbox"][2].get<double>(), (*current)["bbox"][3].get<double>()};
-                    const double x0 = std::min(u.x, bb.x), y0 = std::min(u.y, bb.y);
-                    const double x1 = std::max(u.right(), bb.right()), y1 = std::max(u.bottom(), bb.bottom());
-                    (*current)["bbox"] = {via::number(x0), via::number(y0), via::number(x1 - x0), via::number(y1 - y0)};
-                    (*current)["area"] = (*current)["area"].get<double>() + r.shape.area();
-                    continue;
-                }
-                ojson a = ojson::object();
-                a["id"] = annId++;
-                a["image_id"] = imageId;
-                if (!r.className.empty()) a["category_id"] = catId[r.className];
-                if (rc.contains("rle") && rc.value("rle_shape", ojson()) == paramsJson(r.shape)) {
-                    a["segmentation"] = rc["rle"];
-                } else if (rc.value("bbox_only", false) && r.shape.type() == ShapeType::Rect) {
-                    a["segmentation"] = ojson::array();
-                } else {
-                    a["segmentation"] = ojson::array({shapeToCocoPolygon(r.shape)});
-                }
-                a["area"] = r.shape.area();
-                a["bbox"] = {via::number(bb.x), via::number(bb.y), via::number(bb.w), via::number(bb.h)};
-                a["iscrowd"] = r.iscrowd ? 1 : 0;
-                if (r.origin == Origin::Model) a["score"] = r.score;
-                annotations.push_back(std::move(a));
-                current = &annotations.back();
-                currentSourceId = rc.value("id", ojson());
-            }
-        }
-        out["images"] = std::move(images);
-        out["annotations"] = std::move(annotations);
-        out["categories"] = std::move(categories);
-        return writeFileAtomic(path, out.dump());
+        auto out = cocoInstancesJson(data, path, opts);
+        if (!out) return out.error();
+        return writeFileAtomic(path, out->dump());
     }
 };
 
 } // namespace
+
+Result<nlohmann::ordered_json> cocoInstancesJson(const Dataset &data, const std::string &path, const WriteOptions &opts)
+{
+    const ojson coco = data.extra.value("coco", ojson::object());
+    const ojson knownIds = coco.value("category_ids", ojson::object());
+    const ojson supers = coco.value("supercategories", ojson::object());
+    ojson out = ojson::object();
+    out["info"] = coco.value("info", ojson({{"description", "exported by Annotrain Studio"}}));
+    out["licenses"] = coco.value("licenses", ojson::array());
+    // Category ids: keep the source's, number new classes after the largest.
+    std::map<std::string, long long> catId;
+    long long next = 1;
+    for (auto it = knownIds.begin(); it != knownIds.end(); ++it)
+        if (it.value().is_number_integer()) next = std::max(next, it.value().get<long long>() + 1);
+    ojson categories = ojson::array();
+    for (const ClassInfo &c : data.classes) {
+        const long long id = knownIds.contains(c.name) ? knownIds[c.name].get<long long>() : next++;
+        catId[c.name] = id;
+        categories.push_back({{"id", id}, {"name", c.name}, {"supercategory", supers.value(c.name, ojson(""))}});
+    }
+    ojson images = ojson::array(), annotations = ojson::array();
+    long long annId = 1;
+    for (std::size_t i = 0; i < data.images.size(); ++i) {
+        if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
+        if (opts.progress && i % 128 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
+        const ImageEntry &im = data.images[i];
+        auto size = entryImageSize(im, opts.imagesDir, path);
+        if (!size) return size.error();
+        const int w = size->width, h = size->height;
+        const long long imageId = static_cast<long long>(i) + 1;
+        ojson imj = {{"id", imageId}, {"file_name", im.path}, {"width", w}, {"height", h}};
+        if (im.extra.contains("coco"))
+            for (auto it = im.extra["coco"].begin(); it != im.extra["coco"].end(); ++it)
+                if (it.key() != "id") imj[it.key()] = it.value();
+        images.push_back(std::move(imj));
+
+        ojson *current = nullptr;
+        ojson currentSourceId;
+        for (const RegionData &r : im.regions) {
+            if (!r.shape.isClosed()) continue; // points and polylines are not instances
+            const ojson rc = r.extra.value("coco", ojson::object());
+            const Box bb = r.shape.boundingBox();
+            // Parts of one source annotation continue it.
+            if (current && rc.contains("part") && rc.value("part", 0) > 0 && rc.value("id", ojson()) == currentSourceId) {
+                if (!rc.contains("rle")) (*current)["segmentation"].push_back(shapeToCocoPolygon(r.shape));
+                Box u{(*current)["bbox"][0].get<double>(), (*current)["bbox"][1].get<double>(), (*current)["bbox"][2].get<double>(), (*current)["bbox"][3].get<double>()};
+                const double x0 = std::min(u.x, bb.x), y0 = std::min(u.y, bb.y);
+                const double x1 = std::max(u.right(), bb.right()), y1 = std::max(u.bottom(), bb.bottom());
+                (*current)["bbox"] = {via::number(x0), via::number(y0), via::number(x1 - x0), via::number(y1 - y0)};
+                (*current)["area"] = (*current)["area"].get<double>() + r.shape.area();
+                continue;
+            }
+            ojson a = ojson::object();
+            a["id"] = annId++;
+            a["image_id"] = imageId;
+            if (!r.className.empty()) a["category_id"] = catId[r.className];
+            if (rc.contains("rle") && rc.value("rle_shape", ojson()) == paramsJson(r.shape)) {
+                a["segmentation"] = rc["rle"];
+            } else if (rc.value("bbox_only", false) && r.shape.type() == ShapeType::Rect) {
+                a["segmentation"] = ojson::array();
+            } else {
+                a["segmentation"] = ojson::array({shapeToCocoPolygon(r.shape)});
+            }
+            a["area"] = r.shape.area();
+            a["bbox"] = {via::number(bb.x), via::number(bb.y), via::number(bb.w), via::number(bb.h)};
+            a["iscrowd"] = r.iscrowd ? 1 : 0;
+            if (r.origin == Origin::Model) a["score"] = r.score;
+            annotations.push_back(std::move(a));
+            current = &annotations.back();
+            currentSourceId = rc.value("id", ojson());
+        }
+    }
+    out["images"] = std::move(images);
+    out["annotations"] = std::move(annotations);
+    out["categories"] = std::move(categories);
+    return out;
+}
 
 std::unique_ptr<Format> makeCocoFormat() { return std::make_unique<CocoFormat>(); }
 

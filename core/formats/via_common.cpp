@@ -68,10 +68,13 @@ ojson number(double v)
     return v;
 }
 
-Result<ojson> parseJsonText(const std::string &text, const std::string &file)
+namespace {
+
+template <typename Json>
+Result<Json> parseJsonAs(const std::string &text, const std::string &file)
 {
     try {
-        return ojson::parse(text);
+        return Json::parse(text);
     } catch (const nlohmann::json::parse_error &e) {
         std::string what = e.what();
         // nlohmann: "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
@@ -81,6 +84,15 @@ Result<ojson> parseJsonText(const std::string &text, const std::string &file)
     } catch (const std::exception &e) {
         return makeError(ErrorCode::Parse, file, {}, std::string("invalid JSON: ") + e.what());
     }
+}
+
+} // namespace
+
+Result<ojson> parseJsonText(const std::string &text, const std::string &file) { return parseJsonAs<ojson>(text, file); }
+
+Result<nlohmann::json> parseJsonTextUnordered(const std::string &text, const std::string &file)
+{
+    return parseJsonAs<nlohmann::json>(text, file);
 }
 
 std::string classFromAttributes(const ojson &attrs, const ReadOptions &opts)
