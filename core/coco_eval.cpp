@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -86,8 +87,10 @@ private:
     std::vector<std::size_t> m_imageEntry;        // image index -> m_gt.images entry (the last of a repeated id, as in pycocotools)
     std::vector<std::size_t> m_gtOrder, m_dtOrder; // annotation / detection indices grouped by (category, image)
     std::vector<Group> m_groups;                   // in category order, then image order
-    std::vector<Rle> m_gtRle, m_dtRle;            // segm only
+    // segm only: each instance's mask (its own, or one rasterised into m_rasterised) and the mask's box.
+    std::vector<const Rle *> m_gtRle, m_dtRle;
     std::vector<Box> m_gtRleBox, m_dtRleBox;
+    std::deque<Rle> m_rasterised;
     Evaluation m_eval;
     std::vector<double> m_precision; // [t][r][k][a][m]
     std::vector<double> m_recall;    // [t][k][a][m]
@@ -181,35 +184,40 @@ private:
         return std::make_pair(static_cast<std::uint32_t>(im.height), static_cast<std::uint32_t>(im.width));
     }
 
+    // Masks and their boxes for the groups that compare any (ground truth and detections both).
     Status prepareMasks()
     {
-        m_gtRle.resize(m_gt.annotations.size());
+        m_gtRle.assign(m_gt.annotations.size(), nullptr);
         m_gtRleBox.resize(m_gt.annotations.size());
-        for (std::size_t n : m_gtOrder) {
-            const CocoAnnotation &g = m_gt.annotations[n];
-            if (g.rle) {
-                m_gtRle[n] = *g.rle;
-            } else {
-                auto hw = rasterSize(g.imageId, "annotations[" + std::to_string(n) + "]", g.polygons.empty() ? "has only a box" : "has polygons");
-                if (!hw) return hw.error();
-                m_gtRle[n] = g.polygons.empty() ? rleFromBox(g.box, hw->first, hw->second) : rleFromPolygons(g.polygons, hw->first, hw->second);
-            }
-            m_gtRleBox[n] = rleToBox(m_gtRle[n]);
-        }
-        m_dtRle.resize(m_dts.size());
+        m_dtRle.assign(m_dts.size(), nullptr);
         m_dtRleBox.resize(m_dts.size());
         for (const Group &gr : m_groups) {
+            if (gr.gtBegin == gr.gtEnd || gr.dtBegin == gr.dtEnd) continue;
+            for (std::size_t j = gr.gtBegin; j < gr.gtEnd; ++j) {
+                const std::size_t n = m_gtOrder[j];
+                const CocoAnnotation &g = m_gt.annotations[n];
+                if (g.rle) {
+                    m_gtRle[n] = &*g.rle;
+                } else {
+                    auto hw = rasterSize(g.imageId, "annotations[" + std::to_string(n) + "]", g.polygons.empty() ? "has only a box" : "has polygons");
+                    if (!hw) return hw.error();
+                    m_rasterised.push_back(g.polygons.empty() ? rleFromBox(g.box, hw->first, hw->second) : rleFromPolygons(g.polygons, hw->first, hw->second));
+                    m_gtRle[n] = &m_rasterised.back();
+                }
+                m_gtRleBox[n] = rleToBox(*m_gtRle[n]);
+            }
             for (std::size_t j = gr.dtBegin; j < gr.dtEnd; ++j) {
                 const std::size_t n = m_dtOrder[j];
                 const CocoDetection &d = m_dts[n];
                 if (d.mask) {
-                    m_dtRle[n] = *d.mask;
+                    m_dtRle[n] = &*d.mask;
                 } else {
                     auto hw = rasterSize(d.imageId, "detections[" + std::to_string(n) + "]", "has no mask");
                     if (!hw) return hw.error();
-                    m_dtRle[n] = rleFromBox(d.box, hw->first, hw->second);
+                    m_rasterised.push_back(rleFromBox(d.box, hw->first, hw->second));
+                    m_dtRle[n] = &m_rasterised.back();
                 }
-                m_dtRleBox[n] = rleToBox(m_dtRle[n]);
+                m_dtRleBox[n] = rleToBox(*m_dtRle[n]);
             }
         }
         return {};
@@ -223,6 +231,7 @@ private:
         std::vector<double> ious;
         std::vector<char> gtIgnore, gtMatched;
         std::vector<std::size_t> order;
+        std::vector<std::uint16_t> matchedNonZero, ignoredByGt; // per detection, bit t: at IoU threshold t
         for (const Group &grp : m_groups) {
             const std::size_t k = grp.category;
             const std::size_t G = grp.gtEnd - grp.gtBegin, D = grp.dtEnd - grp.dtBegin;
@@ -234,7 +243,7 @@ private:
                     const CocoAnnotation &gt = m_gt.annotations[gts[g]];
                     ious[d * G + g] = m_type == CocoIouType::Bbox
                                           ? boxIou(m_dts[dts[d]].box, gt.box, gt.iscrowd)
-                                          : rleIou(m_dtRle[dts[d]], m_dtRleBox[dts[d]], m_gtRle[gts[g]], m_gtRleBox[gts[g]], gt.iscrowd);
+                                          : rleIou(*m_dtRle[dts[d]], m_dtRleBox[dts[d]], *m_gtRle[gts[g]], m_gtRleBox[gts[g]], gt.iscrowd);
                 }
             GroupResult gr;
             gr.first = m_eval.score.size();
@@ -256,7 +265,8 @@ private:
                 const std::size_t base = tpv.size();
                 tpv.resize(base + D, 0);
                 fpv.resize(base + D, 0);
-                std::vector<std::uint16_t> matchedNonZero(D, 0), ignoredByGt(D, 0);
+                matchedNonZero.assign(D, 0);
+                ignoredByGt.assign(D, 0);
                 if (G > 0) {
                     for (int t = 0; t < kT; ++t) {
                         gtMatched.assign(G, 0);

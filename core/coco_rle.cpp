@@ -224,32 +224,37 @@ Rle rleFromPolygon(const std::vector<double> &xy, std::uint32_t height, std::uin
     x[k] = x[0];
     y[k] = y[0];
 
-    // Walk the boundary point by point on the fine grid (maskApi stores the points
-    // first; only consecutive pairs matter, so they are consumed as they come). Where
-    // the x of the walk changes, the boundary crosses a column: if that column is a
-    // pixel centre inside the image, the first pixel below the crossing toggles.
+    // maskApi walks the boundary point by point on the grid (each edge from its first
+    // vertex to its last, both included) and, where the x of two consecutive points
+    // differs, may keep a column: if the smaller x, x', makes xd = (x' + .5) / 5 - .5 a
+    // pixel column of the image, the first pixel below the crossing toggles. For a whole
+    // x' that is exactly when x' = 5k + 2 with 0 <= k <= width - 1 (then xd = k, no
+    // rounding). The walk below visits the same pairs in the same order but skips the
+    // points that cannot form such a pair: along an x-major edge x moves by one a point,
+    // so only every fifth pair can qualify; along a y-major edge x is monotone and
+    // changes seldom, so the next change is searched for; either way only the part of
+    // an edge whose x lies over the image is walked. The work is then bounded by the
+    // columns the polygon covers, whatever its coordinates.
+    const std::int64_t lo = 2, hi = 5 * (static_cast<std::int64_t>(width) - 1) + 2; // x' of the first and last column
     std::vector<std::uint32_t> a;
-    bool havePrev = false;
-    std::int64_t pu = 0, pv = 0;
-    auto visit = [&](std::int64_t u, std::int64_t v) {
-        if (havePrev && u != pu) {
-            double xd = static_cast<double>(u < pu ? u : u - 1);
-            xd = (xd + .5) / scale - .5;
-            if (std::floor(xd) == xd && xd >= 0 && xd <= static_cast<double>(width) - 1) {
-                double yd = static_cast<double>(v < pv ? v : pv);
-                yd = (yd + .5) / scale - .5;
-                if (yd < 0)
-                    yd = 0;
-                else if (yd > height)
-                    yd = height;
-                yd = std::ceil(yd);
-                a.push_back(static_cast<std::uint32_t>(static_cast<std::uint64_t>(xd) * height + static_cast<std::uint64_t>(yd)));
-            }
-        }
-        havePrev = true;
-        pu = u;
-        pv = v;
+    // The pair of consecutive points (pu, pv) -> (u, v), u != pu.
+    auto keep = [&](std::int64_t u, std::int64_t v, std::int64_t pu, std::int64_t pv) {
+        const std::int64_t xi = u < pu ? u : u - 1;
+        if (xi < lo || xi > hi || ((xi % 5) + 5) % 5 != 2) return;
+        double xd = static_cast<double>(xi);
+        xd = (xd + .5) / scale - .5;
+        if (std::floor(xd) != xd || xd < 0 || xd > static_cast<double>(width) - 1) return;
+        double yd = static_cast<double>(v < pv ? v : pv);
+        yd = (yd + .5) / scale - .5;
+        if (yd < 0)
+            yd = 0;
+        else if (yd > height)
+            yd = height;
+        yd = std::ceil(yd);
+        a.push_back(static_cast<std::uint32_t>(static_cast<std::uint64_t>(xd) * height + static_cast<std::uint64_t>(yd)));
     };
+    bool havePrev = false;
+    std::int64_t pu = 0, pv = 0; // the last point visited
     for (std::size_t j = 0; j < k; ++j) {
         std::int64_t xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
         const std::int64_t dx = std::llabs(xe - xs), dy = std::llabs(ys - ye);
@@ -258,21 +263,87 @@ Rle rleFromPolygon(const std::vector<double> &xy, std::uint32_t height, std::uin
             std::swap(xs, xe);
             std::swap(ys, ye);
         }
-        if (dx >= dy) {
-            // dx == 0 is a repeated vertex: maskApi divides 0 by 0 there, but the point's
-            // x equals its neighbours', so its y is never read.
-            const double s = dx == 0 ? 0.0 : static_cast<double>(ye - ys) / static_cast<double>(dx);
-            for (std::int64_t d = 0; d <= dx; ++d) {
-                const std::int64_t t = flip ? dx - d : d;
-                visit(t + xs, truncToInt(static_cast<double>(ys) + s * static_cast<double>(t) + .5));
+        const bool xMajor = dx >= dy;
+        const std::int64_t n = xMajor ? dx : dy; // points d = 0..n
+        // dx == dy == 0 is a repeated vertex: maskApi divides 0 by 0 for its y; that y is
+        // never read, as its x equals its neighbours' wherever a column can be kept.
+        const double s = n == 0 ? 0.0 : xMajor ? static_cast<double>(ye - ys) / static_cast<double>(dx) : static_cast<double>(xe - xs) / static_cast<double>(dy);
+        auto tOf = [&](std::int64_t d) { return flip ? n - d : d; };
+        auto uOf = [&](std::int64_t d) {
+            const std::int64_t t = tOf(d);
+            return xMajor ? t + xs : truncToInt(static_cast<double>(xs) + s * static_cast<double>(t) + .5);
+        };
+        auto vOf = [&](std::int64_t d) {
+            const std::int64_t t = tOf(d);
+            return xMajor ? truncToInt(static_cast<double>(ys) + s * static_cast<double>(t) + .5) : t + ys;
+        };
+        // The first point pairs with the previous edge's last one.
+        const std::int64_t u0 = uOf(0);
+        if (havePrev && u0 != pu) keep(u0, vOf(0), pu, pv);
+        if (xMajor && n > 0) {
+            // Pairs (d - 1, d) whose smaller x is x' = 5k + 2 over the image.
+            const std::int64_t step = flip ? -1 : 1;          // x moves by this a point
+            const std::int64_t minAt1 = flip ? u0 - 1 : u0;    // smaller x of the pair (0, 1)
+            // smaller x of pair (d - 1, d) is minAt1 + step * (d - 1)
+            std::int64_t dFirst = 1, dLast = n;
+            if (step > 0) {
+                dFirst = std::max(dFirst, lo - minAt1 + 1);
+                dLast = std::min(dLast, hi - minAt1 + 1);
+            } else {
+                dFirst = std::max(dFirst, minAt1 - hi + 1);
+                dLast = std::min(dLast, minAt1 - lo + 1);
             }
-        } else {
-            const double s = static_cast<double>(xe - xs) / static_cast<double>(dy);
-            for (std::int64_t d = 0; d <= dy; ++d) {
-                const std::int64_t t = flip ? dy - d : d;
-                visit(truncToInt(static_cast<double>(xs) + s * static_cast<double>(t) + .5), t + ys);
+            if (dFirst <= dLast) {
+                const std::int64_t x0 = minAt1 + step * (dFirst - 1);
+                const std::int64_t off = ((step * (2 - x0)) % 5 + 5) % 5; // points until x' = 2 (mod 5)
+                for (std::int64_t d = dFirst + off; d <= dLast; d += 5)
+                    keep(uOf(d), vOf(d), uOf(d - 1), vOf(d - 1));
+            }
+        } else if (n > 0) {
+            // x is monotone along the edge and moves by at most one a point: jump from
+            // change to change, starting just before x reaches the image.
+            const bool rising = uOf(n) >= u0;
+            auto inReach = [&](std::int64_t d) { return rising ? uOf(d) >= lo - 1 : uOf(d) <= hi + 1; };
+            std::int64_t from = -1;
+            if (inReach(0)) {
+                from = 0;
+            } else if (inReach(n)) {
+                std::int64_t l = 0, r = n; // inReach(l) false, inReach(r) true
+                while (r - l > 1) {
+                    const std::int64_t m = l + (r - l) / 2;
+                    (inReach(m) ? r : l) = m;
+                }
+                from = r - 1;
+            }
+            if (from >= 0) {
+                std::int64_t d = from, u = uOf(d);
+                while (d < n && (rising ? u <= hi : u >= lo)) {
+                    // The first point after d whose x differs from u: galloping, then halving.
+                    std::int64_t l = d, r = -1;
+                    for (std::int64_t g = 1;; g *= 2) {
+                        const std::int64_t probe = std::min(n, d + g);
+                        if (uOf(probe) != u) {
+                            r = probe;
+                            break;
+                        }
+                        l = probe;
+                        if (probe == n) break;
+                    }
+                    if (r < 0) break;
+                    while (r - l > 1) {
+                        const std::int64_t m = l + (r - l) / 2;
+                        (uOf(m) != u ? r : l) = m;
+                    }
+                    const std::int64_t un = uOf(r);
+                    keep(un, vOf(r), u, vOf(r - 1));
+                    d = r;
+                    u = un;
+                }
             }
         }
+        havePrev = true;
+        pu = uOf(n);
+        pv = vOf(n);
     }
 
     // Toggle positions -> run lengths; equal positions cancel.

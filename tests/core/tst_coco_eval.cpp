@@ -476,15 +476,18 @@ private Q_SLOTS:
             }
             boxIous.push_back({{"dt", dt}, {"gt", gt}, {"iscrowd", crowd}});
         }
-        for (int k = 0; k < 300; ++k) {
+        for (int k = 0; k < 400; ++k) {
             const int h = g.integer(1, 60), w = g.integer(1, 60);
+            // Most inside the image or near it; some far outside, with long edges that
+            // cross the image (the walk skips what lies beside it).
+            const double reach = k % 4 == 3 ? (k % 8 == 7 ? 5000.0 : 300.0) : 10.0;
             json parts = json::array();
             for (int p = g.chance(0.25) ? g.integer(2, 3) : 1; p > 0; --p) {
                 std::vector<double> xy;
                 const int n = g.chance(0.05) ? g.integer(1, 2) : g.integer(3, 12);
                 const double grid = g.chance(0.5) ? (g.chance(0.5) ? 0.1 : 0.5) : g.chance(0.3) ? 1.0 : 0.0;
                 for (int i = 0; i < n; ++i) {
-                    double x = g.uniform(-10, w + 10), y = g.uniform(-10, h + 10);
+                    double x = g.uniform(-reach, w + reach), y = g.uniform(-reach, h + reach);
                     if (grid > 0) {
                         x = std::round(x / grid) * grid;
                         y = std::round(y / grid) * grid;
