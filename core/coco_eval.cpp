@@ -501,7 +501,7 @@ Result<std::vector<CocoSummary>> CocoEvaluator::evaluate() const
 {
     std::vector<CocoSummary> out;
     for (CocoIouType t : m_types) {
-        auto s = Evaluator(m_gt, m_dts, t).run();
+        auto s = evaluateCoco(m_gt, m_dts, t);
         if (!s) return s.error();
         out.push_back(std::move(s.value()));
     }
@@ -510,7 +510,11 @@ Result<std::vector<CocoSummary>> CocoEvaluator::evaluate() const
 
 Result<CocoSummary> evaluateCoco(const CocoGroundTruth &groundTruth, const std::vector<CocoDetection> &detections, CocoIouType iouType)
 {
-    return Evaluator(groundTruth, detections, iouType).run();
+    try {
+        return Evaluator(groundTruth, detections, iouType).run();
+    } catch (const std::exception &e) { // memory, for inputs beyond this machine
+        return makeError(ErrorCode::Internal, {}, {}, std::string("COCO evaluation failed: ") + e.what());
+    }
 }
 
 } // namespace core

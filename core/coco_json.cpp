@@ -161,7 +161,9 @@ Result<json> parseFile(const std::string &path)
 
 } // namespace
 
-Result<CocoGroundTruth> cocoGroundTruthFromJson(const json &j, const std::string &file)
+namespace {
+
+Result<CocoGroundTruth> groundTruthFromJson(const json &j, const std::string &file)
 {
     if (!j.is_object()) return bad(file, "$", "expected an object with images, categories and annotations (COCO instances format)");
     const json *images = findList(j, "images"), *categories = findList(j, "categories"), *annotations = findList(j, "annotations");
@@ -235,29 +237,43 @@ Result<CocoGroundTruth> cocoGroundTruthFromJson(const json &j, const std::string
         }
         // Fallbacks for a missing bbox or area come from the mask, when it can be made.
         const CocoImage &im = gt.images[image->second];
-        std::optional<Rle> mask = g.rle;
-        auto maskOf = [&]() -> const std::optional<Rle> & {
-            if (!mask && !g.polygons.empty() && im.width > 0 && im.height > 0)
-                mask = rleFromPolygons(g.polygons, static_cast<std::uint32_t>(im.height), static_cast<std::uint32_t>(im.width));
-            return mask;
+        std::optional<Rle> rasterised;
+        auto maskOf = [&]() -> const Rle * {
+            if (g.rle) return &*g.rle;
+            if (!rasterised && !g.polygons.empty() && im.width > 0 && im.height > 0)
+                rasterised = rleFromPolygons(g.polygons, static_cast<std::uint32_t>(im.height), static_cast<std::uint32_t>(im.width));
+            return rasterised ? &*rasterised : nullptr;
         };
         if (auto bb = a.find("bbox"); bb != a.end() && !bb->is_null()) {
             auto b = readBox(*bb, file, where + ".bbox");
             if (!b) return b.error();
             g.box = *b;
-        } else if (maskOf()) {
-            g.box = rleToBox(*maskOf());
+        } else if (const Rle *m = maskOf()) {
+            g.box = rleToBox(*m);
         } else {
             return bad(file, where, "has no bbox (and no segmentation to take it from)");
         }
         if (auto ar = a.find("area"); ar != a.end() && !ar->is_null()) {
             if (!finiteNumber(*ar, &g.area)) return bad(file, where + ".area", "expected a finite number");
         } else {
-            g.area = maskOf() ? static_cast<double>(rleArea(*maskOf())) : g.box.w * g.box.h;
+            const Rle *m = maskOf();
+            g.area = m ? static_cast<double>(rleArea(*m)) : g.box.w * g.box.h;
         }
         gt.annotations.push_back(std::move(g));
     }
     return gt;
+}
+
+} // namespace
+
+Result<CocoGroundTruth> cocoGroundTruthFromJson(const json &j, const std::string &file)
+{
+    // Every value is checked before it is read; this catches what was missed, and memory.
+    try {
+        return groundTruthFromJson(j, file);
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Invalid, file, {}, std::string("unexpected content: ") + e.what());
+    }
 }
 
 Result<CocoGroundTruth> readCocoGroundTruth(const std::string &path)
@@ -267,7 +283,9 @@ Result<CocoGroundTruth> readCocoGroundTruth(const std::string &path)
     return cocoGroundTruthFromJson(*j, path);
 }
 
-Result<std::vector<CocoDetection>> cocoResultsFromJson(const json &j, const CocoGroundTruth &groundTruth, const std::string &file)
+namespace {
+
+Result<std::vector<CocoDetection>> resultsFromJson(const json &j, const CocoGroundTruth &groundTruth, const std::string &file)
 {
     if (!j.is_array()) return bad(file, "$", "expected a list of results (COCO results format)");
     std::unordered_map<std::int64_t, const CocoImage *> images;
@@ -329,6 +347,17 @@ Result<std::vector<CocoDetection>> cocoResultsFromJson(const json &j, const Coco
         out.push_back(std::move(d));
     }
     return out;
+}
+
+} // namespace
+
+Result<std::vector<CocoDetection>> cocoResultsFromJson(const json &j, const CocoGroundTruth &groundTruth, const std::string &file)
+{
+    try {
+        return resultsFromJson(j, groundTruth, file);
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Invalid, file, {}, std::string("unexpected content: ") + e.what());
+    }
 }
 
 Result<std::vector<CocoDetection>> readCocoResults(const std::string &path, const CocoGroundTruth &groundTruth)
