@@ -64,18 +64,6 @@ std::vector<double> star(std::mt19937_64 &rng, double cx, double cy, double r, d
     return xy;
 }
 
-Box extents(const std::vector<double> &xy)
-{
-    double x0 = 1e18, y0 = 1e18, x1 = -1e18, y1 = -1e18;
-    for (std::size_t i = 0; i + 1 < xy.size(); i += 2) {
-        x0 = std::min(x0, xy[i]);
-        x1 = std::max(x1, xy[i]);
-        y0 = std::min(y0, xy[i + 1]);
-        y1 = std::max(y1, xy[i + 1]);
-    }
-    return {x0, y0, x1 - x0, y1 - y0};
-}
-
 void generate(const std::string &gtPath, const std::string &dtPath)
 {
     const int images = 5000, perImage = 10, categories = 20, W = 640, H = 480;
@@ -100,7 +88,7 @@ void generate(const std::string &gtPath, const std::string &dtPath)
             std::vector<double> xy = star(rng, u(rng) * W, u(rng) * H, r, W, H);
             const int cat = 1 + static_cast<int>(u(rng) * categories);
             const Rle mask = rleFromPolygon(xy, H, W);
-            const Box b = extents(xy);
+            const Box b = boundingBoxOf(xy);
             anns.push_back({{"id", annId++},
                             {"image_id", i},
                             {"category_id", cat},
@@ -116,14 +104,14 @@ void generate(const std::string &gtPath, const std::string &dtPath)
             CocoDetection d;
             d.imageId = i;
             d.categoryId = cat;
-            d.box = extents(xy);
+            d.box = boundingBoxOf(xy);
             d.score = score;
             d.mask = rleFromPolygon(xy, H, W);
             dts.push_back(std::move(d));
         };
         for (std::size_t k = 0; k < objects.size(); ++k) {
             const auto &o = objects[k];
-            const double size = extents(o.second).w;
+            const double size = boundingBoxOf(o.second).w;
             add(u(rng) < 0.9 ? o.first : 1 + static_cast<int>(u(rng) * categories), jitter(o.second, 0.08 * size), 0.4 + 0.6 * u(rng));
             if (k % 2 == 0) add(o.first, jitter(o.second, 0.3 * size), 0.6 * u(rng));
         }

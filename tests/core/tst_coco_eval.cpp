@@ -90,15 +90,10 @@ struct Options {
 
 Box polygonsBox(const std::vector<std::vector<double>> &parts)
 {
-    double x0 = 1e18, y0 = 1e18, x1 = -1e18, y1 = -1e18;
+    std::vector<double> all;
     for (const auto &p : parts)
-        for (std::size_t i = 0; i + 1 < p.size(); i += 2) {
-            x0 = std::min(x0, p[i]);
-            x1 = std::max(x1, p[i]);
-            y0 = std::min(y0, p[i + 1]);
-            y1 = std::max(y1, p[i + 1]);
-        }
-    return {x0, y0, x1 - x0, y1 - y0};
+        all.insert(all.end(), p.begin(), p.end());
+    return boundingBoxOf(all);
 }
 
 json rleJson(const Rle &r, bool compressed)
