@@ -4,15 +4,22 @@
 #include "core/coco_json.h"
 
 #include "core/fileio.h"
-#include "core/formats/coco.h"
 #include "core/formats/via_common.h"
+#include "core/project_store.h"
+#include "core/transfer.h"
 
+#include <atomic>
 #include <cmath>
+#include <filesystem>
+#include <functional>
 #include <limits>
 #include <unordered_map>
 #include <unordered_set>
+#include <unistd.h>
 
 namespace core {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -383,16 +390,49 @@ Status writeCocoResults(const std::string &path, const std::vector<CocoDetection
     return writeFileAtomic(path, cocoResultsJson(detections));
 }
 
+namespace {
+
+// Ground truth through the "coco" codec itself, by way of a temporary file, so that ids,
+// default classes and every other choice are the export's own, now and after it changes.
+Result<CocoGroundTruth> viaExport(const std::function<Result<WriteReport>(const std::string &)> &exportTo)
+{
+    static std::atomic<unsigned> serial{0};
+    std::error_code ec;
+    const fs::path dir = fs::temp_directory_path(ec);
+    if (ec) return makeError(ErrorCode::Io, {}, {}, "no folder for temporary files: " + ec.message());
+    const std::string tmp = (dir / ("annotrain-coco-gt-" + std::to_string(::getpid()) + "-" + std::to_string(serial++) + ".json")).string();
+    auto written = exportTo(tmp);
+    if (!written) {
+        fs::remove(tmp, ec);
+        return written.error();
+    }
+    auto gt = readCocoGroundTruth(tmp);
+    fs::remove(tmp, ec);
+    return gt;
+}
+
+const Format *cocoFormat() { return FormatRegistry::instance().find("coco"); }
+
+} // namespace
+
 Result<CocoGroundTruth> cocoGroundTruthFromDataset(const Dataset &data, const WriteOptions &opts)
 {
-    auto instances = cocoInstancesJson(data, {}, opts);
-    if (!instances) return instances.error();
-    json j(*instances);
-    json kept = json::array();
-    for (auto &a : j["annotations"])
-        if (a.contains("category_id")) kept.push_back(std::move(a));
-    j["annotations"] = std::move(kept);
-    return cocoGroundTruthFromJson(j, {});
+    const Format *coco = cocoFormat();
+    if (!coco) return makeError(ErrorCode::Internal, {}, {}, "the coco format is not registered");
+    return viaExport([&](const std::string &tmp) { return coco->write(data, tmp, opts); });
+}
+
+Result<CocoGroundTruth> cocoGroundTruthFromProject(const ProjectStore &store, std::optional<Split> split, const std::string &defaultClass)
+{
+    const Format *coco = cocoFormat();
+    if (!coco) return makeError(ErrorCode::Internal, {}, {}, "the coco format is not registered");
+    return viaExport([&](const std::string &tmp) {
+        ExportRequest r;
+        r.out = tmp;
+        r.split = split;
+        r.defaultClass = defaultClass;
+        return exportFrom(store, *coco, r);
+    });
 }
 
 } // namespace core

@@ -10,10 +10,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace core {
+
+class ProjectStore;
 
 // An instances file: "images" (id, width, height, file_name), "categories" (id, name) and
 // "annotations" (id, image_id, category_id, bbox, area, iscrowd, segmentation as a list
@@ -42,9 +45,15 @@ Result<std::vector<CocoDetection>> cocoResultsFromJson(const nlohmann::json &j, 
 std::string cocoResultsJson(const std::vector<CocoDetection> &detections);
 Status writeCocoResults(const std::string &path, const std::vector<CocoDetection> &detections); // atomic
 
-// The ground truth that `export --format coco` writes for `data` with `opts` (the same
-// image, category and annotation ids: see core/formats/coco.h), built without a file.
-// Regions without a class are left out: they are instances of no category.
+// The ground truth that `export --format coco` writes: the coco codec writes it (to a
+// temporary file, removed again) and it is read back, so image ids (1..n in image order),
+// category ids (the source's, new classes after the largest), annotation ids, boxes,
+// areas and the default class of unclassed regions are the export's own. Predictions and
+// evaluations of a project use these ids so that they evaluate against its export.
 Result<CocoGroundTruth> cocoGroundTruthFromDataset(const Dataset &data, const WriteOptions &opts);
+// The same for a project's split (all images when empty), as `export PROJECT OUT --format
+// coco [--split S] [--default-class C]` writes it.
+Result<CocoGroundTruth> cocoGroundTruthFromProject(const ProjectStore &store, std::optional<Split> split = std::nullopt,
+                                                   const std::string &defaultClass = "object");
 
 } // namespace core

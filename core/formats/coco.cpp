@@ -3,8 +3,6 @@
 // are written back as one annotation. RLE segmentations (compressed or not) are
 // decoded to a mask and traced to a polygon; the RLE itself is kept and written
 // back while the shape is unchanged. Category ids are kept in Dataset.extra.
-#include "core/formats/coco.h"
-
 #include "core/coco_rle.h"
 #include "core/fileio.h"
 #include "core/formats/formats.h"
@@ -226,92 +224,102 @@ public:
         return ds;
     }
 
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    bool needsClasses() const override { return true; } // pycocotools and detectron2 reject an annotation without a category
+
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
-        auto out = cocoInstancesJson(data, path, opts);
-        if (!out) return out.error();
-        return writeFileAtomic(path, out->dump());
+        const ojson coco = data.extra.value("coco", ojson::object());
+        const ojson knownIds = coco.value("category_ids", ojson::object());
+        const ojson supers = coco.value("supercategories", ojson::object());
+        ojson out = ojson::object();
+        out["info"] = coco.value("info", ojson({{"description", "exported by Annotrain Studio"}}));
+        out["licenses"] = coco.value("licenses", ojson::array());
+        // Category ids: keep the source's, number new classes after the largest.
+        std::map<std::string, long long> catId;
+        long long next = 1;
+        for (auto it = knownIds.begin(); it != knownIds.end(); ++it)
+            if (it.value().is_number_integer()) next = std::max(next, it.value().get<long long>() + 1);
+        ojson categories = ojson::array();
+        for (const ClassInfo &c : data.classes) {
+            const long long id = knownIds.contains(c.name) ? knownIds[c.name].get<long long>() : next++;
+            catId[c.name] = id;
+            categories.push_back({{"id", id}, {"name", c.name}, {"supercategory", supers.value(c.name, ojson(""))}});
+        }
+        ojson images = ojson::array(), annotations = ojson::array();
+        long long annId = 1;
+        WriteReport report;
+        std::size_t open = 0;
+        for (std::size_t i = 0; i < data.images.size(); ++i) {
+            if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
+            if (opts.progress && i % 128 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
+            const ImageEntry &im = data.images[i];
+            auto size = entryImageSize(im, opts.imagesDir, path);
+            if (!size) return size.error();
+            const int w = size->width, h = size->height;
+            const long long imageId = static_cast<long long>(i) + 1;
+            ojson imj = {{"id", imageId}, {"file_name", im.path}, {"width", w}, {"height", h}};
+            if (im.extra.contains("coco"))
+                for (auto it = im.extra["coco"].begin(); it != im.extra["coco"].end(); ++it)
+                    if (it.key() != "id") imj[it.key()] = it.value();
+            images.push_back(std::move(imj));
+
+            ojson *current = nullptr;
+            ojson currentSourceId;
+            for (const RegionData &r : im.regions) {
+                if (!r.shape.isClosed()) { // points and polylines are not instances
+                    ++open;
+                    continue;
+                }
+                ++report.regions;
+                const ojson rc = r.extra.value("coco", ojson::object());
+                const Box bb = r.shape.boundingBox();
+                // Parts of one source annotation continue it.
+                if (current && rc.contains("part") && rc.value("part", 0) > 0 && rc.value("id", ojson()) == currentSourceId) {
+                    if (!rc.contains("rle")) (*current)["segmentation"].push_back(shapeToCocoPolygon(r.shape));
+                    Box u{(*current)["bbox"][0].get<double>(), (*current)["bbox"][1].get<double>(), (*current)["bbox"][2].get<double>(), (*current)["bbox"][3].get<double>()};
+                    const double x0 = std::min(u.x, bb.x), y0 = std::min(u.y, bb.y);
+                    const double x1 = std::max(u.right(), bb.right()), y1 = std::max(u.bottom(), bb.bottom());
+                    (*current)["bbox"] = {via::number(x0), via::number(y0), via::number(x1 - x0), via::number(y1 - y0)};
+                    (*current)["area"] = (*current)["area"].get<double>() + r.shape.area();
+                    continue;
+                }
+                ojson a = ojson::object();
+                a["id"] = annId++;
+                a["image_id"] = imageId;
+                // Format::write gave every region a class; one missing from the class list is added.
+                auto cat = catId.find(r.className);
+                if (cat == catId.end()) {
+                    cat = catId.emplace(r.className, next++).first;
+                    categories.push_back({{"id", cat->second}, {"name", r.className}, {"supercategory", ""}});
+                }
+                a["category_id"] = cat->second;
+                if (rc.contains("rle") && rc.value("rle_shape", ojson()) == paramsJson(r.shape)) {
+                    a["segmentation"] = rc["rle"];
+                } else if (rc.value("bbox_only", false) && r.shape.type() == ShapeType::Rect) {
+                    a["segmentation"] = ojson::array();
+                } else {
+                    a["segmentation"] = ojson::array({shapeToCocoPolygon(r.shape)});
+                }
+                a["area"] = r.shape.area();
+                a["bbox"] = {via::number(bb.x), via::number(bb.y), via::number(bb.w), via::number(bb.h)};
+                a["iscrowd"] = r.iscrowd ? 1 : 0;
+                if (r.origin == Origin::Model) a["score"] = r.score;
+                annotations.push_back(std::move(a));
+                current = &annotations.back();
+                currentSourceId = rc.value("id", ojson());
+            }
+        }
+        out["images"] = std::move(images);
+        out["annotations"] = std::move(annotations);
+        out["categories"] = std::move(categories);
+        if (auto s = writeFileAtomic(path, out.dump()); !s) return s.error();
+        report.images = data.images.size();
+        report.notes = openShapesNote(open, "COCO");
+        return report;
     }
 };
 
 } // namespace
-
-Result<nlohmann::ordered_json> cocoInstancesJson(const Dataset &data, const std::string &path, const WriteOptions &opts)
-{
-    const ojson coco = data.extra.value("coco", ojson::object());
-    const ojson knownIds = coco.value("category_ids", ojson::object());
-    const ojson supers = coco.value("supercategories", ojson::object());
-    ojson out = ojson::object();
-    out["info"] = coco.value("info", ojson({{"description", "exported by Annotrain Studio"}}));
-    out["licenses"] = coco.value("licenses", ojson::array());
-    // Category ids: keep the source's, number new classes after the largest.
-    std::map<std::string, long long> catId;
-    long long next = 1;
-    for (auto it = knownIds.begin(); it != knownIds.end(); ++it)
-        if (it.value().is_number_integer()) next = std::max(next, it.value().get<long long>() + 1);
-    ojson categories = ojson::array();
-    for (const ClassInfo &c : data.classes) {
-        const long long id = knownIds.contains(c.name) ? knownIds[c.name].get<long long>() : next++;
-        catId[c.name] = id;
-        categories.push_back({{"id", id}, {"name", c.name}, {"supercategory", supers.value(c.name, ojson(""))}});
-    }
-    ojson images = ojson::array(), annotations = ojson::array();
-    long long annId = 1;
-    for (std::size_t i = 0; i < data.images.size(); ++i) {
-        if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
-        if (opts.progress && i % 128 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
-        const ImageEntry &im = data.images[i];
-        auto size = entryImageSize(im, opts.imagesDir, path);
-        if (!size) return size.error();
-        const int w = size->width, h = size->height;
-        const long long imageId = static_cast<long long>(i) + 1;
-        ojson imj = {{"id", imageId}, {"file_name", im.path}, {"width", w}, {"height", h}};
-        if (im.extra.contains("coco"))
-            for (auto it = im.extra["coco"].begin(); it != im.extra["coco"].end(); ++it)
-                if (it.key() != "id") imj[it.key()] = it.value();
-        images.push_back(std::move(imj));
-
-        ojson *current = nullptr;
-        ojson currentSourceId;
-        for (const RegionData &r : im.regions) {
-            if (!r.shape.isClosed()) continue; // points and polylines are not instances
-            const ojson rc = r.extra.value("coco", ojson::object());
-            const Box bb = r.shape.boundingBox();
-            // Parts of one source annotation continue it.
-            if (current && rc.contains("part") && rc.value("part", 0) > 0 && rc.value("id", ojson()) == currentSourceId) {
-                if (!rc.contains("rle")) (*current)["segmentation"].push_back(shapeToCocoPolygon(r.shape));
-                Box u{(*current)["bbox"][0].get<double>(), (*current)["bbox"][1].get<double>(), (*current)["bbox"][2].get<double>(), (*current)["bbox"][3].get<double>()};
-                const double x0 = std::min(u.x, bb.x), y0 = std::min(u.y, bb.y);
-                const double x1 = std::max(u.right(), bb.right()), y1 = std::max(u.bottom(), bb.bottom());
-                (*current)["bbox"] = {via::number(x0), via::number(y0), via::number(x1 - x0), via::number(y1 - y0)};
-                (*current)["area"] = (*current)["area"].get<double>() + r.shape.area();
-                continue;
-            }
-            ojson a = ojson::object();
-            a["id"] = annId++;
-            a["image_id"] = imageId;
-            if (!r.className.empty()) a["category_id"] = catId[r.className];
-            if (rc.contains("rle") && rc.value("rle_shape", ojson()) == paramsJson(r.shape)) {
-                a["segmentation"] = rc["rle"];
-            } else if (rc.value("bbox_only", false) && r.shape.type() == ShapeType::Rect) {
-                a["segmentation"] = ojson::array();
-            } else {
-                a["segmentation"] = ojson::array({shapeToCocoPolygon(r.shape)});
-            }
-            a["area"] = r.shape.area();
-            a["bbox"] = {via::number(bb.x), via::number(bb.y), via::number(bb.w), via::number(bb.h)};
-            a["iscrowd"] = r.iscrowd ? 1 : 0;
-            if (r.origin == Origin::Model) a["score"] = r.score;
-            annotations.push_back(std::move(a));
-            current = &annotations.back();
-            currentSourceId = rc.value("id", ojson());
-        }
-    }
-    out["images"] = std::move(images);
-    out["annotations"] = std::move(annotations);
-    out["categories"] = std::move(categories);
-    return out;
-}
 
 std::unique_ptr<Format> makeCocoFormat() { return std::make_unique<CocoFormat>(); }
 

@@ -5,6 +5,7 @@
 #include "core/fileio.h"
 #include "core/formats/formats.h"
 #include "core/formats/via_common.h"
+#include "core/image_size.h"
 
 #include <cmath>
 #include <filesystem>
@@ -145,14 +146,27 @@ public:
         return ds;
     }
 
-    // `path` is a folder; one <image stem>.json per image, beside where the image would be.
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    bool needsClasses() const override { return true; } // a labelme shape has a label
+    std::string imageOutputFile(const ImageEntry &im) const override
+    {
+        const fs::path rel(im.path);
+        return (rel.parent_path() / (rel.stem().string() + ".json")).lexically_normal().generic_string();
+    }
+
+    // `path` is a folder; one <image path stem>.json per image. labelme opens the image
+    // at imagePath relative to the JSON's folder, and checks imageHeight/imageWidth
+    // against it: both are written from the image itself.
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         std::error_code ec;
         fs::create_directories(path, ec);
         if (ec) return makeError(ErrorCode::Io, path, {}, "cannot create folder: " + ec.message());
+        WriteReport report;
         for (const ImageEntry &im : data.images) {
             if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
+            auto size = entryImageSize(im, opts.imagesDir, path);
+            if (!size) return size.error();
+            const fs::path out = fs::absolute(fs::path(path) / imageOutputFile(im)).lexically_normal();
             ojson j = ojson::object();
             j["version"] = "5.0.1";
             j["flags"] = im.fileAttributes.value("flags", ojson::object());
@@ -194,20 +208,21 @@ public:
                         if (it.key() != "shape_type") s[it.key()] = it.value();
                 shapes.push_back(std::move(s));
             }
+            report.regions += shapes.size();
             j["shapes"] = std::move(shapes);
-            const fs::path rel(im.path);
-            j["imagePath"] = rel.filename().string();
+            const fs::path image = fs::absolute(fs::path(opts.imagesDir.empty() ? path : opts.imagesDir) / im.path).lexically_normal();
+            j["imagePath"] = image.lexically_relative(out.parent_path()).generic_string();
             j["imageData"] = nullptr;
-            j["imageHeight"] = im.height;
-            j["imageWidth"] = im.width;
+            j["imageHeight"] = size->height;
+            j["imageWidth"] = size->width;
             if (im.extra.contains("labelme"))
                 for (auto it = im.extra["labelme"].begin(); it != im.extra["labelme"].end(); ++it)
                     if (!j.contains(it.key())) j[it.key()] = it.value();
-            const fs::path out = fs::path(path) / rel.parent_path() / (rel.stem().string() + ".json");
             fs::create_directories(out.parent_path(), ec);
-            if (auto s = writeFileAtomic(out.string(), j.dump(2)); !s) return s;
+            if (auto s = writeFileAtomic(out.string(), j.dump(2)); !s) return s.error();
+            ++report.images;
         }
-        return {};
+        return report;
     }
 };
 

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <unordered_map>
 
 namespace core::via {
 
@@ -377,16 +378,25 @@ std::int64_t fileSizeFor(const ImageEntry &im, const WriteOptions &opts)
     return size;
 }
 
-std::string imageKey(const ImageEntry &im, const WriteOptions &opts)
+std::vector<std::string> imageKeys(const Dataset &data, const WriteOptions &opts)
 {
-    if (im.extra.contains(kBookkeeping)) {
-        const ojson &book = im.extra[kBookkeeping];
-        if (book.contains("key") && book["key"].is_string()) return book["key"].get<std::string>();
+    std::vector<std::string> keys(data.images.size());
+    std::unordered_map<std::string, int> uses;
+    for (std::size_t i = 0; i < data.images.size(); ++i) {
+        const ImageEntry &im = data.images[i];
+        if (im.extra.contains(kBookkeeping)) {
+            const ojson &book = im.extra[kBookkeeping];
+            if (book.contains("key") && book["key"].is_string()) keys[i] = book["key"].get<std::string>();
+        }
+        if (!keys[i].empty()) ++uses[keys[i]];
     }
-    return im.path + std::to_string(fileSizeFor(im, opts));
+    // Image paths are distinct (Format::write checks), so filename + size is too.
+    for (std::size_t i = 0; i < data.images.size(); ++i)
+        if (keys[i].empty() || uses[keys[i]] > 1) keys[i] = data.images[i].path + std::to_string(fileSizeFor(data.images[i], opts));
+    return keys;
 }
 
-std::string imageRecordJson(const ImageEntry &im, const WriteOptions &opts, std::string *key)
+std::string imageRecordJson(const ImageEntry &im, const WriteOptions &opts)
 {
     const std::int64_t size = fileSizeFor(im, opts);
     std::string out = "{\"filename\":";
@@ -409,7 +419,6 @@ std::string imageRecordJson(const ImageEntry &im, const WriteOptions &opts, std:
     out += im.fileAttributes.is_object() ? im.fileAttributes.dump() : std::string("{}");
     appendExtra(out, im.extra);
     out += '}';
-    *key = imageKey(im, opts);
     return out;
 }
 

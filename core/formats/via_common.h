@@ -31,10 +31,12 @@ ojson regionAttributesFor(const RegionData &r, const WriteOptions &opts);
 std::string regionJson(const RegionData &r, const WriteOptions &opts);
 // ImageEntry.fileSize, or the file's size in opts.imagesDir when unknown (-1 if neither).
 std::int64_t fileSizeFor(const ImageEntry &im, const WriteOptions &opts);
-// The key VIA files an image under: filename + size, unless the source used another key.
-std::string imageKey(const ImageEntry &im, const WriteOptions &opts);
-// The image record and the key VIA files it under (filename + size unless the source used another key).
-std::string imageRecordJson(const ImageEntry &im, const WriteOptions &opts, std::string *key);
+// The keys VIA files the images under, one per image and all different: the source's
+// key where it had one, else (and where two sources' keys would meet, as for the same
+// picture imported from two folders) filename + size.
+std::vector<std::string> imageKeys(const Dataset &data, const WriteOptions &opts);
+// The image record as JSON text.
+std::string imageRecordJson(const ImageEntry &im, const WriteOptions &opts);
 
 // Picks the class of a region from its attributes (ReadOptions.classAttribute or the usual names).
 std::string classFromAttributes(const ojson &attrs, const ReadOptions &opts);

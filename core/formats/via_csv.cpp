@@ -159,7 +159,7 @@ public:
         return ds;
     }
 
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         std::string out = "filename,file_size,file_attributes,region_count,region_id,region_shape_attributes,region_attributes\n";
         for (const ImageEntry &im : data.images) {
@@ -175,7 +175,8 @@ public:
                        + "," + csvQuote(via::regionAttributesFor(r, opts).dump()) + "\n";
             }
         }
-        return writeFileAtomic(path, out);
+        if (auto s = writeFileAtomic(path, out); !s) return s.error();
+        return WriteReport{data.images.size(), data.regionCount(), {}};
     }
 };
 

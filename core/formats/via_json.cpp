@@ -39,26 +39,26 @@ Status readImageRecords(const ojson &records, const std::string &file, const std
     return {};
 }
 
-// The annotations object: {"<key>": <image record>, ...} as JSON text.
-std::string writeImageRecords(const Dataset &data, const WriteOptions &opts)
+// The annotations object: {"<key>": <image record>, ...} as JSON text, under `keys`.
+std::string writeImageRecords(const Dataset &data, const std::vector<std::string> &keys, const WriteOptions &opts)
 {
     std::string out = "{";
     for (std::size_t i = 0; i < data.images.size(); ++i) {
         if (opts.progress && i % 256 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
-        std::string key;
-        std::string rec = via::imageRecordJson(data.images[i], opts, &key);
         if (i) out += ',';
-        out += ojson(key).dump();
+        out += ojson(keys[i]).dump();
         out += ':';
-        out += rec;
+        out += via::imageRecordJson(data.images[i], opts);
     }
     return out + "}";
 }
 
-Status writeJson(const std::string &text, const std::string &path, const WriteOptions &opts)
+// Every image and every region goes into a VIA file.
+Result<WriteReport> writeJson(const std::string &text, const Dataset &data, const std::string &path, const WriteOptions &opts)
 {
     if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
-    return writeFileAtomic(path, text);
+    if (auto s = writeFileAtomic(path, text); !s) return s.error();
+    return WriteReport{data.images.size(), data.regionCount(), {}};
 }
 
 class ViaJsonFormat : public Format {
@@ -85,9 +85,9 @@ public:
         return ds;
     }
 
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
-        return writeJson(writeImageRecords(data, opts), path, opts);
+        return writeJson(writeImageRecords(data, via::imageKeys(data, opts), opts), data, path, opts);
     }
 };
 
@@ -146,8 +146,9 @@ public:
         return ds;
     }
 
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
+        const std::vector<std::string> keys = via::imageKeys(data, opts);
         ojson out = ojson::object();
         out["_via_settings"] = data.extra.contains("_via_settings") ? data.extra["_via_settings"] : defaultSettings();
         out["_via_img_metadata"] = nullptr; // placeholder: the records are spliced in as text below
@@ -167,16 +168,16 @@ public:
         }
         out["_via_attributes"] = std::move(attrs);
         ojson ids = ojson::array();
-        for (const ImageEntry &im : data.images)
-            ids.push_back(via::imageKey(im, opts));
+        for (const std::string &key : keys)
+            ids.push_back(key);
         out["_via_image_id_list"] = std::move(ids);
         out["_via_data_format_version"] = data.extra.value("_via_data_format_version", "2.0.10");
         for (auto it = data.extra.begin(); it != data.extra.end(); ++it)
             if (!out.contains(it.key())) out[it.key()] = it.value();
         std::string text = out.dump();
         const std::string placeholder = "\"_via_img_metadata\":null";
-        text.replace(text.find(placeholder), placeholder.size(), "\"_via_img_metadata\":" + writeImageRecords(data, opts));
-        return writeJson(text, path, opts);
+        text.replace(text.find(placeholder), placeholder.size(), "\"_via_img_metadata\":" + writeImageRecords(data, keys, opts));
+        return writeJson(text, data, path, opts);
     }
 
 private:

@@ -11,6 +11,8 @@
 #include "core/coco_rle.h"
 #include "core/fileio.h"
 #include "core/format.h"
+#include "core/project_store.h"
+#include "core/transfer.h"
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -844,18 +846,20 @@ private Q_SLOTS:
         QCOMPARE(dt.error().code, ErrorCode::Io);
     }
 
-    void groundTruthFromDatasetHasTheExportsIds()
+    void groundTruthHasTheExportsIds()
     {
-        // What `export --format coco` writes and what the trainer evaluates against are one
-        // thing: same image, category and annotation ids, boxes, areas and polygons.
+        // What `export --format coco` writes and what the trainer and predict evaluate
+        // against are one thing: the same image, category and annotation ids, classes
+        // (unclassed regions get the default class), boxes, areas and polygons.
         Dataset ds;
         ds.classes = {{"cat", "#ff0000", 0}, {"dog", "#00ff00", 0}, {"bird", "#0000ff", 0}};
         ds.extra["coco"]["category_ids"] = {{"dog", 7}};
-        for (int i = 0; i < 3; ++i) {
+        for (int i = 0; i < 4; ++i) {
             ImageEntry im;
             im.path = "im" + std::to_string(i) + ".png";
             im.width = 120 + i;
             im.height = 80;
+            im.split = i == 1 ? Split::Train : Split::Val;
             ds.images.push_back(im);
         }
         auto region = [](Shape s, const char *cls, bool crowd = false) {
@@ -867,8 +871,37 @@ private Q_SLOTS:
         };
         ds.images[0].regions.push_back(region(*Shape::rect(10, 10, 30, 20), "dog"));
         ds.images[0].regions.push_back(region(*Shape::polygon({{1, 1}, {40, 2}, {20, 30}}), "cat", true));
+        ds.images[1].regions.push_back(region(*Shape::rect(1, 1, 5, 5), "bird"));
         ds.images[2].regions.push_back(region(*Shape::circle(50, 40, 12), "bird"));
         ds.images[2].regions.push_back(region(*Shape::polygon({{5, 5}, {25, 5}, {25, 25}}), "dog"));
+        ds.images[3].regions.push_back(region(*Shape::rect(3, 4, 10, 10), "")); // no class
+        auto same = [](const CocoGroundTruth &a, const CocoGroundTruth &b) {
+            QCOMPARE(a.images.size(), b.images.size());
+            for (std::size_t i = 0; i < a.images.size(); ++i) {
+                QCOMPARE(a.images[i].id, b.images[i].id);
+                QCOMPARE(a.images[i].fileName, b.images[i].fileName);
+                QCOMPARE(a.images[i].width, b.images[i].width);
+                QCOMPARE(a.images[i].height, b.images[i].height);
+            }
+            QCOMPARE(a.categories.size(), b.categories.size());
+            for (std::size_t i = 0; i < a.categories.size(); ++i) {
+                QCOMPARE(a.categories[i].id, b.categories[i].id);
+                QCOMPARE(a.categories[i].name, b.categories[i].name);
+            }
+            QCOMPARE(a.annotations.size(), b.annotations.size());
+            for (std::size_t i = 0; i < a.annotations.size(); ++i) {
+                const CocoAnnotation &x = a.annotations[i], &y = b.annotations[i];
+                QCOMPARE(x.id, y.id);
+                QCOMPARE(x.imageId, y.imageId);
+                QCOMPARE(x.categoryId, y.categoryId);
+                QCOMPARE(x.box, y.box);
+                QCOMPARE(x.area, y.area);
+                QCOMPARE(x.iscrowd, y.iscrowd);
+                QCOMPARE(x.polygons, y.polygons);
+            }
+        };
+
+        // A dataset, against the codec's file.
         const std::string path = m_tmp.filePath(QStringLiteral("export.json")).toStdString();
         const Format *coco = FormatRegistry::instance().find("coco");
         QVERIFY(coco && coco->write(ds, path, {}).ok());
@@ -876,37 +909,33 @@ private Q_SLOTS:
         QVERIFY2(fromFile.ok(), fromFile.ok() ? "" : errorText(fromFile.error()).c_str());
         auto direct = cocoGroundTruthFromDataset(ds, {});
         QVERIFY2(direct.ok(), direct.ok() ? "" : errorText(direct.error()).c_str());
-        QCOMPARE(direct->images.size(), std::size_t(3));
-        for (std::size_t i = 0; i < 3; ++i) {
-            QCOMPARE(direct->images[i].id, fromFile->images[i].id);
-            QCOMPARE(direct->images[i].id, static_cast<std::int64_t>(i) + 1);
-            QCOMPARE(direct->images[i].fileName, ds.images[i].path);
-            QCOMPARE(direct->images[i].width, ds.images[i].width);
-        }
-        QCOMPARE(direct->categories.size(), std::size_t(3));
-        for (std::size_t i = 0; i < 3; ++i) {
-            QCOMPARE(direct->categories[i].id, fromFile->categories[i].id);
-            QCOMPARE(direct->categories[i].name, ds.classes[i].name);
-        }
+        same(*direct, *fromFile);
+        QCOMPARE(direct->images[2].id, std::int64_t(3)); // ids 1..n in image order
         QCOMPARE(direct->categories[1].id, std::int64_t(7)); // the source's id kept
-        QCOMPARE(direct->annotations.size(), std::size_t(4));
-        for (std::size_t i = 0; i < 4; ++i) {
-            const CocoAnnotation &a = direct->annotations[i], &b = fromFile->annotations[i];
-            QCOMPARE(a.id, b.id);
-            QCOMPARE(a.imageId, b.imageId);
-            QCOMPARE(a.categoryId, b.categoryId);
-            QCOMPARE(a.box, b.box);
-            QCOMPARE(a.area, b.area);
-            QCOMPARE(a.iscrowd, b.iscrowd);
-            QCOMPARE(a.polygons, b.polygons);
-        }
+        QCOMPARE(direct->categories.back().name, std::string("object")); // the default class
+        QCOMPARE(direct->annotations.size(), std::size_t(6));
         QVERIFY(direct->annotations[1].iscrowd);
-        QCOMPARE(direct->annotations[2].imageId, std::int64_t(3));
-        // A region without a class is no instance of any category.
-        ds.images[1].regions.push_back(region(*Shape::rect(1, 1, 5, 5), ""));
-        auto withUnclassed = cocoGroundTruthFromDataset(ds, {});
-        QVERIFY(withUnclassed.ok());
-        QCOMPARE(withUnclassed->annotations.size(), std::size_t(4));
+
+        // A project's split, against `annotrain-cli export … --format coco --split val`.
+        const std::string project = m_tmp.filePath(QStringLiteral("ids.atproj")).toStdString();
+        auto store = ProjectStore::create(project);
+        QVERIFY(store.ok());
+        ImportOptions io;
+        io.imageRoot = m_tmp.path().toStdString();
+        QVERIFY(store->importDataset(ds, io).ok());
+        const std::string exported = m_tmp.filePath(QStringLiteral("val.json")).toStdString();
+        ExportRequest r;
+        r.out = exported;
+        r.split = Split::Val;
+        QVERIFY(exportFrom(*store, *coco, r).ok());
+        auto valFile = readCocoGroundTruth(exported);
+        QVERIFY(valFile.ok());
+        auto val = cocoGroundTruthFromProject(*store, Split::Val);
+        QVERIFY2(val.ok(), val.ok() ? "" : errorText(val.error()).c_str());
+        same(*val, *valFile);
+        QCOMPARE(val->images.size(), std::size_t(3));
+        QCOMPARE(val->images[1].fileName, std::string("im2.png"));
+        QCOMPARE(val->images[1].id, std::int64_t(2));
     }
 };
 
