@@ -3,6 +3,8 @@
 #include "core/project_store.h"
 #include "core/random.h"
 #include "core/rasterize.h"
+#include "training/image_file.h"
+#include "training/models/torch_error.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -10,21 +12,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <sstream>
+#include <optional>
 #include <thread>
 
 using core::ErrorCode;
 using core::makeError;
 
 namespace training {
-
-bool taskFromName(const std::string &name, Task *out)
-{
-    if (name == "classification") *out = Task::Classification;
-    else if (name == "segmentation") *out = Task::Segmentation;
-    else return false;
-    return true;
-}
 
 core::Result<Snapshot> takeSnapshot(const std::string &project, Task task, int folds, int fold, std::uint64_t seed)
 {
@@ -101,57 +95,85 @@ core::Result<Snapshot> takeSnapshot(const std::string &project, Task task, int f
     return snap;
 }
 
-core::Result<Samples> decode(const std::vector<Item> &items, int size, int channels, bool segmentation)
+core::Result<Samples> decode(const std::vector<Item> &items, int size, int channels, bool segmentation, std::vector<core::Error> *skipped)
 {
     const std::size_t n = items.size();
-    const std::size_t plane = static_cast<std::size_t>(size * size);
+    const std::size_t plane = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);
     std::vector<cv::Mat> mats(n);
-    std::vector<std::string> errors(n);
-    Samples s;
-    s.size = size;
-    s.segmentation = segmentation;
-    if (segmentation) s.masks.assign(n * plane, 0);
+    std::vector<std::optional<core::Error>> errors(n);
+    std::vector<std::uint8_t> masks;
+    if (segmentation) masks.assign(n * plane, 0);
     std::atomic<std::size_t> next{0};
+    // Runs on every core. Nothing may leave a worker thread as an exception (it would
+    // end the process): each failure becomes the image's error.
     auto work = [&] {
         for (std::size_t i; (i = next++) < n;) {
-            cv::Mat m = cv::imread(items[i].path, cv::IMREAD_UNCHANGED);
-            if (m.empty()) {
-                errors[i] = "cannot read image";
-                continue;
-            }
-            if (segmentation) {
-                const double sx = static_cast<double>(size) / m.cols, sy = static_cast<double>(size) / m.rows;
-                for (const auto &[outline, value] : items[i].polygons) {
-                    std::vector<core::Point> scaled(outline.size());
-                    for (std::size_t k = 0; k < outline.size(); ++k) scaled[k] = {outline[k].x * sx, outline[k].y * sy};
-                    core::fillPolygon(s.masks.data() + i * plane, size, size, scaled, value);
+            try {
+                auto decoded = decodeImageFile(items[i].path);
+                if (!decoded) {
+                    errors[i] = decoded.error();
+                    continue;
                 }
+                cv::Mat m = std::move(*decoded);
+                if (segmentation) {
+                    const double sx = static_cast<double>(size) / m.cols, sy = static_cast<double>(size) / m.rows;
+                    for (const auto &[outline, value] : items[i].polygons) {
+                        std::vector<core::Point> scaled(outline.size());
+                        for (std::size_t k = 0; k < outline.size(); ++k) scaled[k] = {outline[k].x * sx, outline[k].y * sy};
+                        core::fillPolygon(masks.data() + i * plane, size, size, scaled, value);
+                    }
+                }
+                if (m.depth() != CV_8U) m.convertTo(m, CV_8U, m.depth() == CV_16U ? 1.0 / 256 : 1.0);
+                if (m.channels() == 4) cv::cvtColor(m, m, cv::COLOR_BGRA2BGR);
+                if (m.channels() == 3) cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
+                if (m.channels() != 1 && m.channels() != 3) {
+                    errors[i] = makeError(ErrorCode::Unsupported, items[i].path, {}, "an image with " + std::to_string(m.channels()) + " channels");
+                    continue;
+                }
+                if (m.cols != size || m.rows != size) cv::resize(m, m, {size, size}, 0, 0, cv::INTER_AREA);
+                mats[i] = m;
+            } catch (const cv::Exception &e) {
+                errors[i] = makeError(ErrorCode::Invalid, items[i].path, {}, "cannot decode the image (" + e.err.substr(0, 200) + ")");
+            } catch (const std::exception &e) {
+                errors[i] = makeError(ErrorCode::Invalid, items[i].path, {}, "cannot prepare the image (" + exceptionText(e) + ")");
             }
-            if (m.depth() != CV_8U) m.convertTo(m, CV_8U, m.depth() == CV_16U ? 1.0 / 256 : 1.0);
-            if (m.channels() == 4) cv::cvtColor(m, m, cv::COLOR_BGRA2BGR);
-            if (m.channels() == 3) cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
-            if (m.cols != size || m.rows != size) cv::resize(m, m, {size, size}, 0, 0, cv::INTER_AREA);
-            mats[i] = m;
         }
     };
     std::vector<std::thread> pool;
     for (unsigned t = 1; t < std::max(1u, std::thread::hardware_concurrency()); ++t) pool.emplace_back(work);
     work();
     for (auto &t : pool) t.join();
-    for (std::size_t i = 0; i < n; ++i)
-        if (!errors[i].empty()) return makeError(ErrorCode::Io, items[i].path, {}, errors[i]);
+    // Keep the images that decoded; a bad one ends the decoding unless the caller skips it.
+    std::vector<std::size_t> kept;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!errors[i]) {
+            kept.push_back(i);
+            continue;
+        }
+        if (!skipped) return *errors[i];
+        skipped->push_back(*errors[i]);
+    }
+    Samples s;
+    s.size = size;
+    s.segmentation = segmentation;
+    if (segmentation) {
+        s.masks.resize(kept.size() * plane);
+        for (std::size_t k = 0; k < kept.size(); ++k)
+            std::copy_n(masks.data() + kept[k] * plane, plane, s.masks.data() + k * plane);
+    }
     s.channels = channels;
     if (s.channels == 0) {
         s.channels = 1;
-        for (const auto &m : mats)
-            if (m.channels() == 3) s.channels = 3;
+        for (std::size_t i : kept)
+            if (mats[i].channels() == 3) s.channels = 3;
     }
     const std::size_t per = s.perImage();
-    s.pixels.resize(n * per);
-    for (std::size_t i = 0; i < n; ++i) {
+    s.pixels.resize(kept.size() * per);
+    for (std::size_t k = 0; k < kept.size(); ++k) {
+        const std::size_t i = kept[k];
         cv::Mat m = mats[i];
         if (m.channels() != s.channels) cv::cvtColor(m, m, s.channels == 3 ? cv::COLOR_GRAY2RGB : cv::COLOR_RGB2GRAY);
-        std::uint8_t *dst = s.pixels.data() + i * per;
+        std::uint8_t *dst = s.pixels.data() + k * per;
         for (int y = 0; y < size; ++y) { // HWC -> CHW
             const std::uint8_t *row = m.ptr<std::uint8_t>(y);
             for (int x = 0; x < size; ++x)
@@ -161,60 +183,6 @@ core::Result<Samples> decode(const std::vector<Item> &items, int size, int chann
         s.paths.push_back(items[i].path);
     }
     return s;
-}
-
-std::string augmentNames()
-{
-    return "hflip, vflip, crop[:PAD], shift[:PX], rotate[:DEG], scale[:F], brightness, contrast, gamma, noise, impulse, blur, erase";
-}
-
-core::Result<Augment> parseAugment(const std::string &text)
-{
-    Augment a;
-    if (text.empty() || text == "none") return a;
-    std::stringstream ss(text);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        const auto colon = item.find(':');
-        const std::string name = item.substr(0, colon);
-        double arg = -1;
-        if (colon != std::string::npos) {
-            std::size_t used = 0;
-            try {
-                arg = std::stod(item.substr(colon + 1), &used);
-            } catch (const std::exception &) {
-                used = 0;
-            }
-            if (used == 0 || used != item.size() - colon - 1 || !(arg >= 0) || arg > 1e4)
-                return makeError(ErrorCode::Invalid, {}, {}, "--augment: '" + item + "' needs a number >= 0 after the colon");
-        }
-        const bool has = arg >= 0;
-        auto pixels = [&](int fallback) -> core::Result<int> {
-            if (has && arg != std::floor(arg)) return makeError(ErrorCode::Invalid, {}, {}, "--augment: '" + item + "' needs whole pixels");
-            return has ? static_cast<int>(arg) : fallback;
-        };
-        if (name == "hflip") a.hflip = true;
-        else if (name == "vflip") a.vflip = true;
-        else if (name == "brightness") a.brightness = true;
-        else if (name == "contrast") a.contrast = true;
-        else if (name == "gamma") a.gamma = true;
-        else if (name == "noise") a.noise = true;
-        else if (name == "impulse") a.impulse = true;
-        else if (name == "blur") a.blur = true;
-        else if (name == "erase") a.erase = true;
-        else if (name == "crop" || name == "shift") {
-            auto px = pixels(name == "crop" ? 4 : 2);
-            if (!px) return px.error();
-            (name == "crop" ? a.crop : a.shift) = *px;
-        } else if (name == "rotate") a.rotate = has ? arg : 15;
-        else if (name == "scale") {
-            a.scale = has ? arg : 0.1;
-            if (a.scale >= 1) return makeError(ErrorCode::Invalid, {}, {}, "--augment: '" + item + "': the scale range F must be below 1 (0.1: 90 % to 110 %)");
-        } else {
-            return makeError(ErrorCode::Invalid, {}, {}, "--augment: unknown augmentation '" + name + "' (this build has " + augmentNames() + ")");
-        }
-    }
-    return a;
 }
 
 namespace {

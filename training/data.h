@@ -4,6 +4,8 @@
 // training library (it speaks torch); trainer.h is the public face.
 #include "core/result.h"
 #include "core/shape.h"
+#include "training/augment.h"
+#include "training/task.h"
 
 #include <torch/torch.h>
 
@@ -13,9 +15,6 @@
 #include <vector>
 
 namespace training {
-
-enum class Task { Classification, Segmentation };
-bool taskFromName(const std::string &name, Task *out);
 
 // Mask value for pixels that count for no class (outside the image after a shift,
 // rotation or scale): cross-entropy ignores them.
@@ -57,21 +56,10 @@ struct Samples {
 
 // Decodes on all cores; every image is resized to size x size, its polygons are
 // rasterised at that size. channels 0: decide (1 when every image is grey).
-core::Result<Samples> decode(const std::vector<Item> &items, int size, int channels, bool segmentation);
-
-struct Augment {
-    bool hflip = false, vflip = false, brightness = false, contrast = false, gamma = false;
-    bool noise = false, impulse = false, blur = false, erase = false;
-    int crop = 0, shift = 0;    // pixels
-    double rotate = 0;          // degrees, uniform in [-rotate, rotate]
-    double scale = 0;           // F: the zoom is uniform in [1 - F, 1 + F]
-    bool geometric() const { return hflip || vflip || crop || shift || rotate > 0 || scale > 0; }
-};
-
-// "none" or a comma list: hflip, vflip, crop[:PAD], shift[:PX], rotate[:DEG],
-// scale[:F], brightness, contrast, gamma, noise, impulse, blur, erase.
-core::Result<Augment> parseAugment(const std::string &text);
-std::string augmentNames();
+// An image that does not decode completely is an error naming it, or, when
+// `skipped` is given, left out of the samples and its error appended there.
+core::Result<Samples> decode(const std::vector<Item> &items, int size, int channels, bool segmentation,
+                             std::vector<core::Error> *skipped = nullptr);
 
 // One batch as float N x C x S x S in [0, 1] and its targets (N class indices, or
 // N x S x S mask values with kIgnore), augmented from the batch's own random

@@ -4,8 +4,11 @@
 #include "core/image_size.h"
 #include "core/project_store.h"
 #include "core/random.h"
+#include "training/config.h"
 #include "training/data.h"
 #include "training/models/models.h"
+#include "training/models/torch_error.h"
+#include "training/run_state.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -22,6 +25,9 @@
 #include <map>
 #include <optional>
 #include <thread>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using core::Error;
@@ -41,53 +47,6 @@ std::string blasInUse()
         if (line.find("libblas.so") != std::string::npos || line.find("libmkl") != std::string::npos) found = line.substr(line.find('/'));
     }
     return found.empty() ? "unknown" : found;
-}
-
-nlohmann::json configJson(const TrainConfig &c)
-{
-    return {{"project", c.project}, {"task", c.task}, {"model", c.model}, {"epochs", c.epochs}, {"batch", c.batch}, {"lr", c.lr},
-            {"optimizer", c.optimizer}, {"weight_decay", c.weightDecay}, {"schedule", c.schedule}, {"warmup_epochs", c.warmupEpochs},
-            {"clip_norm", c.clipNorm}, {"patience", c.patience}, {"device", c.device}, {"threads", c.threads}, {"workers", c.workers}, {"weights", c.weights},
-            {"freeze_backbone", c.freezeBackbone}, {"image_size", c.imageSize}, {"augment", c.augment}, {"seed", c.seed},
-            {"log_every", c.logEvery}, {"folds", c.folds}, {"fold", c.fold}};
-}
-
-TrainConfig configFromJson(const nlohmann::json &j)
-{
-    TrainConfig c;
-    c.project = j.value("project", "");
-    c.task = j.value("task", c.task);
-    c.model = j.value("model", c.model);
-    c.epochs = j.value("epochs", c.epochs);
-    c.batch = j.value("batch", c.batch);
-    c.lr = j.value("lr", c.lr);
-    c.optimizer = j.value("optimizer", c.optimizer);
-    c.weightDecay = j.value("weight_decay", 0.0);
-    c.schedule = j.value("schedule", c.schedule);
-    c.warmupEpochs = j.value("warmup_epochs", 0);
-    c.clipNorm = j.value("clip_norm", 0.0);
-    c.patience = j.value("patience", 0);
-    c.device = j.value("device", c.device);
-    c.threads = j.value("threads", 0);
-    c.workers = j.value("workers", 0);
-    c.weights = j.value("weights", "");
-    c.freezeBackbone = j.value("freeze_backbone", false);
-    c.imageSize = j.value("image_size", 0);
-    c.augment = j.value("augment", c.augment);
-    c.seed = j.value("seed", std::uint64_t(0));
-    c.logEvery = j.value("log_every", 50);
-    c.folds = j.value("folds", 0);
-    c.fold = j.value("fold", 0);
-    return c;
-}
-
-core::Result<nlohmann::json> readJson(const std::string &path)
-{
-    auto text = core::readFile(path);
-    if (!text) return text.error();
-    auto j = nlohmann::json::parse(*text, nullptr, false);
-    if (j.is_discarded()) return makeError(ErrorCode::Parse, path, {}, "invalid JSON");
-    return j;
 }
 
 double scheduledLr(const TrainConfig &c, std::int64_t step, std::int64_t stepsPerEpoch)
@@ -189,9 +148,24 @@ SegScores segScores(const torch::Tensor &confusion)
     return s;
 }
 
+// metrics.jsonl, appended line by line. Opened without following a symlink: a run
+// folder someone sent cannot make the trainer write into another file.
 class RunWriter {
 public:
-    explicit RunWriter(const std::string &dir) : m_metrics(dir + "/metrics.jsonl", std::ios::app) {}
+    static core::Result<RunWriter> open(const std::string &path, bool truncate)
+    {
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0644);
+        if (fd < 0)
+            return makeError(ErrorCode::Io, path, {}, errno == ELOOP ? "is a symbolic link; the trainer writes only plain files in a run folder"
+                                                                     : "cannot write: " + std::string(std::strerror(errno)));
+        return RunWriter(fd);
+    }
+    RunWriter(RunWriter &&o) noexcept : m_fd(o.m_fd) { o.m_fd = -1; }
+    RunWriter(const RunWriter &) = delete;
+    ~RunWriter()
+    {
+        if (m_fd >= 0) ::close(m_fd);
+    }
     void write(const MetricsSample &m)
     {
         nlohmann::json j = {{"epoch", m.epoch}, {"step", m.step}, {"loss", m.loss}, {"lr", m.lr}, {"images_per_s", m.imagesPerS}};
@@ -203,12 +177,36 @@ public:
             }
             if (m.valMiou >= 0) j["val_miou"] = m.valMiou;
         }
-        m_metrics << j.dump() << "\n" << std::flush;
+        const std::string line = j.dump() + "\n";
+        // A full disk loses metric lines, not the run: the checkpoints report their own write errors.
+        if (::write(m_fd, line.data(), line.size()) < 0) m_failed = true;
     }
 
 private:
-    std::ofstream m_metrics;
+    explicit RunWriter(int fd) : m_fd(fd) {}
+    int m_fd = -1;
+    bool m_failed = false;
 };
+
+// Replaces `to` by a copy of `from` atomically: a symlink at `to` is replaced, not followed.
+core::Status copyAtomic(const std::string &from, const std::string &to)
+{
+    auto data = core::readFile(from);
+    if (!data) return data.error();
+    return core::writeFileAtomic(to, *data);
+}
+
+// Files of a run folder the trainer reads or writes: a resumed folder with a symlink
+// among them is refused, since a shared folder could point them anywhere.
+core::Status checkRunFiles(const std::string &dir)
+{
+    for (const char *name : {"config.json", "metrics.jsonl", "checkpoint-last.pt", "checkpoint-best.pt", "train-state.pt"}) {
+        std::error_code ec;
+        if (fs::is_symlink(dir + "/" + name, ec))
+            return makeError(ErrorCode::Invalid, dir + "/" + name, {}, "is a symbolic link; the trainer reads and writes only plain files in a run folder");
+    }
+    return {};
+}
 
 // The run's entry in the project's history (the runs table), found again by its
 // folder when a run resumes. The history is a convenience: when the project
@@ -256,34 +254,45 @@ private:
 
 } // namespace
 
-core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *cb, const std::atomic<bool> *cancel,
-                                 const std::atomic<bool> *pause)
+namespace {
+
+core::Result<TrainSummary> runTraining(const TrainConfig &requested, TrainCallbacks *cb, const std::atomic<bool> *cancel,
+                                       const std::atomic<bool> *pause, bool &started)
 {
-    TrainCallbacks silent;
-    if (!cb) cb = &silent;
     TrainConfig c = requested;
-    nlohmann::json state = {{"epoch", 0}, {"step", 0}, {"best_val_accuracy", -1.0}, {"bad_epochs", 0}};
+    RunProgress progress;
+    std::optional<RunInfo> resumed;
+    const std::string configFile = c.resumeDir + "/config.json";
     if (!c.resumeDir.empty()) {
-        auto saved = readJson(c.resumeDir + "/config.json");
-        if (!saved) return saved.error();
-        const int epochs = c.epochs;
-        c = configFromJson((*saved)["config"]);
-        if (epochs > c.epochs) c.epochs = epochs; // resume may extend the run
+        if (auto s = checkRunFiles(c.resumeDir); !s) return s.error();
+        auto info = readRunInfo(c.resumeDir);
+        if (!info) return info.error();
+        resumed = *info;
+        c = info->config;
+        if (requested.epochs > c.epochs) c.epochs = requested.epochs; // resume may extend the run
+        if (!requested.project.empty()) c.project = requested.project; // the project named now wins over the folder's record
+        c.skipBadImages = c.skipBadImages || requested.skipBadImages;
         c.outDir = requested.resumeDir;
         c.resumeDir = requested.resumeDir;
-        auto st = readJson(c.resumeDir + "/run-state.json");
-        if (!st) return st.error();
-        state = *st;
     }
     Task task;
-    if (!taskFromName(c.task, &task)) return makeError(ErrorCode::Invalid, {}, {}, "unknown task '" + c.task + "' (classification, segmentation)");
+    if (!taskFromName(c.task, &task)) return makeError(ErrorCode::Invalid, {}, {}, "--task: unknown task '" + c.task.substr(0, 40) + "' (classification, segmentation)");
+    if (auto s = checkOptions(c, task); !s) {
+        core::Error e = s.error();
+        if (resumed) e.file = configFile;
+        return e;
+    }
     const bool seg = task == Task::Segmentation;
-    if (seg != (c.model == "unet"))
-        return makeError(ErrorCode::Invalid, {}, {}, seg ? "segmentation trains the unet model (--model unet)" : "unet is a segmentation model (--task segmentation)");
     if (c.outDir.empty()) return makeError(ErrorCode::Invalid, {}, {}, "a run needs an output directory (--out)");
-    if (c.batch < 1 || c.epochs < 1 || !(c.lr > 0)) return makeError(ErrorCode::Invalid, {}, {}, "epochs, batch and lr must be positive");
-    if (c.optimizer != "sgd" && c.optimizer != "adam" && c.optimizer != "adamw")
-        return makeError(ErrorCode::Invalid, {}, {}, "unknown optimizer '" + c.optimizer + "' (sgd, adam, adamw)");
+    const std::string lastCkpt = c.outDir + "/checkpoint-last.pt", bestCkpt = c.outDir + "/checkpoint-best.pt";
+    const std::string stateFile = c.outDir + "/train-state.pt";
+    if (resumed && !fs::exists(stateFile)) {
+        if (fs::exists(c.outDir + "/optimizer-last.pt"))
+            return makeError(ErrorCode::Unsupported, c.outDir, {},
+                             "was written by an older version: its optimizer-last.pt is a TorchScript archive, which is never loaded because it "
+                             "could run code. Start a new run (--weights " + lastCkpt + " keeps the weights)");
+        return makeError(ErrorCode::Invalid, c.outDir, {}, "nothing to resume: no train-state.pt (the run had not finished an epoch)");
+    }
     auto aug = parseAugment(c.augment);
     if (!aug) return aug.error();
 
@@ -306,40 +315,51 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
 
     auto snap = takeSnapshot(c.project, task, c.folds, c.fold, c.seed);
     if (!snap) return snap.error();
+    if (resumed && snap->classes != resumed->classes)
+        return makeError(ErrorCode::Invalid, c.project, {}, "its classes changed since the run in " + c.outDir + " began; start a new run");
     const auto &trainItems = snap->train;
     if (trainItems.empty())
         return makeError(ErrorCode::Invalid, c.project, {}, seg ? "no images with classed regions in the train split; run `split` first"
                                                                 : "no images with a class in the train split; run `split` first");
-    int size = c.imageSize;
+    int size = resumed ? resumed->imageSize : c.imageSize;
     if (size <= 0) {
-        auto first = cv::imread(trainItems.front().path, cv::IMREAD_UNCHANGED);
-        size = first.empty() || first.cols != first.rows ? (seg ? 128 : 64) : first.cols;
-        if (seg) size = std::max(8, size / 8 * 8);
+        auto first = core::readImageSize(trainItems.front().path);
+        size = !first || first->width != first->height ? (seg ? 128 : 64) : first->width;
+        if (seg) size = std::max(16, size / 8 * 8);
+        size = std::min(size, 1024);
     }
     const int numClasses = static_cast<int>(snap->classes.size()) + (seg ? 1 : 0);
+    // Checked before any image is decoded: a size the model cannot use fails now, not after minutes of decoding.
+    if (auto s = checkImageSize(c.model, size, 1, snap->classes.size(), trainItems.size() + snap->val.size()); !s) return s.error();
     const auto t0 = std::chrono::steady_clock::now();
-    auto trainSet = decode(trainItems, size, 0, seg);
-    if (!trainSet) return trainSet.error();
-    auto valSet = decode(snap->val, size, trainSet->channels, seg);
-    if (!valSet) return valSet.error();
+    std::vector<core::Error> skipped;
+    auto trainSet = decode(trainItems, size, resumed ? resumed->channels : 0, seg, c.skipBadImages ? &skipped : nullptr);
+    if (!trainSet) {
+        core::Error e = trainSet.error();
+        e.message += " (--skip-bad-images leaves such images out)";
+        return e;
+    }
+    auto valSet = decode(snap->val, size, trainSet->channels, seg, c.skipBadImages ? &skipped : nullptr);
+    if (!valSet) {
+        core::Error e = valSet.error();
+        e.message += " (--skip-bad-images leaves such images out)";
+        return e;
+    }
+    for (const auto &e : skipped) cb->log("warning: skipped " + e.toString());
+    if (trainSet->count() == 0) return makeError(ErrorCode::Invalid, c.project, {}, "no image of the train split could be decoded");
     cb->log("decoded " + std::to_string(trainSet->count()) + " train and " + std::to_string(valSet->count()) + " val images at " +
             std::to_string(size) + "x" + std::to_string(size) + "x" + std::to_string(trainSet->channels) + " in " +
             std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()).substr(0, 5) + " s");
+    if (auto s = checkImageSize(c.model, size, trainSet->channels, snap->classes.size(), 0); !s) return s.error();
 
     std::shared_ptr<ClassifierImpl> model;
     torch::manual_seed(c.seed); // the initial weights follow the seed too
     try {
         model = makeModel({c.model, numClasses, trainSet->channels, size});
     } catch (const std::exception &e) {
-        return makeError(ErrorCode::Invalid, {}, {}, e.what());
+        return makeError(ErrorCode::Invalid, {}, {}, exceptionText(e));
     }
-    std::error_code ec;
-    fs::create_directories(c.outDir, ec);
-    if (ec) return makeError(ErrorCode::Io, c.outDir, {}, "cannot create run directory: " + ec.message());
-    const std::string lastCkpt = c.outDir + "/checkpoint-last.pt", bestCkpt = c.outDir + "/checkpoint-best.pt";
-    const std::string optimState = c.outDir + "/optimizer-last.pt";
-
-    if (c.resumeDir.empty() && !c.weights.empty()) {
+    if (!resumed && !c.weights.empty()) {
         auto w = loadStateDict(c.weights);
         if (!w.ok()) return makeError(ErrorCode::Invalid, c.weights, {}, w.error);
         const LoadReport rep = loadWeights(*model, w.tensors);
@@ -347,11 +367,9 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
             return makeError(ErrorCode::Invalid, c.weights, {}, "does not fit model " + c.model + " (" + std::to_string(rep.missing.size()) + " missing tensors)");
         cb->log("loaded weights from " + c.weights + "; new head: " + std::to_string(rep.mismatched.size()) + " tensors re-initialised");
     }
-    if (!c.resumeDir.empty()) {
-        auto w = loadStateDict(lastCkpt);
-        if (!w.ok()) return makeError(ErrorCode::Invalid, lastCkpt, {}, w.error);
-        loadWeights(*model, w.tensors);
-    }
+    std::error_code ec;
+    fs::create_directories(c.outDir, ec);
+    if (ec) return makeError(ErrorCode::Io, c.outDir, {}, "cannot create run directory: " + ec.message());
     model->to(device);
     const bool channelsLast = prefersChannelsLast(c.model, device.is_cuda());
     if (channelsLast) toChannelsLast(*model);
@@ -362,22 +380,19 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
         else params.push_back(p.value());
     }
     auto optimizer = makeOptimizer(c, params);
-    if (!c.resumeDir.empty() && fs::exists(optimState)) {
-        try {
-            torch::load(*optimizer, optimState);
-        } catch (const std::exception &e) {
-            return makeError(ErrorCode::Invalid, optimState, {}, "cannot restore the optimizer state");
-        }
+    if (resumed) {
+        auto p = loadRunState(stateFile, *model, *optimizer, c.optimizer);
+        if (!p) return p.error();
+        progress = *p;
+    } else {
+        RunInfo info{c, task, snap->classes, trainSet->channels, size};
+        if (auto s = core::writeFileAtomic(c.outDir + "/config.json", runInfoJson(info).dump(2)); !s) return s.error();
+        // A new run in a folder that held another: its resumable state and checkpoints are not this run's.
+        for (const std::string &stale : {stateFile, lastCkpt, bestCkpt, c.outDir + "/optimizer-last.pt", c.outDir + "/run-state.json"})
+            fs::remove(stale, ec);
     }
-    if (c.resumeDir.empty()) {
-        if (auto s = core::writeFileAtomic(c.outDir + "/config.json",
-                                           nlohmann::json{{"config", configJson(c)}, {"classes", snap->classes}, {"channels", trainSet->channels}, {"task", c.task},
-                                                          {"image_size", size}}.dump(2));
-            !s)
-            return s.error();
-        std::ofstream(c.outDir + "/metrics.jsonl", std::ios::trunc);
-    }
-    RunWriter writer(c.outDir);
+    auto writer = RunWriter::open(c.outDir + "/metrics.jsonl", !resumed);
+    if (!writer) return writer.error();
     RunRecorder history(c.project, c.outDir, cb);
     const std::string metricName = seg ? "val_miou" : "val_accuracy";
     auto record = [&](const std::string &status, int epochsDone, double bestScore, double lastLoss) {
@@ -389,13 +404,19 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
     const std::size_t n = trainSet->count();
     const std::int64_t stepsPerEpoch = static_cast<std::int64_t>((n + static_cast<std::size_t>(c.batch) - 1) / static_cast<std::size_t>(c.batch));
     TrainSummary summary;
-    std::int64_t step = state.value("step", std::int64_t(0));
-    double best = state.value("best_val_accuracy", -1.0);
-    int badEpochs = state.value("bad_epochs", 0);
-    const int firstEpoch = state.value("epoch", 0) + 1;
+    std::int64_t step = progress.step;
+    double best = progress.best;
+    int badEpochs = progress.badEpochs;
+    const int firstEpoch = progress.epoch + 1;
+    int lastSaved = progress.epoch; // the epoch checkpoint-last.pt holds (0: none)
     summary.bestValAccuracy = best;
     double runImages = 0, runSeconds = 0;
     record("running", firstEpoch - 1, best, 0);
+    started = true;
+    cb->started(c);
+    auto kept = [&] {
+        return lastSaved > 0 ? "the checkpoint of epoch " + std::to_string(lastSaved) + " is kept" : std::string("no checkpoint was written");
+    };
 
     for (int epoch = firstEpoch; epoch <= c.epochs; ++epoch) {
         // Every epoch draws from streams seeded by (seed, epoch): a resumed run repeats an uninterrupted one.
@@ -427,7 +448,7 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
             while (pause && pause->load() && !(cancel && cancel->load())) std::this_thread::sleep_for(std::chrono::milliseconds(50));
             if (cancel && cancel->load()) {
                 summary.cancelled = true;
-                cb->log("stopped at step " + std::to_string(step) + "; the last checkpoint is kept");
+                cb->log("stopped at step " + std::to_string(step) + "; " + kept());
                 ahead.clear(); // waits for the batches in flight
                 summary.epochs = epoch - 1;
                 summary.steps = step;
@@ -446,7 +467,7 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
                 ahead.clear();
                 record("diverged", epoch - 1, best, l);
                 return makeError(ErrorCode::Invalid, c.outDir, {}, "the loss became " + std::to_string(l) + " at epoch " + std::to_string(epoch) + " step " +
-                                                                       std::to_string(step) + "; try a smaller --lr. The last good checkpoint is kept");
+                                                                       std::to_string(step) + "; try a smaller --lr; " + kept());
             }
             loss.backward();
             if (c.clipNorm > 0) torch::nn::utils::clip_grad_norm_(params, c.clipNorm);
@@ -469,7 +490,7 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
                 m.progress = static_cast<double>(step) / static_cast<double>(c.epochs * stepsPerEpoch);
                 runImages += static_cast<double>(windowImages);
                 runSeconds += secs;
-                writer.write(m);
+                writer->write(m);
                 cb->metrics(m);
                 windowLoss = 0;
                 windowSteps = 0;
@@ -499,24 +520,25 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
                 m.valAccuracy = ev.logits.argmax(1).eq(truth).to(torch::kDouble).mean().item<double>();
             }
         }
-        writer.write(m);
+        writer->write(m);
         cb->metrics(m);
         summary.finalLoss = m.loss;
-        // Checkpoints: the model alone (a torchvision-style state dict), the optimizer beside it.
+        // The model alone as a torchvision-style state dict (checkpoint-last.pt, and -best.pt
+        // when it improved), then everything --resume needs in one file (train-state.pt).
+        // Each is replaced atomically: a crash between them resumes from the previous epoch.
         model->to(torch::kCPU);
         if (auto err = saveStateDict(modelStateDict(*model), lastCkpt); !err.empty()) return makeError(ErrorCode::Io, lastCkpt, {}, err);
-        torch::save(*optimizer, optimState);
+        lastSaved = epoch;
         const double score = valSet->count() ? (seg ? m.valMiou : m.valAccuracy) : -m.loss;
         if (best == -1.0 || score > best) {
             best = score;
             badEpochs = 0;
-            fs::copy_file(lastCkpt, bestCkpt, fs::copy_options::overwrite_existing, ec);
+            if (auto s = copyAtomic(lastCkpt, bestCkpt); !s) return s.error();
         } else {
             ++badEpochs;
         }
+        if (auto s = saveRunState(stateFile, *model, *optimizer, c.optimizer, {epoch, step, best, badEpochs}); !s) return s.error();
         model->to(device);
-        state = {{"epoch", epoch}, {"step", step}, {"best_val_accuracy", best}, {"bad_epochs", badEpochs}};
-        if (auto s = core::writeFileAtomic(c.outDir + "/run-state.json", state.dump()); !s) return s.error();
         summary.epochs = epoch;
         summary.steps = step;
         summary.bestValAccuracy = valSet->count() ? best : -1;
@@ -535,11 +557,25 @@ core::Result<TrainSummary> train(const TrainConfig &requested, TrainCallbacks *c
     return summary;
 }
 
+} // namespace
+
+core::Result<TrainSummary> train(const TrainConfig &config, TrainCallbacks *cb, const std::atomic<bool> *cancel, const std::atomic<bool> *pause)
+{
+    TrainCallbacks silent;
+    bool started = false;
+    // The boundary of the engine: whatever LibTorch, OpenCV or the C++ library throws becomes an Error.
+    try {
+        return runTraining(config, cb ? cb : &silent, cancel, pause, started);
+    } catch (const std::exception &e) {
+        return makeError(started ? ErrorCode::Internal : ErrorCode::Invalid, config.resumeDir.empty() ? config.outDir : config.resumeDir, {},
+                         std::string(started ? "training failed: " : "cannot start training: ") + exceptionText(e));
+    }
+}
+
 namespace {
 
 // A checkpoint with its run's config.json: the model rebuilt and loaded.
 struct LoadedRun {
-    nlohmann::json config;
     std::vector<std::string> classes;
     Task task = Task::Classification;
     int channels = 1, size = 28;
@@ -549,25 +585,29 @@ struct LoadedRun {
 core::Result<LoadedRun> loadRun(const std::string &checkpoint)
 {
     const std::string dir = fs::path(checkpoint).parent_path().string();
-    auto cfg = readJson((dir.empty() ? "." : dir) + "/config.json");
-    if (!cfg) return makeError(ErrorCode::Io, checkpoint, {}, "no config.json beside the checkpoint (is it from a run directory?)");
+    std::error_code ec;
+    if (!fs::exists((dir.empty() ? std::string(".") : dir) + "/config.json", ec))
+        return makeError(ErrorCode::Io, checkpoint, {}, "no config.json beside the checkpoint (is it from a run directory?)");
+    auto info = readRunInfo(dir);
+    if (!info) return info.error();
     LoadedRun run;
-    run.config = *cfg;
-    run.classes = cfg->value("classes", std::vector<std::string>{});
-    run.channels = cfg->value("channels", 1);
-    run.size = cfg->value("image_size", 28);
-    if (!taskFromName(cfg->value("task", std::string("classification")), &run.task))
-        return makeError(ErrorCode::Invalid, checkpoint, {}, "config.json names an unknown task");
+    run.classes = info->classes;
+    run.channels = info->channels;
+    run.size = info->imageSize;
+    run.task = info->task;
     const int numClasses = static_cast<int>(run.classes.size()) + (run.task == Task::Segmentation ? 1 : 0);
     try {
-        run.model = makeModel({(*cfg)["config"].value("model", "smallcnn"), numClasses, run.channels, run.size});
+        run.model = makeModel({info->config.model, numClasses, run.channels, run.size});
     } catch (const std::exception &e) {
-        return makeError(ErrorCode::Invalid, checkpoint, {}, e.what());
+        return makeError(ErrorCode::Invalid, dir + "/config.json", {}, exceptionText(e));
     }
     auto w = loadStateDict(checkpoint);
     if (!w.ok()) return makeError(ErrorCode::Invalid, checkpoint, {}, w.error);
     const LoadReport rep = loadWeights(*run.model, w.tensors);
-    if (!rep.missing.empty() || !rep.mismatched.empty()) return makeError(ErrorCode::Invalid, checkpoint, {}, "does not fit its config.json");
+    if (!rep.missing.empty() || !rep.mismatched.empty())
+        return makeError(ErrorCode::Invalid, checkpoint, {}, "does not fit the " + info->config.model + " its config.json describes (" +
+                                                                 std::to_string(rep.missing.size()) + " missing, " + std::to_string(rep.mismatched.size()) +
+                                                                 " mismatched tensors)");
     run.model->eval();
     return run;
 }
@@ -593,7 +633,7 @@ nlohmann::json precisionRecall(const std::vector<std::vector<std::int64_t>> &con
 
 } // namespace
 
-core::Result<nlohmann::json> evaluate(const std::string &project, const std::string &checkpoint, const std::string &splitName)
+static core::Result<nlohmann::json> evaluateUnguarded(const std::string &project, const std::string &checkpoint, const std::string &splitName)
 {
     if (splitName != "train" && splitName != "val" && splitName != "test")
         return makeError(ErrorCode::Invalid, {}, {}, "--split: '" + splitName + "' is not train, val or test");
@@ -722,7 +762,7 @@ torch::nn::Conv2d firstConv(ClassifierImpl &model)
 
 } // namespace
 
-core::Result<AugmentPreview> previewAugment(const TrainConfig &config, int count)
+static core::Result<AugmentPreview> previewAugmentUnguarded(const TrainConfig &config, int count)
 {
     Task task;
     if (!taskFromName(config.task, &task)) return makeError(ErrorCode::Invalid, {}, {}, "unknown task '" + config.task + "'");
@@ -737,9 +777,10 @@ core::Result<AugmentPreview> previewAugment(const TrainConfig &config, int count
     for (int i = 0; i < count; ++i) pick.push_back(snap->train[static_cast<std::size_t>(rng.below(static_cast<int>(snap->train.size())))]);
     int size = config.imageSize > 0 ? config.imageSize : 0;
     if (size <= 0) {
-        auto first = cv::imread(pick.front().path, cv::IMREAD_UNCHANGED);
-        size = first.empty() || first.cols != first.rows ? (seg ? 128 : 64) : std::min(first.cols, 256);
+        auto first = core::readImageSize(pick.front().path);
+        size = !first || first->width != first->height ? (seg ? 128 : 64) : std::min(first->width, 256);
     }
+    if (size > 1024) return makeError(ErrorCode::Invalid, {}, {}, "--image-size " + std::to_string(size) + ": at most 1024 for a preview");
     auto samples = decode(pick, size, 0, seg);
     if (!samples) return samples.error();
     std::vector<std::size_t> idx(pick.size());
@@ -757,7 +798,7 @@ core::Result<AugmentPreview> previewAugment(const TrainConfig &config, int count
     return out;
 }
 
-core::Result<std::vector<Picture>> firstLayerFilters(const std::string &checkpoint)
+static core::Result<std::vector<Picture>> firstLayerFiltersUnguarded(const std::string &checkpoint)
 {
     auto run = loadRun(checkpoint);
     if (!run) return run.error();
@@ -774,7 +815,7 @@ core::Result<std::vector<Picture>> firstLayerFilters(const std::string &checkpoi
     return out;
 }
 
-core::Result<Prediction> predictImage(const std::string &checkpoint, const std::string &image)
+static core::Result<Prediction> predictImageUnguarded(const std::string &checkpoint, const std::string &image)
 {
     auto run = loadRun(checkpoint);
     if (!run) return run.error();
@@ -831,7 +872,7 @@ core::Result<Prediction> predictImage(const std::string &checkpoint, const std::
     return out;
 }
 
-core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, const std::string &image)
+static core::Result<std::vector<Picture>> featureMapsUnguarded(const std::string &checkpoint, const std::string &image)
 {
     auto run = loadRun(checkpoint);
     if (!run) return run.error();
@@ -850,33 +891,121 @@ core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, co
     return out;
 }
 
+static core::Status importWeightsUnguarded(const std::string &pth, const std::string &arch, const std::string &out)
+{
+    const auto names = modelNames();
+    if (std::find(names.begin(), names.end(), arch) == names.end())
+        return makeError(ErrorCode::Invalid, {}, {}, "--arch: unknown architecture '" + arch.substr(0, 40) + "' (mlp, smallcnn, resnet18, resnet34, resnet50, unet)");
+    auto w = loadStateDict(pth);
+    if (!w.ok()) return makeError(w.error.rfind("cannot open", 0) == 0 ? ErrorCode::Io : ErrorCode::Invalid, pth, {}, w.error);
+    // The file tells the number of classes (the head's rows) and, for the dense
+    // models, the input they were built for (their first layer's columns).
+    std::int64_t classes = 1000, channels = 3, size = 224;
+    auto shapeOf = [&](const std::string &name) -> std::vector<std::int64_t> {
+        for (const auto &[k, t] : w.tensors)
+            if (k == name) return t.sizes().vec();
+        return {};
+    };
+    const std::string head = arch == "mlp" ? "fc3.weight" : arch == "smallcnn" ? "fc2.weight" : arch == "unet" ? "outc.weight" : "fc.weight";
+    if (auto h = shapeOf(head); !h.empty()) classes = h[0];
+    if (auto c1 = shapeOf(arch == "unet" ? "inc.0.weight" : "conv1.weight"); c1.size() == 4) channels = c1[1];
+    if (auto f1 = shapeOf("fc1.weight"); f1.size() == 2 && (arch == "mlp" || arch == "smallcnn")) {
+        const std::int64_t in = f1[1];
+        if (arch == "smallcnn") size = 4 + 2 * static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(in) / 64)));
+        else {
+            channels = std::llround(std::sqrt(static_cast<double>(in))) * std::llround(std::sqrt(static_cast<double>(in))) == in ? 1 : 3;
+            size = std::llround(std::sqrt(static_cast<double>(in) / static_cast<double>(channels)));
+        }
+    }
+    if (classes < 1 || classes > 10000) return makeError(ErrorCode::Invalid, pth, {}, "its " + head + " has " + std::to_string(classes) + " rows: not a classifier head");
+    if (channels != 1 && channels != 3) return makeError(ErrorCode::Invalid, pth, {}, "its first layer takes " + std::to_string(channels) + " channels (1 or 3 here)");
+    if (size < 1 || size > 4096) return makeError(ErrorCode::Invalid, pth, {}, "its first dense layer fits no image size");
+    if (auto s = checkImageSize(arch, static_cast<int>(size), static_cast<int>(channels), static_cast<std::size_t>(classes), 0); !s)
+        return makeError(ErrorCode::Invalid, pth, {}, "its first dense layer needs images of " + std::to_string(size) + " pixels: " + s.error().message);
+    std::shared_ptr<ClassifierImpl> model;
+    try {
+        model = makeModel({arch, static_cast<int>(classes), static_cast<int>(channels), static_cast<int>(size)});
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Invalid, pth, {}, exceptionText(e));
+    }
+    const LoadReport rep = loadWeights(*model, w.tensors);
+    if (!rep.missing.empty() || !rep.mismatched.empty())
+        return makeError(ErrorCode::Invalid, pth, {}, "is not a " + arch + " state dict (" + std::to_string(rep.missing.size()) + " missing, " +
+                                                        std::to_string(rep.mismatched.size()) + " mismatched tensors)");
+    if (auto err = saveStateDict(modelStateDict(*model), out); !err.empty()) return makeError(ErrorCode::Io, out, {}, err);
+    return {};
+}
+
+static core::Status exportWeightsUnguarded(const std::string &checkpoint, const std::string &out)
+{
+    auto w = loadStateDict(checkpoint);
+    if (!w.ok()) return makeError(w.error.rfind("cannot open", 0) == 0 ? ErrorCode::Io : ErrorCode::Invalid, checkpoint, {}, w.error);
+    if (auto err = saveStateDict(w.tensors, out); !err.empty()) return makeError(ErrorCode::Io, out, {}, err);
+    return {};
+}
+
+// The engine's boundary: whatever LibTorch, OpenCV or the C++ library throws below becomes an Error.
+core::Result<nlohmann::json> evaluate(const std::string &project, const std::string &checkpoint, const std::string &splitName)
+{
+    try {
+        return evaluateUnguarded(project, checkpoint, splitName);
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Invalid, checkpoint, {}, exceptionText(e));
+    }
+}
+
+core::Result<AugmentPreview> previewAugment(const TrainConfig &config, int count)
+{
+    try {
+        return previewAugmentUnguarded(config, count);
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Invalid, config.project, {}, exceptionText(e));
+    }
+}
+
+core::Result<std::vector<Picture>> firstLayerFilters(const std::string &checkpoint)
+{
+    try {
+        return firstLayerFiltersUnguarded(checkpoint);
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Invalid, checkpoint, {}, exceptionText(e));
+    }
+}
+
+core::Result<Prediction> predictImage(const std::string &checkpoint, const std::string &image)
+{
+    try {
+        return predictImageUnguarded(checkpoint, image);
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Invalid, image, {}, exceptionText(e));
+    }
+}
+
+core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, const std::string &image)
+{
+    try {
+        return featureMapsUnguarded(checkpoint, image);
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Invalid, image, {}, exceptionText(e));
+    }
+}
+
 core::Status importWeights(const std::string &pth, const std::string &arch, const std::string &out)
 {
-    auto w = loadStateDict(pth);
-    if (!w.ok()) return makeError(ErrorCode::Invalid, pth, {}, w.error);
     try {
-        // The classifier head's size tells the number of classes.
-        int classes = 1000;
-        for (const auto &[k, t] : w.tensors)
-            if ((k == "fc.weight" || k == "fc2.weight" || k == "fc3.weight") && t.dim() == 2) classes = static_cast<int>(t.size(0));
-        auto model = makeModel({arch, classes, 3, 224});
-        const LoadReport rep = loadWeights(*model, w.tensors);
-        if (!rep.missing.empty() || !rep.mismatched.empty())
-            return makeError(ErrorCode::Invalid, pth, {}, "is not a " + arch + " state dict (" + std::to_string(rep.missing.size()) + " missing, " +
-                                                            std::to_string(rep.mismatched.size()) + " mismatched tensors)");
-        if (auto err = saveStateDict(modelStateDict(*model), out); !err.empty()) return makeError(ErrorCode::Io, out, {}, err);
+        return importWeightsUnguarded(pth, arch, out);
     } catch (const std::exception &e) {
-        return makeError(ErrorCode::Invalid, pth, {}, e.what());
+        return makeError(ErrorCode::Invalid, pth, {}, exceptionText(e));
     }
-    return {};
 }
 
 core::Status exportWeights(const std::string &checkpoint, const std::string &out)
 {
-    auto w = loadStateDict(checkpoint);
-    if (!w.ok()) return makeError(ErrorCode::Invalid, checkpoint, {}, w.error);
-    if (auto err = saveStateDict(w.tensors, out); !err.empty()) return makeError(ErrorCode::Io, out, {}, err);
-    return {};
+    try {
+        return exportWeightsUnguarded(checkpoint, out);
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Invalid, checkpoint, {}, exceptionText(e));
+    }
 }
 
 } // namespace training

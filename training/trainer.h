@@ -36,7 +36,8 @@ struct TrainConfig {
     int folds = 0, fold = 0;          // folds > 0: train and val pooled and dealt into folds by seed; fold `fold` validates
     std::uint64_t seed = 0;
     std::string outDir;               // run directory: config.json, metrics.jsonl, checkpoint-{last,best}.pt
-    std::string resumeDir;            // continue the run in this directory where it stopped
+    std::string resumeDir;            // continue the run in this directory where it stopped (its config.json's settings apply)
+    bool skipBadImages = false;       // leave out images that do not decode completely (with a warning each) instead of failing
     int logEvery = 50;                // steps between metric lines
 };
 
@@ -58,6 +59,10 @@ public:
     virtual ~TrainCallbacks() = default;
     virtual void log(const std::string &line) { (void)line; }
     virtual void metrics(const MetricsSample &m) { (void)m; }
+    // Once, when everything is read and checked and the first step is next, with the
+    // settings the run uses (a resumed run's own). An error train() returns before
+    // this is about its input (the CLI exits 2); one after it, a failure of the run (exit 1).
+    virtual void started(const TrainConfig &resolved) { (void)resolved; }
 };
 
 struct TrainSummary {
