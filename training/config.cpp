@@ -17,13 +17,24 @@ namespace training {
 
 bool taskFromName(const std::string &name, Task *out)
 {
-    if (name == "classification") *out = Task::Classification;
-    else if (name == "segmentation") *out = Task::Segmentation;
-    else return false;
-    return true;
+    for (Task t : {Task::Classification, Task::Segmentation, Task::Detection, Task::Instance})
+        if (name == taskName(t)) {
+            *out = t;
+            return true;
+        }
+    return false;
 }
 
-const char *taskName(Task task) { return task == Task::Segmentation ? "segmentation" : "classification"; }
+const char *taskName(Task task)
+{
+    switch (task) {
+    case Task::Segmentation: return "segmentation";
+    case Task::Detection: return "detection";
+    case Task::Instance: return "instance";
+    case Task::Classification: break;
+    }
+    return "classification";
+}
 
 nlohmann::json configJson(const TrainConfig &c)
 {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,8 @@ struct MetricsSample {
     double valLoss = -1, valAccuracy = -1; // at epoch ends when there is a val split (segmentation: pixel accuracy)
     double valMiou = -1;              // segmentation: mean IoU over the classes present
     int fold = 0, folds = 0;          // in k-fold cross-validation: this fold (1-based) of `folds`; 0 otherwise
+    std::map<std::string, double> losses; // the loss's named terms (loss_cls, loss_sem_seg; a detector's five), averaged as `loss` is
+    std::map<std::string, double> val;    // at epoch ends: every validation metric by name (loss, accuracy, top5_accuracy, miou, ...)
 };
 
 class TrainCallbacks {
