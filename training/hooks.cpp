@@ -162,7 +162,13 @@ core::Status HistoryHook::beforeTrain(TrainLoop &loop)
         return {};
     }
     m_store = std::make_unique<core::ProjectStore>(std::move(*store));
-    for (const auto &r : m_store->runs())
+    auto runs = m_store->runs();
+    if (!runs) {
+        warn(loop, runs.error().toString());
+        m_store.reset();
+        return {};
+    }
+    for (const auto &r : *runs)
         if (r.dir == m_record.dir) m_record = r;
     record(loop, "running", 0);
     return {};

@@ -18,8 +18,12 @@ core::Result<Snapshot> takeSnapshot(const std::string &project, Task task, int f
     if (!store) return store.error();
     Snapshot snap;
     snap.task = task;
-    const auto images = store->images();
-    const auto classes = store->classes();
+    const auto readImages = store->images();
+    if (!readImages) return readImages.error();
+    const auto readClasses = store->classes();
+    if (!readClasses) return readClasses.error();
+    const std::vector<core::ImageInfo> &images = *readImages;
+    const std::vector<core::ClassRecord> &classes = *readClasses;
     std::vector<std::pair<core::Split, Record>> records;
     std::set<core::Id> used;
     std::map<core::Id, int> index;
@@ -43,12 +47,15 @@ core::Result<Snapshot> takeSnapshot(const std::string &project, Task task, int f
         std::vector<std::pair<core::Split, std::pair<std::string, std::vector<core::Region>>>> withRegions;
         for (const auto &im : images) {
             std::vector<core::Region> regions;
-            if (im.regionCount > 0)
-                for (auto &r : store->regions(im.id))
+            if (im.regionCount > 0) {
+                auto stored = store->regions(im.id);
+                if (!stored) return stored.error();
+                for (auto &r : *stored)
                     if (r.classId && r.shape.isClosed()) {
                         used.insert(r.classId);
                         regions.push_back(std::move(r));
                     }
+            }
             if (!regions.empty() || negatives) withRegions.push_back({im.split, {im.absPath, std::move(regions)}});
         }
         if (task == Task::Segmentation && used.size() > 254)

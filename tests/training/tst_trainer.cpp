@@ -3,6 +3,7 @@
 // ends exactly where an uninterrupted one does, cancel keeps the last checkpoint,
 // eval reports the documented metrics, and bad settings are refused with a reason.
 #include "core/project_store.h"
+#include "tests/must.h"
 #include "core/sample_project.h"
 #include "training/records.h"
 #include "training/models/state_dict.h"
@@ -64,7 +65,7 @@ class TestTrainer : public QObject {
     {
         auto store = core::ProjectStore::open(m_project);
         if (!store) return "no project";
-        for (const auto &run : store->runs())
+        for (const auto &run : must(store->runs()))
             if (run.name == runName) return run.summary.value("status", std::string("none"));
         return "not recorded";
     }
@@ -111,7 +112,7 @@ private Q_SLOTS:
         auto store = core::ProjectStore::open(m_project);
         QVERIFY(store.ok());
         bool found = false;
-        for (const auto &run : store->runs())
+        for (const auto &run : must(store->runs()))
             if (run.name == "run-down") {
                 found = true;
                 QCOMPARE(run.summary["status"].get<std::string>(), std::string("finished"));
@@ -417,7 +418,7 @@ private Q_SLOTS:
         QVERIFY(a.ok() && b.ok());
         int i = 0;
         std::vector<std::pair<core::Id, core::Split>> splits;
-        for (const auto &im : store->images()) {
+        for (const auto &im : must(store->images())) {
             QVERIFY(store->setImageClass(im.id, i++ % 2 ? *a : *b).ok());
             splits.emplace_back(im.id, core::Split::Train);
         }
