@@ -42,7 +42,8 @@ nlohmann::json configJson(const TrainConfig &c)
             {"optimizer", c.optimizer}, {"weight_decay", c.weightDecay}, {"schedule", c.schedule}, {"warmup_epochs", c.warmupEpochs},
             {"clip_norm", c.clipNorm}, {"patience", c.patience}, {"device", c.device}, {"threads", c.threads}, {"workers", c.workers},
             {"weights", c.weights}, {"freeze_backbone", c.freezeBackbone}, {"image_size", c.imageSize}, {"augment", c.augment},
-            {"seed", c.seed}, {"log_every", c.logEvery}, {"folds", c.folds}, {"fold", c.fold}, {"skip_bad_images", c.skipBadImages}};
+            {"seed", c.seed}, {"log_every", c.logEvery}, {"folds", c.folds}, {"fold", c.fold}, {"skip_bad_images", c.skipBadImages},
+            {"time_budget", c.timeBudget}};
 }
 
 nlohmann::json runInfoJson(const RunInfo &run)
@@ -143,6 +144,7 @@ core::Result<TrainConfig> configFromJson(const nlohmann::json &j, const std::str
     f.integer("folds", c.folds);
     f.integer("fold", c.fold);
     f.flag("skip_bad_images", c.skipBadImages);
+    f.number("time_budget", c.timeBudget);
     if (f.error()) return *f.error();
     return c;
 }
@@ -237,15 +239,18 @@ core::Status checkOptions(const TrainConfig &c, Task task)
         return bad("--model: unknown model '" + c.model.substr(0, 40) + "' (mlp, smallcnn, resnet18, resnet34, resnet50, unet)");
     if (seg != (c.model == "unet"))
         return bad(seg ? "segmentation trains the unet model (--model unet)" : "unet is a segmentation model (--task segmentation)");
-    if (c.epochs < 1 || c.epochs > 1000000) return bad("--epochs " + std::to_string(c.epochs) + ": must be between 1 and 1000000");
-    if (c.batch < 1 || c.batch > 65536) return bad("--batch " + std::to_string(c.batch) + ": must be between 1 and 65536");
-    if (!std::isfinite(c.lr) || c.lr <= 0) return bad("--lr: must be a number above 0");
-    if (c.optimizer != "sgd" && c.optimizer != "adam" && c.optimizer != "adamw")
-        return bad("--optimizer: unknown optimizer '" + c.optimizer.substr(0, 40) + "' (sgd, adam, adamw)");
+    // 0, -1 and "auto" are left to the recipe (training/recipe.h).
+    if (c.epochs < 0 || c.epochs > 1000000)
+        return bad("--epochs " + std::to_string(c.epochs) + ": must be between 1 and 1000000 (0: chosen from the data)");
+    if (c.batch < 0 || c.batch > 65536) return bad("--batch " + std::to_string(c.batch) + ": must be between 1 and 65536 (0: chosen from the data)");
+    if (!std::isfinite(c.lr) || c.lr < 0) return bad("--lr: must be a number above 0 (0: chosen)");
+    if (c.optimizer != "auto" && c.optimizer != "sgd" && c.optimizer != "adam" && c.optimizer != "adamw")
+        return bad("--optimizer: unknown optimizer '" + c.optimizer.substr(0, 40) + "' (auto, sgd, adam, adamw)");
     if (!std::isfinite(c.weightDecay) || c.weightDecay < 0) return bad("--weight-decay: must be 0 or more");
-    if (c.schedule != "none" && c.schedule != "step" && c.schedule != "cosine")
-        return bad("--schedule: unknown schedule '" + c.schedule.substr(0, 40) + "' (none, step, cosine)");
-    if (c.warmupEpochs < 0 || c.warmupEpochs > c.epochs) return bad("--warmup: must be between 0 and the number of epochs");
+    if (c.schedule != "auto" && c.schedule != "none" && c.schedule != "step" && c.schedule != "cosine")
+        return bad("--schedule: unknown schedule '" + c.schedule.substr(0, 40) + "' (auto, none, step, cosine)");
+    if (c.warmupEpochs < -1 || (c.epochs > 0 && c.warmupEpochs > c.epochs)) return bad("--warmup: must be between 0 and the number of epochs");
+    if (!std::isfinite(c.timeBudget) || c.timeBudget < 0 || c.timeBudget > 30 * 86400.0) return bad("--time-budget: must be between 0 (none) and 30 days");
     if (!std::isfinite(c.clipNorm) || c.clipNorm < 0) return bad("--clip: must be 0 (off) or more");
     if (c.patience < 0) return bad("--patience: must be 0 (off) or more");
     if (c.device != "auto" && c.device != "cpu" && c.device != "cuda") return bad("--device: must be auto, cpu or cuda");
@@ -255,8 +260,51 @@ core::Status checkOptions(const TrainConfig &c, Task task)
     if (c.imageSize < 0 || c.imageSize > 4096)
         return bad("--image-size " + std::to_string(c.imageSize) + ": must be between 1 and 4096 pixels (0: chosen from the images)");
     if (c.folds < 0 || (c.folds > 0 && (c.folds < 2 || c.fold < 0 || c.fold >= c.folds))) return bad("k-fold needs k >= 2 and 0 <= fold < k");
-    if (auto a = parseAugment(c.augment); !a) return a.error();
+    if (c.augment != "auto")
+        if (auto a = parseAugment(c.augment); !a) return a.error();
     return {};
+}
+
+core::Status checkResolved(const TrainConfig &c)
+{
+    if (c.epochs < 1 || c.batch < 1 || !(c.lr > 0) || c.optimizer == "auto" || c.schedule == "auto" || c.warmupEpochs < 0 || c.augment == "auto" ||
+        c.imageSize < 1)
+        return makeError(ErrorCode::Invalid, {}, {}, "a setting is still to be chosen (auto)");
+    return {};
+}
+
+bool parseDuration(const std::string &text, double *seconds)
+{
+    if (text.empty()) return false;
+    double total = 0;
+    std::size_t i = 0;
+    bool any = false;
+    while (i < text.size()) {
+        std::size_t used = 0;
+        double v;
+        try {
+            v = std::stod(text.substr(i), &used);
+        } catch (const std::exception &) {
+            return false;
+        }
+        if (used == 0 || !std::isfinite(v) || v < 0) return false;
+        i += used;
+        double unit = 1;
+        if (i < text.size()) {
+            const char u = text[i];
+            if (u == 'h') unit = 3600;
+            else if (u == 'm') unit = 60;
+            else if (u == 's') unit = 1;
+            else return false;
+            ++i;
+        } else if (any) {
+            return false; // "1h30" is ambiguous
+        }
+        total += v * unit;
+        any = true;
+    }
+    *seconds = total;
+    return true;
 }
 
 core::Status checkImageSize(const std::string &model, int size, int channels, std::size_t classes, std::size_t images)

@@ -36,7 +36,9 @@ core::Result<nlohmann::json> readJsonFile(const std::string &path, std::size_t m
 
 // Every option that can be checked without the data: ranges, names, the model
 // fitting the task. Errors name the option (--epochs, --image-size, ...).
+// Values left to the recipe (0, -1, "auto") pass; checkResolved then tells that none is left.
 core::Status checkOptions(const TrainConfig &c, Task task);
+core::Status checkResolved(const TrainConfig &c);
 // The image size against the model (its first dense layer, its memory) and the
 // decoded images against the machine's memory. `images` may be 0 (a single prediction).
 core::Status checkImageSize(const std::string &model, int size, int channels, std::size_t classes, std::size_t images);

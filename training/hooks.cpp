@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -14,6 +15,17 @@ using core::ErrorCode;
 using core::makeError;
 
 namespace training {
+
+namespace {
+
+std::string oneDecimal(double v)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", v);
+    return buf;
+}
+
+} // namespace
 
 double scheduledLr(const TrainConfig &c, int epochs, std::int64_t step, std::int64_t stepsPerEpoch)
 {
@@ -129,17 +141,85 @@ core::Status MetricsHook::afterStep(TrainLoop &loop)
 core::Status CheckpointHook::afterStep(TrainLoop &loop)
 {
     if (!loop.state.epochEnded) return {};
-    const std::string dir = loop.run.outDir, last = dir + "/checkpoint-last.pt", best = dir + "/checkpoint-best.pt";
-    if (auto err = saveStateDict(modelStateDict(loop.run.model->module()), last); !err.empty()) return makeError(ErrorCode::Io, last, {}, err);
-    loop.state.savedEpoch = loop.state.epoch;
+    const std::string dir = loop.run.outDir;
+    const StateDict model = modelStateDict(loop.run.model->module());
     if (loop.state.improved) {
-        // A copy replaced atomically, like the checkpoint itself: a symlink there is replaced, not followed.
-        auto data = core::readFile(last);
-        if (!data) return data.error();
-        if (auto s = core::writeFileAtomic(best, *data); !s) return s.error();
+        m_best.clear();
+        for (const auto &[name, t] : model) m_best.emplace_back(name, t.detach().to(torch::kCPU).clone());
     }
+    const auto now = std::chrono::steady_clock::now();
+    const bool final = loop.state.stop || loop.state.epoch >= loop.state.epochs;
+    const double since = std::chrono::duration<double>(now - m_lastSave).count();
+    if (m_saved && !final && since < std::max(10.0, 20 * m_saveSeconds)) return {};
+    if (auto s = writeBest(dir); !s) return s;
+    const std::string last = dir + "/checkpoint-last.pt";
+    if (auto err = saveStateDict(model, last); !err.empty()) return makeError(ErrorCode::Io, last, {}, err);
     const RunProgress progress{loop.state.epoch, loop.state.step, loop.state.best, loop.state.badEpochs};
-    return saveRunState(dir + "/train-state.pt", loop.run.model->module(), *loop.run.optimizer, loop.run.config.optimizer, progress);
+    if (auto s = saveRunState(dir + "/train-state.pt", loop.run.model->module(), *loop.run.optimizer, loop.run.config.optimizer, progress); !s) return s;
+    loop.state.savedEpoch = loop.state.epoch;
+    m_lastSave = std::chrono::steady_clock::now();
+    m_saveSeconds = std::chrono::duration<double>(m_lastSave - now).count();
+    m_saved = true;
+    return {};
+}
+
+void CheckpointHook::afterTrain(TrainLoop &loop, const core::Status &)
+{
+    (void)writeBest(loop.run.outDir); // a best epoch not written yet (the run was cancelled or failed after it)
+}
+
+core::Status CheckpointHook::writeBest(const std::string &dir)
+{
+    if (m_best.empty()) return {};
+    const std::string best = dir + "/checkpoint-best.pt";
+    if (auto err = saveStateDict(m_best, best); !err.empty()) return makeError(ErrorCode::Io, best, {}, err);
+    m_best.clear();
+    return {};
+}
+
+BudgetHook::BudgetHook(std::chrono::steady_clock::time_point start, bool sizeEpochs, int maxEpochs)
+    : m_start(start), m_sizeEpochs(sizeEpochs), m_maxEpochs(maxEpochs)
+{
+}
+
+core::Status BudgetHook::beforeTrain(TrainLoop &)
+{
+    m_epochStart = std::chrono::steady_clock::now();
+    return {};
+}
+
+core::Status BudgetHook::afterStep(TrainLoop &loop)
+{
+    if (!loop.state.epochEnded) return {};
+    LoopState &s = loop.state;
+    const auto now = std::chrono::steady_clock::now();
+    m_epochSeconds.push_back(std::chrono::duration<double>(now - m_epochStart).count());
+    m_epochStart = now;
+    double perEpoch = 0;
+    const std::size_t from = m_epochSeconds.size() > 1 ? 1 : 0;
+    for (std::size_t i = from; i < m_epochSeconds.size(); ++i) perEpoch += m_epochSeconds[i];
+    perEpoch /= static_cast<double>(m_epochSeconds.size() - from);
+    const double left = loop.run.config.timeBudget - std::chrono::duration<double>(now - m_start).count();
+    if (m_sizeEpochs) {
+        const int planned = std::clamp(s.epoch + static_cast<int>(std::floor(std::max(0.0, left) / perEpoch)), s.epoch, m_maxEpochs);
+        if (planned != s.epochs) {
+            s.epochs = planned;
+            loop.run.config.epochs = planned;
+            const RunInfo info{loop.run.config, loop.run.task, loop.run.classes, loop.run.trainData->channels(), loop.run.trainData->imageSize()};
+            if (auto st = core::writeFileAtomic(loop.run.outDir + "/config.json", runInfoJson(info).dump(2)); !st) return st;
+            if (m_loggedPlan == 0 || std::abs(planned - m_loggedPlan) * 10 >= m_loggedPlan) {
+                loop.run.callbacks->log("time budget: an epoch takes " + oneDecimal(perEpoch) + " s and " + oneDecimal(std::max(0.0, left)) + " s are left: " +
+                                        std::to_string(planned) + " epochs in all");
+                m_loggedPlan = planned;
+            }
+        }
+    }
+    if (s.epoch < s.epochs && left < perEpoch) {
+        s.stop = true;
+        loop.run.callbacks->log("time budget: " + oneDecimal(std::max(0.0, left)) + " s left, less than an epoch (" + oneDecimal(perEpoch) + " s): stopping after epoch " +
+                                std::to_string(s.epoch));
+    }
+    return {};
 }
 
 core::Status EarlyStopHook::afterStep(TrainLoop &loop)

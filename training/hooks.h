@@ -6,9 +6,12 @@
 // EarlyStopHook, HistoryHook (the run's entry in the project). Their afterTrain
 // always runs: the history records how the run ended, a cancel says what is kept.
 #include "core/project_store.h"
+#include "training/models/state_dict.h"
 #include "training/train_loop.h"
 
+#include <chrono>
 #include <memory>
+#include <vector>
 
 namespace training {
 
@@ -48,12 +51,44 @@ private:
     std::map<std::string, double> m_terms, m_epochTerms;
 };
 
-// At each epoch's end: checkpoint-last.pt (the model as a torchvision-style state
-// dict), checkpoint-best.pt when it improved, then train-state.pt (what --resume
-// reads), each replaced atomically; a crash between them resumes from the epoch before.
+// checkpoint-last.pt (the model as a torchvision-style state dict), then
+// train-state.pt (what --resume reads) after the first epoch, the last one, and in
+// between at most every 10 s (or every 20 writing times, when writing is slow), so
+// that a run of many short epochs does not spend its time writing; with them
+// checkpoint-best.pt, the weights of the best epoch so far (kept in memory until
+// then, and written at the end whatever happened). Each file is replaced
+// atomically; a crash between them resumes from the state before.
 class CheckpointHook : public Hook {
 public:
     core::Status afterStep(TrainLoop &loop) override;
+    void afterTrain(TrainLoop &loop, const core::Status &outcome) override;
+
+private:
+    core::Status writeBest(const std::string &dir);
+    StateDict m_best; // the best epoch's weights, not written yet
+    std::chrono::steady_clock::time_point m_lastSave{};
+    double m_saveSeconds = 0;
+    bool m_saved = false;
+};
+
+// --time-budget: times the epochs and sizes the run to end within the budget, which
+// counts from the start of train(), decoding included. After each epoch the time
+// left divided by an epoch's mean time (the first one left out once there are
+// others: it carries one-time costs) gives the epochs still to run; the plan is
+// written to config.json, so a resumed run keeps it. No epoch starts that would end
+// past the budget.
+class BudgetHook : public Hook {
+public:
+    BudgetHook(std::chrono::steady_clock::time_point start, bool sizeEpochs, int maxEpochs);
+    core::Status beforeTrain(TrainLoop &loop) override;
+    core::Status afterStep(TrainLoop &loop) override;
+
+private:
+    std::chrono::steady_clock::time_point m_start, m_epochStart;
+    bool m_sizeEpochs;
+    int m_maxEpochs;
+    int m_loggedPlan = 0;
+    std::vector<double> m_epochSeconds;
 };
 
 class EarlyStopHook : public Hook {

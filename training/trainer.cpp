@@ -9,6 +9,7 @@
 #include "training/models/models.h"
 #include "training/models/state_dict.h"
 #include "training/models/torch_error.h"
+#include "training/recipe.h"
 #include "training/task_parts.h"
 #include "training/train_loop.h"
 
@@ -103,9 +104,6 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
                              "could run code. Start a new run (--weights " + c.outDir + "/checkpoint-last.pt keeps the weights)");
         return makeError(ErrorCode::Invalid, c.outDir, {}, "nothing to resume: no train-state.pt (the run had not finished an epoch)");
     }
-    auto aug = parseAugment(c.augment);
-    if (!aug) return aug.error();
-
     const int threads = c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);
     torch::Device device(torch::kCPU);
@@ -131,13 +129,14 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
     if (snap->train.empty())
         return makeError(ErrorCode::Invalid, c.project, {}, task == Task::Classification ? "no images with a class in the train split; run `split` first"
                                                                                          : "no images with classed regions in the train split; run `split` first");
-    int size = resumed ? resumed->imageSize : c.imageSize;
-    if (size <= 0) {
-        auto first = core::readImageSize(snap->train.front().path);
-        size = !first || first->width != first->height ? (task == Task::Classification ? 64 : 128) : first->width;
-        if (task != Task::Classification) size = std::max(16, size / 8 * 8);
-        size = std::min(size, 1024);
-    }
+    // Settings left to the data are chosen now, each with its reason (a resumed run's are already chosen).
+    if (resumed) c.imageSize = resumed->imageSize;
+    const Recipe recipe = chooseRecipe(c, gatherFacts(*snap, task));
+    for (const auto &why : recipe.why) cb->log("auto: " + why);
+    c = recipe.config;
+    if (auto s = checkOptions(c, task); !s) return s.error();
+    if (auto s = checkResolved(c); !s) return s.error();
+    const int size = c.imageSize;
     // Checked before any image is decoded: a size the model cannot use fails now, not after minutes of decoding.
     if (auto s = checkImageSize(c.model, size, 1, snap->classes.size(), snap->train.size() + snap->val.size()); !s) return s.error();
 
@@ -189,6 +188,8 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
     auto metrics = MetricsStorage::open(c.outDir + "/metrics.jsonl", !resumed, *cb);
     if (!metrics) return metrics.error();
     run->metrics = std::make_unique<MetricsStorage>(std::move(*metrics));
+    auto aug = parseAugment(c.augment);
+    if (!aug) return aug.error();
     run->loader = std::make_unique<BatchLoader>(*run->trainData, *aug, c.batch, workers, c.seed);
     run->evaluator = makeEvaluator(task, snap->classes, *run->valData);
     run->config = c;
@@ -204,15 +205,21 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
 core::Result<TrainSummary> runTraining(const TrainConfig &config, TrainCallbacks *cb, const std::atomic<bool> *cancel, const std::atomic<bool> *pause,
                                        bool &started)
 {
+    const auto start = std::chrono::steady_clock::now(); // a time budget counts from here, decoding included
     auto run = prepareRun(config, cb, cancel, pause);
     if (!run) return run.error();
     TrainLoop loop(**run);
     loop.add(std::make_unique<ControlHook>());
     loop.add(std::make_unique<LrScheduleHook>());
     loop.add(std::make_unique<EvalHook>());
+    if ((*run)->config.timeBudget > 0) {
+        // Sizes the run when its epochs were left to the data (a resumed run keeps its plan).
+        const bool size = config.resumeDir.empty() && config.epochs <= 0;
+        loop.add(std::make_unique<BudgetHook>(start, size, size ? 100000 : (*run)->config.epochs));
+    }
     loop.add(std::make_unique<MetricsHook>());
-    loop.add(std::make_unique<CheckpointHook>());
     loop.add(std::make_unique<EarlyStopHook>());
+    loop.add(std::make_unique<CheckpointHook>());
     loop.add(std::make_unique<HistoryHook>());
     started = true;
     cb->started((*run)->config);

@@ -13,17 +13,20 @@
 
 namespace training {
 
+// A run's settings. Those left at their "auto" value (0, -1 or "auto") are chosen
+// from the data when the run starts (training/recipe.h), each with a log line saying
+// why; config.json records what was chosen.
 struct TrainConfig {
     std::string project;              // *.atproj; images with an image class (or regions) in the train (and val) split
     std::string task = "classification"; // classification (image classes) or segmentation (regions rasterised to masks)
     std::string model = "smallcnn";   // mlp, smallcnn, resnet18, resnet34, resnet50; unet for segmentation
-    int epochs = 1;
-    int batch = 64;
-    double lr = 0.01;
-    std::string optimizer = "sgd";    // sgd (momentum 0.9), adam, adamw
+    int epochs = 0;                   // 0: about 1000 steps (5 to 100 epochs), or as many as fit in timeBudget
+    int batch = 0;                    // 0: from the train set's size, so that an epoch has at least 8 steps
+    double lr = 0;                    // 0: chosen with the optimizer and the task
+    std::string optimizer = "auto";   // auto (adam), sgd (momentum 0.9), adam, adamw
     double weightDecay = 0.0;
-    std::string schedule = "none";    // none, step (x0.1 every third of the run), cosine; warm-up with warmupEpochs
-    int warmupEpochs = 0;
+    std::string schedule = "auto";    // auto (cosine), none, step (x0.1 every third of the run), cosine; warm-up with warmupEpochs
+    int warmupEpochs = -1;            // -1: one epoch when the run has 5 or more, else none
     double clipNorm = 0.0;            // > 0: clip the gradient norm
     int patience = 0;                 // > 0: stop after this many epochs without a better validation accuracy (mIoU)
     std::string device = "auto";      // auto, cpu, cuda
@@ -31,16 +34,20 @@ struct TrainConfig {
     int workers = 0;                  // batches augmented ahead, each on its own thread; 0: the core count, at most 4
     std::string weights;              // torchvision .pth to start from (its head is replaced)
     bool freezeBackbone = false;      // train only the classifier head
-    int imageSize = 0;                // 0: the images' own size when square, else 64 (classification) or 128 (segmentation)
-    std::string augment = "none";     // none or a comma list: hflip, vflip, crop[:PAD], shift[:PX], rotate[:DEG], scale[:F],
-                                      // brightness, contrast, gamma, noise, impulse, blur, erase
+    int imageSize = 0;                // 0: from the images (and for segmentation the sizes of their regions)
+    std::string augment = "auto";     // auto (flips and shifts), none, or a comma list: hflip, vflip, crop[:PAD],
+                                      // shift[:PX], rotate[:DEG], scale[:F], brightness, contrast, gamma, noise, impulse, blur, erase
+    double timeBudget = 0;            // seconds, > 0: epochs sized to fit by timing the first ones, and no epoch started past it
     int folds = 0, fold = 0;          // folds > 0: train and val pooled and dealt into folds by seed; fold `fold` validates
     std::uint64_t seed = 0;
-    std::string outDir;               // run directory: config.json, metrics.jsonl, checkpoint-{last,best}.pt
+    std::string outDir;               // run directory: config.json, metrics.jsonl, checkpoint-{last,best}.pt, train-state.pt
     std::string resumeDir;            // continue the run in this directory where it stopped (its config.json's settings apply)
     bool skipBadImages = false;       // leave out images that do not decode completely (with a warning each) instead of failing
     int logEvery = 50;                // steps between metric lines
 };
+
+// "90s", "5m", "60m", "1h30m", "2h" or a number of seconds; false when it is none of these.
+bool parseDuration(const std::string &text, double *seconds);
 
 struct MetricsSample {
     int epoch = 0;                    // 1-based

@@ -15,8 +15,11 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <filesystem>
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -55,6 +58,8 @@ class TestTrainer : public QObject {
         c.optimizer = "adam";
         c.seed = 5;
         c.augment = "hflip,crop:2";
+        c.schedule = "none"; // a constant rate: a run stopped and resumed to more epochs can equal an uninterrupted one
+        c.warmupEpochs = 0;
         c.threads = 2;
         c.logEvery = 1;
         c.outDir = out;
@@ -185,6 +190,41 @@ private Q_SLOTS:
         c = config(path("run-seg-bad"), 1);
         c.task = "segmentation";
         QVERIFY(!train(c).ok());
+    }
+
+    // No settings but a time budget: the recipe chooses every one with a line saying why,
+    // the budget hook times the first epochs and sizes the run to end within the budget,
+    // and config.json records what was chosen, so that --resume continues the same plan.
+    void timeBudgetWithSettingsFromTheData()
+    {
+        TrainConfig c;
+        c.project = m_project;
+        c.outDir = path("run-budget");
+        c.threads = 1; // a shared machine's spare core is not counted on
+        c.seed = 5;
+        c.timeBudget = 20;
+        Collect cb;
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = train(c, &cb);
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().toString().c_str());
+        QVERIFY2(r->epochs >= 2, std::to_string(r->epochs).c_str());
+        // Within the budget, with room for one epoch's jitter on a shared machine.
+        QVERIFY2(wall < c.timeBudget + 8, std::to_string(wall).c_str());
+        int autoLines = 0;
+        bool planned = false;
+        for (const auto &l : cb.lines) {
+            autoLines += l.rfind("auto: ", 0) == 0;
+            planned = planned || l.find("time budget: an epoch takes") != std::string::npos;
+        }
+        QCOMPARE(autoLines, 8);
+        QVERIFY(planned);
+        std::ifstream in(path("run-budget/config.json"));
+        const auto j = nlohmann::json::parse(in)["config"];
+        for (const char *k : {"optimizer", "schedule", "augment"}) QVERIFY2(j[k].get<std::string>() != "auto", k);
+        QVERIFY(j["batch"].get<int>() > 0 && j["image_size"].get<int>() > 0 && j["lr"].get<double>() > 0);
+        QVERIFY(j["epochs"].get<int>() >= r->epochs && j["epochs"].get<int>() < 1000);
+        QCOMPARE(j["time_budget"].get<double>(), 20.0);
     }
 
     void kFoldReportsMeanAndSpread()
@@ -386,8 +426,10 @@ private Q_SLOTS:
             QVERIFY2(r.error().message.find(fragment) != std::string::npos, r.error().toString().c_str());
             for (const auto &l : quiet.lines) QVERIFY2(l.find("decoded") == std::string::npos, l.c_str());
         }
-        c = config(path("run-bad5"), 0);
-        QVERIFY(train(c).error().message.find("--epochs 0") != std::string::npos);
+        c = config(path("run-bad5"), -1); // 0 is "chosen from the data"
+        auto neg = train(c);
+        QVERIFY(!neg.ok());
+        QVERIFY2(neg.error().message.find("--epochs -1") != std::string::npos, neg.error().toString().c_str());
         c = config(path("run-bad6"), 1);
         c.model = "resnet18";
         c.imageSize = 2048;
