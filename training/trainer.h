@@ -7,22 +7,26 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace training {
 
+// A run's settings. Those left at their "auto" value (0, -1 or "auto") are chosen
+// from the data when the run starts (training/recipe.h), each with a log line saying
+// why; config.json records what was chosen.
 struct TrainConfig {
     std::string project;              // *.atproj; images with an image class (or regions) in the train (and val) split
     std::string task = "classification"; // classification (image classes) or segmentation (regions rasterised to masks)
     std::string model = "smallcnn";   // mlp, smallcnn, resnet18, resnet34, resnet50; unet for segmentation
-    int epochs = 1;
-    int batch = 64;
-    double lr = 0.01;
-    std::string optimizer = "sgd";    // sgd (momentum 0.9), adam, adamw
+    int epochs = 0;                   // 0: about 1000 steps (5 to 100 epochs), or as many as fit in timeBudget
+    int batch = 0;                    // 0: from the train set's size, so that an epoch has at least 8 steps
+    double lr = 0;                    // 0: chosen with the optimizer and the task
+    std::string optimizer = "auto";   // auto (adam), sgd (momentum 0.9), adam, adamw
     double weightDecay = 0.0;
-    std::string schedule = "none";    // none, step (x0.1 every third of the run), cosine; warm-up with warmupEpochs
-    int warmupEpochs = 0;
+    std::string schedule = "auto";    // auto (cosine), none, step (x0.1 every third of the run), cosine; warm-up with warmupEpochs
+    int warmupEpochs = -1;            // -1: one epoch when the run has 5 or more, else none
     double clipNorm = 0.0;            // > 0: clip the gradient norm
     int patience = 0;                 // > 0: stop after this many epochs without a better validation accuracy (mIoU)
     std::string device = "auto";      // auto, cpu, cuda
@@ -30,15 +34,20 @@ struct TrainConfig {
     int workers = 0;                  // batches augmented ahead, each on its own thread; 0: the core count, at most 4
     std::string weights;              // torchvision .pth to start from (its head is replaced)
     bool freezeBackbone = false;      // train only the classifier head
-    int imageSize = 0;                // 0: the images' own size when square, else 64 (classification) or 128 (segmentation)
-    std::string augment = "none";     // none or a comma list: hflip, vflip, crop[:PAD], shift[:PX], rotate[:DEG], scale[:F],
-                                      // brightness, contrast, gamma, noise, impulse, blur, erase
+    int imageSize = 0;                // 0: from the images (and for segmentation the sizes of their regions)
+    std::string augment = "auto";     // auto (flips and shifts), none, or a comma list: hflip, vflip, crop[:PAD],
+                                      // shift[:PX], rotate[:DEG], scale[:F], brightness, contrast, gamma, noise, impulse, blur, erase
+    double timeBudget = 0;            // seconds, > 0: epochs sized to fit by timing the first ones, and no epoch started past it
     int folds = 0, fold = 0;          // folds > 0: train and val pooled and dealt into folds by seed; fold `fold` validates
     std::uint64_t seed = 0;
-    std::string outDir;               // run directory: config.json, metrics.jsonl, checkpoint-{last,best}.pt
-    std::string resumeDir;            // continue the run in this directory where it stopped
+    std::string outDir;               // run directory: config.json, metrics.jsonl, checkpoint-{last,best}.pt, train-state.pt
+    std::string resumeDir;            // continue the run in this directory where it stopped (its config.json's settings apply)
+    bool skipBadImages = false;       // leave out images that do not decode completely (with a warning each) instead of failing
     int logEvery = 50;                // steps between metric lines
 };
+
+// "90s", "5m", "60m", "1h30m", "2h" or a number of seconds; false when it is none of these.
+bool parseDuration(const std::string &text, double *seconds);
 
 struct MetricsSample {
     int epoch = 0;                    // 1-based
@@ -51,6 +60,8 @@ struct MetricsSample {
     double valLoss = -1, valAccuracy = -1; // at epoch ends when there is a val split (segmentation: pixel accuracy)
     double valMiou = -1;              // segmentation: mean IoU over the classes present
     int fold = 0, folds = 0;          // in k-fold cross-validation: this fold (1-based) of `folds`; 0 otherwise
+    std::map<std::string, double> losses; // the loss's named terms (loss_cls, loss_sem_seg; a detector's five), averaged as `loss` is
+    std::map<std::string, double> val;    // at epoch ends: every validation metric by name (loss, accuracy, top5_accuracy, miou, ...)
 };
 
 class TrainCallbacks {
@@ -58,6 +69,10 @@ public:
     virtual ~TrainCallbacks() = default;
     virtual void log(const std::string &line) { (void)line; }
     virtual void metrics(const MetricsSample &m) { (void)m; }
+    // Once, when everything is read and checked and the first step is next, with the
+    // settings the run uses (a resumed run's own). An error train() returns before
+    // this is about its input (the CLI exits 2); one after it, a failure of the run (exit 1).
+    virtual void started(const TrainConfig &resolved) { (void)resolved; }
 };
 
 struct TrainSummary {

@@ -6,6 +6,8 @@
 
 #include <array>
 #include <chrono>
+#include <ctime>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -35,9 +37,14 @@ public:
               << std::setprecision(0) << m.imagesPerS << " img/s  ETA " << static_cast<int>(eta) << " s" << std::flush;
     }
 
+    void started(const training::TrainConfig &) override { m_started = true; }
+    // Before the first step an error is about the input (exit 2); after it, the run failed (exit 1).
+    int exitCodeForError() const { return m_started ? 1 : 2; }
+
 private:
     std::ostream &m_err;
     bool m_bar;
+    bool m_started = false;
     std::chrono::steady_clock::time_point m_start;
 };
 
@@ -46,6 +53,9 @@ int fail(std::ostream &err, const core::Error &e, int code)
     err << "error: " << e.toString() << "\n";
     return code;
 }
+
+// Writing the output failed (exit 1), as opposed to an unreadable input (exit 2).
+bool writeFailed(const core::Error &e, const std::string &out) { return e.code == core::ErrorCode::Io && e.file == out; }
 
 } // namespace
 
@@ -56,13 +66,15 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     t->add_option("PROJECT", cfg->project, "project file")->required();
     t->add_option("--task", cfg->task, "classification (image classes) or segmentation (regions as masks, with --model unet)")->capture_default_str();
     t->add_option("--model", cfg->model, "mlp, smallcnn, resnet18, resnet34, resnet50, unet")->capture_default_str();
-    t->add_option("--epochs", cfg->epochs, "epochs")->capture_default_str();
-    t->add_option("--batch", cfg->batch, "batch size")->capture_default_str();
-    t->add_option("--lr", cfg->lr, "learning rate")->capture_default_str();
-    t->add_option("--optimizer", cfg->optimizer, "sgd (momentum 0.9), adam, adamw")->check(CLI::IsMember({"sgd", "adam", "adamw"}))->capture_default_str();
+    t->add_option("--epochs", cfg->epochs, "epochs (default: about 1000 steps, or as many as fit in --time-budget)");
+    t->add_option("--batch", cfg->batch, "batch size (default: from the train set's size, so that an epoch has at least 8 steps)");
+    t->add_option("--lr", cfg->lr, "learning rate (default: chosen with the optimizer and the task)");
+    t->add_option("--optimizer", cfg->optimizer, "auto (adam), sgd (momentum 0.9), adam, adamw")->check(CLI::IsMember({"auto", "sgd", "adam", "adamw"}))->capture_default_str();
     t->add_option("--weight-decay", cfg->weightDecay, "L2 weight decay");
-    t->add_option("--schedule", cfg->schedule, "none, step, cosine")->check(CLI::IsMember({"none", "step", "cosine"}))->capture_default_str();
-    t->add_option("--warmup", cfg->warmupEpochs, "epochs of linear learning-rate warm-up");
+    t->add_option("--schedule", cfg->schedule, "auto (cosine), none, step, cosine")->check(CLI::IsMember({"auto", "none", "step", "cosine"}))->capture_default_str();
+    t->add_option("--warmup", cfg->warmupEpochs, "epochs of linear learning-rate warm-up (default: 1 when the run has 5 epochs or more)");
+    auto budget = std::make_shared<std::string>();
+    t->add_option("--time-budget", *budget, "train for this long, e.g. 90s, 5m, 60m, 1h30m: epochs sized to fit by timing the first ones");
     t->add_option("--clip", cfg->clipNorm, "clip the gradient norm to this value");
     t->add_option("--patience", cfg->patience, "stop after this many epochs without a better val accuracy");
     t->add_option("--device", cfg->device, "auto, cpu, cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
@@ -70,25 +82,44 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     t->add_option("--workers", cfg->workers, "batches augmented ahead in parallel (default: the core count, at most 4)")->check(CLI::NonNegativeNumber);
     t->add_option("--weights", cfg->weights, "torchvision .pth to start from (transfer learning)");
     t->add_flag("--freeze-backbone", cfg->freezeBackbone, "train only the classifier head");
-    t->add_option("--image-size", cfg->imageSize, "resize images to N x N (default: their own size)");
-    t->add_option("--augment", cfg->augment, "none or a list: hflip,vflip,crop[:PAD],shift[:PX],rotate[:DEG],scale[:F],brightness,contrast,gamma,noise,impulse,blur,erase")->capture_default_str();
+    t->add_option("--image-size", cfg->imageSize, "resize images to N x N (default: from the images and, for segmentation, their regions' sizes)");
+    t->add_option("--augment", cfg->augment, "auto (flips and shifts), none, or a list: hflip,vflip,crop[:PAD],shift[:PX],rotate[:DEG],scale[:F],brightness,contrast,gamma,noise,impulse,blur,erase")->capture_default_str();
     t->add_option("--seed", cfg->seed, "random seed (CPU runs repeat exactly)");
-    t->add_option("--out", cfg->outDir, "run directory");
+    t->add_option("--out", cfg->outDir, "run directory (default: runs/DATE-TIME beside the project)");
     t->add_option("--resume", cfg->resumeDir, "continue the run in RUN_DIR where it stopped");
     t->add_option("--log-every", cfg->logEvery, "steps between metric lines")->capture_default_str();
+    t->add_flag("--skip-bad-images", cfg->skipBadImages, "leave out images that do not decode completely (a warning names each) instead of failing");
     auto kfold = std::make_shared<int>(0);
     t->add_option("--kfold", *kfold, "cross-validate: K runs in RUN_DIR/fold-1..K over the pooled train+val images; prints mean and std");
-    t->callback([cfg, kfold, &rc, &out, &err] {
-        if (cfg->outDir.empty() && cfg->resumeDir.empty()) {
-            err << "error: train needs --out RUN_DIR (or --resume RUN_DIR)\n";
+    t->callback([t, cfg, kfold, budget, &rc, &out, &err] {
+        if (!budget->empty() && !training::parseDuration(*budget, &cfg->timeBudget)) {
+            err << "error: --time-budget: '" << *budget << "' is not a duration (90s, 5m, 60m, 1h30m)\n";
             rc = 2;
             return;
+        }
+        // Left out, a setting is chosen from the data; given, it must be a real value.
+        for (const auto &[name, value] : {std::pair<const char *, double>{"--epochs", cfg->epochs}, {"--batch", cfg->batch}, {"--lr", cfg->lr}})
+            if (t->count(name) && !(value > 0)) {
+                err << "error: " << name << " " << value << ": must be above 0 (leave it out to have it chosen from the data)\n";
+                rc = 2;
+                return;
+            }
+        if (cfg->outDir.empty() && cfg->resumeDir.empty()) {
+            // As the Train workspace does: a new folder beside the project.
+            char stamp[32];
+            const std::time_t now = std::time(nullptr);
+            std::tm local{};
+            localtime_r(&now, &local);
+            std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
+            const std::filesystem::path project(cfg->project);
+            cfg->outDir = (project.parent_path().empty() ? std::filesystem::path(".") : project.parent_path()).string() + "/runs/" + stamp;
+            err << "run directory: " << cfg->outDir << "\n";
         }
         CliProgress progress(err, ::isatty(STDOUT_FILENO) && &out == &std::cout);
         if (*kfold) {
             auto k = training::trainKFold(*cfg, *kfold, &progress);
             if (!k) {
-                rc = fail(err, k.error(), k.error().code == core::ErrorCode::Io ? 2 : 1);
+                rc = fail(err, k.error(), progress.exitCodeForError());
                 return;
             }
             out << *kfold << "-fold " << (*k)["metric"].get<std::string>() << ": mean " << (*k)["mean"] << ", std " << (*k)["std"] << " (";
@@ -99,7 +130,7 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
         }
         auto r = training::train(*cfg, &progress);
         if (!r) {
-            rc = fail(err, r.error(), r.error().code == core::ErrorCode::Io ? 2 : 1);
+            rc = fail(err, r.error(), progress.exitCodeForError());
             return;
         }
         out << "trained " << r->epochs << " epochs, " << r->steps << " steps, final loss " << r->finalLoss;
@@ -144,14 +175,14 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     wi->add_option("--out", (*paths)[2], "checkpoint to write")->required();
     wi->callback([paths, &rc, &out, &err] {
         auto s = training::importWeights((*paths)[0], (*paths)[1], (*paths)[2]);
-        rc = s ? (out << "wrote " << (*paths)[2] << "\n", 0) : fail(err, s.error(), 2);
+        rc = s ? (out << "wrote " << (*paths)[2] << "\n", 0) : fail(err, s.error(), writeFailed(s.error(), (*paths)[2]) ? 1 : 2);
     });
     auto *we = w->add_subcommand("export", "Write a checkpoint's model as a state dict for torch.load / load_state_dict");
     we->add_option("CHECKPOINT", (*paths)[0], "checkpoint")->required();
     we->add_option("--out", (*paths)[2], ".pth to write")->required();
     we->callback([paths, &rc, &out, &err] {
         auto s = training::exportWeights((*paths)[0], (*paths)[2]);
-        rc = s ? (out << "wrote " << (*paths)[2] << "\n", 0) : fail(err, s.error(), 2);
+        rc = s ? (out << "wrote " << (*paths)[2] << "\n", 0) : fail(err, s.error(), writeFailed(s.error(), (*paths)[2]) ? 1 : 2);
     });
 }
 

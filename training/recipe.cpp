@@ -1,0 +1,147 @@
+#include "training/recipe.h"
+
+#include "core/image_size.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+namespace training {
+
+namespace {
+
+double median(std::vector<double> v)
+{
+    if (v.empty()) return 0;
+    std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+}
+
+std::string number(double v)
+{
+    std::ostringstream s;
+    s << v;
+    return s.str();
+}
+
+int powerOfTwoAtMost(double v)
+{
+    int p = 1;
+    while (p * 2 <= v) p *= 2;
+    return p;
+}
+
+} // namespace
+
+DataFacts gatherFacts(const Snapshot &snap, Task task)
+{
+    DataFacts f;
+    f.task = task;
+    f.trainImages = snap.train.size();
+    // Headers of up to 200 images spread over the split: enough for a median, quick on any project.
+    std::vector<double> sides, objects;
+    const std::size_t n = snap.train.size(), stride = std::max<std::size_t>(1, n / 200);
+    for (std::size_t i = 0; i < n; i += stride) {
+        if (auto s = core::readImageSize(snap.train[i].path); s) sides.push_back(std::max(s->width, s->height));
+        for (const auto &r : snap.train[i].regions) {
+            const core::Box b = r.shape.boundingBox();
+            objects.push_back(std::max(b.w, b.h));
+        }
+    }
+    f.medianSide = static_cast<int>(median(sides));
+    f.medianObjectSide = median(objects);
+    return f;
+}
+
+int epochsForSteps(std::int64_t stepsPerEpoch)
+{
+    return static_cast<int>(std::clamp<std::int64_t>((1000 + stepsPerEpoch - 1) / std::max<std::int64_t>(1, stepsPerEpoch), 5, 100));
+}
+
+Recipe chooseRecipe(const TrainConfig &requested, const DataFacts &facts)
+{
+    Recipe r;
+    TrainConfig &c = r.config;
+    c = requested;
+    const bool seg = facts.task == Task::Segmentation;
+    const bool dense = c.model == "mlp" || c.model == "smallcnn";
+    const int side = facts.medianSide > 0 ? facts.medianSide : (seg ? 128 : 64);
+
+    if (c.imageSize <= 0) {
+        if (seg) {
+            // The median object should span some 16 pixels, so that its outline is resolved;
+            // a multiple of 32 (U-Net halves it three times), from 64 to 512 and no larger than the images.
+            const double want = facts.medianObjectSide > 0 ? 16.0 * side / facts.medianObjectSide : 128;
+            const int top = std::max(64, std::min(512, side / 32 * 32));
+            c.imageSize = std::clamp(static_cast<int>(std::ceil(want / 32)) * 32, 64, top);
+            r.why.push_back("image size " + std::to_string(c.imageSize) + ": the images are " + std::to_string(side) + " px and their regions " +
+                            number(std::round(facts.medianObjectSide)) + " px (median), so that the median region spans " +
+                            number(std::round(facts.medianObjectSide * c.imageSize / side)) + " px");
+        } else {
+            // smallcnn at 64 px trained 3x slower than at 32 and no better on the sample project (bench/README.md).
+            const int cap = dense ? 32 : 224;
+            c.imageSize = std::clamp(side, dense ? 8 : 32, cap);
+            r.why.push_back("image size " + std::to_string(c.imageSize) + ": the images are " + std::to_string(side) + " px" +
+                            (side > cap ? std::string(dense ? "; a " + c.model + "'s dense layer grows with the square of the size, so at most " + std::to_string(cap)
+                                                            : "; " + c.model + " is built for 224 px")
+                                        : std::string()));
+        }
+    }
+    if (c.batch <= 0) {
+        // An epoch of at least 8 steps, a power of two from 2 to 64, and at most 2^21 pixels a batch.
+        const double byData = static_cast<double>(facts.trainImages) / 8;
+        const double byPixels = static_cast<double>(1 << 21) / (static_cast<double>(c.imageSize) * c.imageSize);
+        c.batch = std::clamp(powerOfTwoAtMost(std::min(byData, byPixels)), 2, 64);
+        const std::int64_t steps = (static_cast<std::int64_t>(facts.trainImages) + c.batch - 1) / c.batch;
+        r.why.push_back("batch " + std::to_string(c.batch) + ": " + std::to_string(facts.trainImages) + " train images, so an epoch has " +
+                        std::to_string(steps) + " steps (at least 8 wanted, at most 64 images a batch)");
+    }
+    if (c.optimizer == "auto") {
+        c.optimizer = "adam";
+        r.why.push_back("optimizer adam: it trains a network from scratch without a learning rate tuned to it");
+    }
+    if (!(c.lr > 0)) {
+        const bool adam = c.optimizer != "sgd";
+        const bool fromWeights = !c.weights.empty();
+        c.lr = adam ? (fromWeights ? 1e-4 : seg ? 3e-3 : 1e-3) : (fromWeights ? 1e-3 : 0.01);
+        const std::string usual = adam ? "Adam's usual rate, 0.001" : "SGD's usual rate, 0.01";
+        r.why.push_back("learning rate " + number(c.lr) + ": " +
+                        (fromWeights ? "a tenth of " + usual + ", as the run starts from weights"
+                                     : seg && adam ? "three times " + usual + ", as the README's U-Net example has it" : usual));
+    }
+    if (c.augment == "auto") {
+        if (seg) {
+            const int shift = std::max(2, c.imageSize / 16);
+            c.augment = "hflip,vflip,shift:" + std::to_string(shift);
+            r.why.push_back("augment " + c.augment + ": mirrored images and shifts move the masks with them, so every label stays true");
+        } else {
+            // A dense head (smallcnn, mlp) learns each position apart: shifts of a quarter of the image teach it
+            // that an object is the same anywhere. No vertical flips: an upside-down photo can be another class.
+            const int shift = std::max(2, c.imageSize / (dense ? 4 : 8));
+            c.augment = "hflip,shift:" + std::to_string(shift);
+            r.why.push_back("augment " + c.augment + ": mirrored images and shifts of " + (dense ? "a quarter" : "an eighth") +
+                            " of the size keep the class" + (dense ? std::string(" and teach a dense head that position does not matter") : std::string()));
+        }
+    }
+    const std::int64_t stepsPerEpoch = (static_cast<std::int64_t>(facts.trainImages) + c.batch - 1) / c.batch;
+    if (c.epochs <= 0) {
+        if (c.timeBudget > 0) {
+            c.epochs = 100000; // an upper bound: the budget hook sizes the run after timing its first epochs
+            r.why.push_back("epochs: as many as fit in the time budget of " + number(c.timeBudget) + " s, sized after timing the first epoch");
+        } else {
+            c.epochs = epochsForSteps(stepsPerEpoch);
+            r.why.push_back("epochs " + std::to_string(c.epochs) + ": " + std::to_string(stepsPerEpoch) + " steps an epoch, about 1000 steps in all (5 to 100 epochs)");
+        }
+    }
+    if (c.schedule == "auto") {
+        c.schedule = "cosine";
+        r.why.push_back("schedule cosine: the rate decays to 0 at the end of the run");
+    }
+    if (c.warmupEpochs < 0) {
+        c.warmupEpochs = c.epochs >= 5 ? 1 : 0;
+        if (c.warmupEpochs) r.why.push_back("warm-up 1 epoch: the rate rises linearly over the first epoch");
+    }
+    return r;
+}
+
+} // namespace training
