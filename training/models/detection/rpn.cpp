@@ -9,7 +9,8 @@ namespace nn = torch::nn;
 RPNHeadImpl::RPNHeadImpl(int inChannels, int numAnchors)
 {
     conv0 = nn::Conv2d(nn::Conv2dOptions(inChannels, inChannels, 3).padding(1));
-    conv = register_module("conv", nn::ModuleList(nn::ModuleList(conv0, nn::ReLU()))); // rpn.head.conv.0.0
+    conv = register_module("conv", nn::ModuleList()); // rpn.head.conv.0.0: Conv2dNormActivation without norm
+    conv->push_back(nn::ModuleList(conv0, nn::ReLU()));
     cls_logits = register_module("cls_logits", nn::Conv2d(nn::Conv2dOptions(inChannels, numAnchors, 1)));
     bbox_pred = register_module("bbox_pred", nn::Conv2d(nn::Conv2dOptions(inChannels, numAnchors * 4, 1)));
     for (auto *c : {&conv0, &cls_logits, &bbox_pred}) {
