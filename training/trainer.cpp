@@ -5,6 +5,7 @@
 #include "core/project_store.h"
 #include "core/random.h"
 #include "training/data.h"
+#include "training/models/detection/rcnn.h"
 #include "training/models/models.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -850,10 +851,37 @@ core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, co
     return out;
 }
 
+namespace {
+
+// A torchvision Faster/Mask R-CNN state dict (its box predictor tells the number of
+// classes; older key names are upgraded) checked against the architecture and
+// written back under today's names.
+core::Status importDetectionWeights(const StateDict &weights, const std::string &pth, const std::string &arch, const std::string &out)
+{
+    try {
+        detection::DetectionOptions o;
+        o.arch = arch;
+        o.numClasses = detection::detectionNumClasses(weights);
+        if (o.numClasses < 2) return makeError(ErrorCode::Invalid, pth, {}, "is not a " + arch + " state dict (no roi_heads.box_predictor.cls_score.weight)");
+        detection::DetectionModel model(o);
+        const LoadReport rep = detection::loadDetectionWeights(*model, weights);
+        if (!rep.missing.empty() || !rep.mismatched.empty())
+            return makeError(ErrorCode::Invalid, pth, {}, "is not a " + arch + " state dict (" + std::to_string(rep.missing.size()) + " missing, " +
+                                                            std::to_string(rep.mismatched.size()) + " mismatched tensors)");
+        if (auto err = saveStateDict(modelStateDict(*model), out); !err.empty()) return makeError(ErrorCode::Io, out, {}, err);
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Invalid, pth, {}, e.what());
+    }
+    return {};
+}
+
+} // namespace
+
 core::Status importWeights(const std::string &pth, const std::string &arch, const std::string &out)
 {
     auto w = loadStateDict(pth);
     if (!w.ok()) return makeError(ErrorCode::Invalid, pth, {}, w.error);
+    if (detection::isDetectionArch(arch)) return importDetectionWeights(w.tensors, pth, arch, out);
     try {
         // The classifier head's size tells the number of classes.
         int classes = 1000;

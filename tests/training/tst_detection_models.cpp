@@ -8,6 +8,7 @@
 // old-key-name files; ours load into torchvision with strict=True. Transfer
 // learning replaces the class-specific layers and freezes backbone stages.
 #include "training/models/detection/rcnn.h"
+#include "training/trainer.h"
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -230,6 +231,29 @@ private Q_SLOTS:
         QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
         const double diff = py.readAllStandardOutput().trimmed().toDouble();
         QVERIFY2(diff < 1e-4, qPrintable(QStringLiteral("torchvision's detections with our file differ by %1").arg(diff)));
+    }
+
+    void weightsImportExport()
+    {
+        // `annotrain-cli weights import` of the published checkpoint's layout (legacy file, old key names), then export.
+        const std::string ckpt = path("imported.pt"), pth = path("reexported.pth");
+        const auto imported = training::importWeights(path("maskrcnn_resnet50_fpn_oldnames.pth"), "maskrcnn_resnet50_fpn", ckpt);
+        QVERIFY2(imported, imported ? "" : imported.error().message.c_str());
+        const auto exported = training::exportWeights(ckpt, pth);
+        QVERIFY2(exported, exported ? "" : exported.error().message.c_str());
+        QProcess py;
+        py.start(QStringLiteral("/usr/bin/python3"), {QStringLiteral(ANNOTRAIN_SOURCE_DIR "/tests/training/check_detection_export.py"),
+                                                       QStringLiteral("maskrcnn_resnet50_fpn"), QString::fromStdString(pth), m_dir.path()});
+        QVERIFY(py.waitForFinished(300000));
+        QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+        QVERIFY(py.readAllStandardOutput().trimmed().toDouble() < 1e-4);
+        // The wrong architecture is refused, naming the file.
+        const auto wrong = training::importWeights(path("maskrcnn_resnet50_fpn.pth"), "maskrcnn_resnet18_fpn", path("x.pt"));
+        QVERIFY(!wrong);
+        QVERIFY2(wrong.error().message.find("is not a maskrcnn_resnet18_fpn state dict") != std::string::npos, wrong.error().message.c_str());
+        const auto noHead = training::importWeights(path("det_data.pth"), "fasterrcnn_resnet50_fpn", path("x.pt"));
+        QVERIFY(!noHead);
+        QVERIFY(!QFileInfo::exists(QString::fromStdString(path("x.pt"))));
     }
 
     void transferLearning()
