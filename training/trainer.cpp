@@ -851,44 +851,31 @@ core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, co
     return out;
 }
 
-namespace {
-
-// A torchvision Faster/Mask R-CNN state dict (its box predictor tells the number of
-// classes; older key names are upgraded) checked against the architecture and
-// written back under today's names.
-core::Status importDetectionWeights(const StateDict &weights, const std::string &pth, const std::string &arch, const std::string &out)
-{
-    try {
-        detection::DetectionOptions o;
-        o.arch = arch;
-        o.numClasses = detection::detectionNumClasses(weights);
-        if (o.numClasses < 2) return makeError(ErrorCode::Invalid, pth, {}, "is not a " + arch + " state dict (no roi_heads.box_predictor.cls_score.weight)");
-        detection::DetectionModel model(o);
-        const LoadReport rep = detection::loadDetectionWeights(*model, weights);
-        if (!rep.missing.empty() || !rep.mismatched.empty())
-            return makeError(ErrorCode::Invalid, pth, {}, "is not a " + arch + " state dict (" + std::to_string(rep.missing.size()) + " missing, " +
-                                                            std::to_string(rep.mismatched.size()) + " mismatched tensors)");
-        if (auto err = saveStateDict(modelStateDict(*model), out); !err.empty()) return makeError(ErrorCode::Io, out, {}, err);
-    } catch (const std::exception &e) {
-        return makeError(ErrorCode::Invalid, pth, {}, e.what());
-    }
-    return {};
-}
-
-} // namespace
-
 core::Status importWeights(const std::string &pth, const std::string &arch, const std::string &out)
 {
     auto w = loadStateDict(pth);
     if (!w.ok()) return makeError(ErrorCode::Invalid, pth, {}, w.error);
-    if (detection::isDetectionArch(arch)) return importDetectionWeights(w.tensors, pth, arch, out);
     try {
-        // The classifier head's size tells the number of classes.
-        int classes = 1000;
-        for (const auto &[k, t] : w.tensors)
-            if ((k == "fc.weight" || k == "fc2.weight" || k == "fc3.weight") && t.dim() == 2) classes = static_cast<int>(t.size(0));
-        auto model = makeModel({arch, classes, 3, 224});
-        const LoadReport rep = loadWeights(*model, w.tensors);
+        std::shared_ptr<torch::nn::Module> model;
+        LoadReport rep;
+        if (detection::isDetectionArch(arch)) {
+            // Faster/Mask R-CNN: the box predictor tells the number of classes; older key names are upgraded.
+            detection::DetectionOptions o;
+            o.arch = arch;
+            o.numClasses = detection::detectionNumClasses(w.tensors);
+            if (o.numClasses < 2) return makeError(ErrorCode::Invalid, pth, {}, "is not a " + arch + " state dict (no roi_heads.box_predictor.cls_score.weight)");
+            auto m = std::make_shared<detection::DetectionModelImpl>(o);
+            rep = detection::loadDetectionWeights(*m, w.tensors);
+            model = m;
+        } else {
+            // The classifier head's size tells the number of classes.
+            int classes = 1000;
+            for (const auto &[k, t] : w.tensors)
+                if ((k == "fc.weight" || k == "fc2.weight" || k == "fc3.weight") && t.dim() == 2) classes = static_cast<int>(t.size(0));
+            auto m = makeModel({arch, classes, 3, 224});
+            rep = loadWeights(*m, w.tensors);
+            model = m;
+        }
         if (!rep.missing.empty() || !rep.mismatched.empty())
             return makeError(ErrorCode::Invalid, pth, {}, "is not a " + arch + " state dict (" + std::to_string(rep.missing.size()) + " missing, " +
                                                             std::to_string(rep.mismatched.size()) + " mismatched tensors)");

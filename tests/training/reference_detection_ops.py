@@ -73,6 +73,11 @@ def main(out):
         r[f"transform.boxes{i}"] = tt[i]["boxes"]
         r[f"transform.masks{i}"] = tt[i]["masks"]
         r[f"transform.back{i}"] = resize_boxes(tt[i]["boxes"], il.image_sizes[i], imgs[i].shape[-2:])
+    same = GeneralizedRCNNTransform(100, 150, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225])  # scale 1 for image0
+    same.eval()
+    il, tt = same([imgs[0]], [dict(targets[0])])
+    r["transform.same.batch"] = il.tensors
+    r["transform.same.masks"] = tt[0]["masks"]
     torch.save(r, f"{out}/ops_ref.pth")
 
 

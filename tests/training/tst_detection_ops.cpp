@@ -291,6 +291,13 @@ private Q_SLOTS:
             }
         }
         QCOMPARE(resizedSize(1024, 1280, 512, 512), (std::array<int64_t, 2>{409, 512}));
+        // At scale 1 the resize is skipped: still torchvision's result.
+        o.minSize = {100};
+        o.maxSize = 150;
+        std::vector<DetectionTarget> one{targets[0]};
+        const ImageList same = GeneralizedRCNNTransform(o)({images[0]}, &one, false, false);
+        QVERIFY(maxDiff(same.tensors, ref("transform.same.batch")) == 0);
+        QVERIFY(torch::equal(one[0].masks, ref("transform.same.masks")));
     }
 };
 

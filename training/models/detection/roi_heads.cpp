@@ -150,7 +150,9 @@ RoIHeadsImpl::forward(const std::vector<torch::Tensor> &features, std::vector<to
         }
     }
 
-    const std::vector<torch::Tensor> pooledLevels(features.begin(), features.begin() + std::min<std::size_t>(4, features.size()));
+    // The pooled levels in NCHW, once for both heads (torchvision's RoIAlign kernel needs it).
+    std::vector<torch::Tensor> pooledLevels;
+    for (std::size_t l = 0; l < std::min<std::size_t>(4, features.size()); ++l) pooledLevels.push_back(features[l].contiguous());
     const torch::Tensor boxFeatures = box_head(boxRoiPool(pooledLevels, proposals, imageSizes));
     auto [classLogits, boxRegression] = box_predictor(boxFeatures);
 

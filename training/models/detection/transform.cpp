@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace training::detection {
@@ -68,13 +69,15 @@ ImageList GeneralizedRCNNTransform::operator()(const std::vector<torch::Tensor> 
         const int64_t h = image.size(1), w = image.size(2);
         const auto [oh, ow] = resizedSize(h, w, size, static_cast<double>(m_options.maxSize));
         TORCH_CHECK(oh > 0 && ow > 0, "image ", i, " of ", h, " x ", w, " pixels resizes to nothing");
-        resized.push_back(at::upsample_bilinear2d(normalised.unsqueeze(0), {oh, ow}, false, c10::nullopt, c10::nullopt)[0]);
+        // At scale 1 bilinear resizing returns its input exactly: skip the copy.
+        const bool same = oh == h && ow == w;
+        resized.push_back(same ? normalised : at::upsample_bilinear2d(normalised.unsqueeze(0), {oh, ow}, false, c10::nullopt, c10::nullopt)[0]);
         out.imageSizes.push_back({oh, ow});
         if (targets) {
             DetectionTarget &t = (*targets)[i];
             TORCH_CHECK(t.boxes.defined() && t.boxes.dim() == 2 && t.boxes.size(1) == 4, "Expected target boxes to be a tensor of shape [N, 4], got ",
                         t.boxes.defined() ? t.boxes.sizes() : c10::IntArrayRef{}, " for image ", i);
-            if (t.masks.defined() && t.masks.numel() > 0)
+            if (t.masks.defined() && t.masks.numel() > 0 && !same)
                 t.masks = at::upsample_nearest2d(t.masks.unsqueeze(1).to(torch::kFloat), {oh, ow}, c10::nullopt, c10::nullopt).select(1, 0).to(torch::kByte);
             t.boxes = resizeBoxes(t.boxes, {h, w}, {oh, ow});
         }
@@ -99,7 +102,7 @@ torch::Tensor pasteMasksInImage(const torch::Tensor &masks, const torch::Tensor 
     TORCH_CHECK(masks.dim() == 4 && masks.size(1) == 1 && masks.size(2) == masks.size(3), "masks must be N x 1 x M x M, got ", masks.sizes());
     TORCH_CHECK(boxes.dim() == 2 && boxes.size(1) == 4 && boxes.size(0) == masks.size(0), "boxes must be N x 4 for N masks, got ", boxes.sizes());
     const int64_t n = masks.size(0), m = masks.size(-1);
-    torch::Tensor out = torch::zeros({n, 1, height, width}, masks.options());
+    torch::Tensor out = at::empty({n, 1, height, width}, masks.options().memory_format(torch::MemoryFormat::Contiguous));
     if (n == 0) return out;
     // Pad the masks so that their border can fade out, and grow the boxes by the same factor.
     const torch::Tensor padded = torch::constant_pad_nd(masks, {padding, padding, padding, padding});
@@ -110,17 +113,34 @@ torch::Tensor pasteMasksInImage(const torch::Tensor &masks, const torch::Tensor 
     halfH = halfH * scale;
     const torch::Tensor grown = torch::stack({cx - halfW, cy - halfH, cx + halfW, cy + halfH}, 1).to(torch::kLong).cpu();
     const auto b = grown.accessor<int64_t, 2>();
+    auto paste = [&](int64_t i) {
+        const int64_t x0b = b[i][0], y0b = b[i][1], x1b = b[i][2], y1b = b[i][3];
+        const int64_t w = std::max<int64_t>(x1b - x0b + 1, 1), h = std::max<int64_t>(y1b - y0b + 1, 1);
+        const int64_t x0 = std::max<int64_t>(x0b, 0), x1 = std::min<int64_t>(x1b + 1, width);
+        const int64_t y0 = std::max<int64_t>(y0b, 0), y1 = std::min<int64_t>(y1b + 1, height);
+        torch::Tensor image = out[i][0];
+        if (!out.is_cpu()) {
+            image.zero_();
+            if (x1 > x0 && y1 > y0) {
+                const torch::Tensor r = at::upsample_bilinear2d(padded.slice(0, i, i + 1), {h, w}, false, c10::nullopt, c10::nullopt)[0][0];
+                image.slice(0, y0, y1).slice(1, x0, x1).copy_(r.slice(0, y0 - y0b, y1 - y0b).slice(1, x0 - x0b, x1 - x0b));
+            }
+            return;
+        }
+        // On the CPU with plain memory operations: ATen's fill of a slice costs ~5x a memset here.
+        const std::size_t elem = out.element_size();
+        char *dst = static_cast<char *>(image.data_ptr());
+        std::memset(dst, 0, static_cast<std::size_t>(height * width) * elem);
+        if (x1 <= x0 || y1 <= y0) return;
+        const torch::Tensor r = at::upsample_bilinear2d(padded.slice(0, i, i + 1), {h, w}, false, c10::nullopt, c10::nullopt)[0][0].contiguous();
+        const char *src = static_cast<const char *>(r.data_ptr());
+        for (int64_t y = y0; y < y1; ++y)
+            std::memcpy(dst + static_cast<std::size_t>(y * width + x0) * elem, src + static_cast<std::size_t>((y - y0b) * w + (x0 - x0b)) * elem,
+                        static_cast<std::size_t>(x1 - x0) * elem);
+    };
     // Each mask is resized to its own box: independent, so the masks share the cores (each resize runs on one).
     at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-            const int64_t x0b = b[i][0], y0b = b[i][1], x1b = b[i][2], y1b = b[i][3];
-            const int64_t w = std::max<int64_t>(x1b - x0b + 1, 1), h = std::max<int64_t>(y1b - y0b + 1, 1);
-            const int64_t x0 = std::max<int64_t>(x0b, 0), x1 = std::min<int64_t>(x1b + 1, width);
-            const int64_t y0 = std::max<int64_t>(y0b, 0), y1 = std::min<int64_t>(y1b + 1, height);
-            if (x1 <= x0 || y1 <= y0) continue;
-            const torch::Tensor r = at::upsample_bilinear2d(padded.slice(0, i, i + 1), {h, w}, false, c10::nullopt, c10::nullopt)[0][0];
-            out[i][0].slice(0, y0, y1).slice(1, x0, x1).copy_(r.slice(0, y0 - y0b, y1 - y0b).slice(1, x0 - x0b, x1 - x0b));
-        }
+        for (int64_t i = begin; i < end; ++i) paste(i);
     });
     return out;
 }
