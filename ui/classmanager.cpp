@@ -155,16 +155,25 @@ void ClassManagerDialog::countUsage()
 {
     m_regions.clear();
     m_images.clear();
+    m_readError.clear();
     if (!m_store) return;
-    core::ProjectStore::ClassUsage usage = m_store->classUsage();
-    m_regions = std::move(usage.regions);
-    m_images = std::move(usage.images);
+    auto usage = m_store->classUsage();
+    if (!usage) {
+        m_readError = qs(usage.error().toString());
+        return;
+    }
+    m_regions = std::move(usage->regions);
+    m_images = std::move(usage->images);
 }
 
 void ClassManagerDialog::refresh()
 {
     const core::Id keep = selectedClass();
-    m_classes = m_store ? m_store->classes() : std::vector<core::ClassRecord>{};
+    m_classes.clear();
+    if (m_store) {
+        if (auto classes = m_store->classes()) m_classes = std::move(classes.value());
+        else m_readError = qs(classes.error().toString());
+    }
     m_table->setRowCount(0);
     m_table->setRowCount(static_cast<int>(m_classes.size()));
     for (int row = 0; row < static_cast<int>(m_classes.size()); ++row) {
@@ -187,7 +196,8 @@ void ClassManagerDialog::refresh()
     m_table->resizeColumnToContents(RegionsColumn);
     if (rowOf(keep) >= 0) selectClass(keep);
     const int unclassed = regionCount(0);
-    m_summary->setText(unclassed ? tr("%1 regions have no class.").arg(unclassed) : QString());
+    if (!m_readError.isEmpty()) m_summary->setText(tr("Cannot read the project: %1").arg(m_readError));
+    else m_summary->setText(unclassed ? tr("%1 regions have no class.").arg(unclassed) : QString());
     updateButtons();
 }
 
@@ -202,7 +212,7 @@ void ClassManagerDialog::updateButtons()
 std::optional<core::ClassRecord> ClassManagerDialog::findClass(core::Id id) const
 {
     if (!m_store || id == 0) return std::nullopt;
-    for (const core::ClassRecord &c : m_store->classes())
+    for (const core::ClassRecord &c : m_classes)
         if (c.id == id) return c;
     return std::nullopt;
 }
@@ -252,7 +262,7 @@ core::Status ClassManagerDialog::addClass(const QString &name)
     if (!m_store) return invalid(tr("No project is open."));
     const QString n = name.trimmed();
     if (n.isEmpty()) return invalid(tr("A class needs a name."));
-    for (const core::ClassRecord &c : m_store->classes())
+    for (const core::ClassRecord &c : m_classes)
         if (qs(c.name) == n) return invalid(tr("A class named '%1' exists already.").arg(n));
     core::Id id = 0;
     if (auto s = m_doc->editClasses(tr("Add class %1").arg(n), {}, [&](core::ProjectStore &st) -> core::Status {
@@ -275,7 +285,7 @@ core::Status ClassManagerDialog::renameClass(core::Id id, const QString &newName
     const QString n = newName.trimmed();
     if (n.isEmpty()) return invalid(tr("A class needs a name."));
     if (n == qs(cls->name)) return {};
-    for (const core::ClassRecord &c : m_store->classes())
+    for (const core::ClassRecord &c : m_classes)
         if (c.id != id && qs(c.name) == n)
             return invalid(tr("A class named '%1' exists already. To move the regions of '%2' into it, use Merge into….")
                                .arg(n, qs(cls->name)));

@@ -76,6 +76,7 @@ private:
     core::ProjectStore *m_store;
     std::vector<core::ClassRecord> m_classes;
     std::map<core::Id, int> m_regions, m_images; // per class id; key 0 = without a class
+    QString m_readError;                         // why the last refresh could not read the project
     QTableWidget *m_table;
     QLabel *m_summary;
     QPushButton *m_add, *m_rename, *m_colour, *m_hotkey, *m_merge, *m_delete;

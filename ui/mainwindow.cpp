@@ -207,7 +207,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
             auto shape = core::Shape::polygon(pts);
             if (!shape) continue;
             core::Id cls = 0;
-            for (const auto &c : m_store->classes())
+            for (const auto &c : m_classes)
                 if (c.name == p.className) cls = c.id;
             core::Region r;
             r.shape = *shape;
@@ -446,7 +446,7 @@ void MainWindow::reloadImages()
 {
     if (!m_store) return;
     const QString current = currentImagePath();
-    setImages(m_store->images());
+    if (!readImages()) return;
     int keep = 0;
     for (std::size_t i = 0; i < m_images.size(); ++i)
         if (QString::fromStdString(m_images[i].absPath) == current) keep = static_cast<int>(i);
@@ -545,8 +545,7 @@ core::Status MainWindow::openProject(const QString &path)
         if (i >= 0) m_classBox->setCurrentIndex(i);
         // The list shows image classes by name, and a merge or delete moves images.
         const int shownRow = m_shownRow;
-        setImages(m_store->images());
-        if (shownRow >= 0) {
+        if (readImages() && shownRow >= 0) {
             const QSignalBlocker block(m_list->selectionModel());
             m_list->setCurrentIndex(m_filter->mapFromSource(m_model->index(shownRow)));
         }
@@ -569,7 +568,7 @@ core::Status MainWindow::openProject(const QString &path)
         // Not modal: the user keeps working; the banner stays until the next edit succeeds or is dismissed.
         m_storeError->setText(tr("<b>Not saved:</b> %1 — the edit was not applied; everything saved before is intact.").arg(message.toHtmlEscaped()));
         m_storeError->show();
-        m_doc->setImage(m_doc->image()); // show what the project really holds
+        if (auto s = m_doc->setImage(m_doc->image()); !s) storeReadFailed(s.error()); // show what the project really holds
     });
     connect(m_doc->undoStack(), &QUndoStack::indexChanged, this, [this] {
         if (m_doc->lastError().isEmpty()) m_storeError->hide();
@@ -585,7 +584,7 @@ core::Status MainWindow::openProject(const QString &path)
     m_undoMenu->addActions(m_editActions);
     refreshClasses();
     m_fitNext = true;
-    setImages(m_store->images());
+    readImages();
     setWindowTitle(QStringLiteral("%1 — Annotrain Studio").arg(QFileInfo(path).fileName()));
     for (QAction *a : m_projectActions) a->setEnabled(true);
     QSettings settings;
@@ -602,10 +601,28 @@ core::Status MainWindow::openProject(const QString &path)
     return {};
 }
 
+bool MainWindow::readImages()
+{
+    auto images = m_store->images();
+    if (!images) {
+        storeReadFailed(images.error());
+        return false;
+    }
+    setImages(std::move(images.value()));
+    return true;
+}
+
+void MainWindow::storeReadFailed(const core::Error &e)
+{
+    m_storeError->setText(tr("<b>Cannot read the project:</b> %1 — what is shown may be out of date; nothing was changed.")
+                              .arg(QString::fromStdString(e.toString()).toHtmlEscaped()));
+    m_storeError->show();
+}
+
 void MainWindow::setImages(std::vector<core::ImageInfo> images)
 {
     m_images = std::move(images);
-    const auto classes = m_store->classes();
+    const auto &classes = m_classes;
     {
         const QSignalBlocker block(m_list->selectionModel());
         m_model->setImages(m_images, classes);
@@ -698,7 +715,7 @@ void MainWindow::onImageDecoded()
     m_draftItem = nullptr;
     m_draft.clear();
     m_selection.clear();
-    m_doc->setImage(info.id); // emits changed(): the regions are drawn by redrawRegions()
+    if (auto s = m_doc->setImage(info.id); !s) storeReadFailed(s.error()); // emits changed(): the regions are drawn by redrawRegions()
     if (m_fitNext) { // the first image of a project is fitted; the next ones keep the zoom
         m_view->fitInView(m_scene->sceneRect(), Qt::KeepAspectRatio);
         m_fitNext = false;
@@ -837,7 +854,9 @@ void MainWindow::refreshClasses()
 {
     m_classBox->clear();
     m_classBox->addItem(tr("(no class)"), QVariant::fromValue<qlonglong>(0));
-    for (const auto &c : m_store->classes()) {
+    if (auto classes = m_store->classes()) m_classes = std::move(classes.value());
+    else storeReadFailed(classes.error());
+    for (const auto &c : m_classes) {
         m_classBox->addItem(c.hotkey ? QStringLiteral("%1  [%2]").arg(QString::fromStdString(c.name), QChar::fromLatin1(c.hotkey)) : QString::fromStdString(c.name),
                             QVariant::fromValue<qlonglong>(c.id));
         if (c.hotkey >= '1' && c.hotkey <= '9') m_classBox->setItemData(m_classBox->count() - 1, c.hotkey - '0', Qt::UserRole + 1);
@@ -859,10 +878,10 @@ void MainWindow::redrawRegions()
     std::vector<RegionLayer::Entry> layer;
     layer.reserve(m_doc->regions().size());
     std::unordered_map<core::Id, QColor> colors;
-    for (const auto &c : m_store->classes())
+    for (const auto &c : m_classes)
         colors[c.id] = QColor(QString::fromStdString(c.color));
     std::unordered_map<core::Id, QString> names;
-    for (const auto &c : m_store->classes()) names[c.id] = QString::fromStdString(c.name);
+    for (const auto &c : m_classes) names[c.id] = QString::fromStdString(c.name);
     // Undo can take away selected regions: keep only those still here.
     m_selection.erase(std::remove_if(m_selection.begin(), m_selection.end(), [this](core::Id id) { return !m_doc->region(id); }), m_selection.end());
     selectionShown();

@@ -92,6 +92,8 @@ protected:
 private:
     void openProjectOrSay(const QString &path);
     void setImages(std::vector<core::ImageInfo> images); // fills the dataset panel
+    bool readImages();                                  // setImages() from the store; false: the banner says why
+    void storeReadFailed(const core::Error &e);         // the banner, for a read that failed
     void selectRow(int row);                              // row of m_images: current in the list (when shown) and on the canvas
     void newProject();
     void onImageDecoded();
@@ -130,6 +132,7 @@ private:
     AttributeEditor *m_attrs = nullptr;
     int m_selectRegionIndex = -1;
     QLabel *m_storeError = nullptr;
+    std::vector<core::ClassRecord> m_classes; // as read by refreshClasses(), which every class change calls
     RegionLayer *m_layer = nullptr;       // the unselected regions, one item
     int m_vertex = -1; // vertex being dragged, -1 for none
     std::vector<core::Shape> m_dragOrigin; // shapes of the selection when a move began

@@ -7,6 +7,7 @@
 // Every change is an undo step: undoing a merge or a delete brings the class back
 // with the very regions and images it had, and the open dialog follows.
 #include "annotation/document.h"
+#include "tests/must.h"
 #include "core/project_store.h"
 #include "core/sample_project.h"
 #include "ui/classmanager.h"
@@ -85,34 +86,34 @@ class TestClassManager : public QObject {
 
     core::Id idOf(const std::string &name) const
     {
-        for (const auto &c : m_store->classes())
+        for (const auto &c : must(m_store->classes()))
             if (c.name == name) return c.id;
         return 0;
     }
     std::optional<core::ClassRecord> record(core::Id id) const
     {
-        for (const auto &c : m_store->classes())
+        for (const auto &c : must(m_store->classes()))
             if (c.id == id) return c;
         return std::nullopt;
     }
     int storedRegions(core::Id classId) const
     {
         int n = 0;
-        for (const auto &r : m_store->allRegions())
+        for (const auto &r : must(m_store->allRegions()))
             n += r.classId == classId;
         return n;
     }
     std::vector<core::Id> imagesOf(core::Id classId) const
     {
         std::vector<core::Id> ids;
-        for (const auto &im : m_store->images())
+        for (const auto &im : must(m_store->images()))
             if (im.classId == classId) ids.push_back(im.id);
         return ids;
     }
     std::vector<std::string> classNames() const
     {
         std::vector<std::string> names;
-        for (const auto &c : m_store->classes()) names.push_back(c.name);
+        for (const auto &c : must(m_store->classes())) names.push_back(c.name);
         return names;
     }
     static int rowNamed(const ui::ClassManagerDialog &d, const QString &name)
@@ -146,7 +147,7 @@ private Q_SLOTS:
         QVERIFY(s.ok());
         m_store = std::make_shared<core::ProjectStore>(std::move(*s));
         m_doc = std::make_unique<annotation::Document>(m_store);
-        m_doc->setImage(m_store->images().front().id);
+        m_doc->setImage(must(m_store->images()).front().id);
     }
     void cleanup()
     {
@@ -197,7 +198,7 @@ private Q_SLOTS:
         const core::Id id = idOf("hexagon");
         QVERIFY(id != 0);
         QCOMPARE(d.selectedClass(), id);
-        QCOMPARE(m_store->classes().size(), std::size_t(4));
+        QCOMPARE(must(m_store->classes()).size(), std::size_t(4));
         // An empty or taken name is refused and changes nothing.
         QVERIFY(!d.addClass(QStringLiteral("   ")).ok());
         const auto taken = d.addClass(QStringLiteral("circle"));
@@ -205,7 +206,7 @@ private Q_SLOTS:
         QVERIFY(QString::fromStdString(taken.error().toString()).contains(QStringLiteral("circle")));
         QCOMPARE(changed.count(), 1);
         QCOMPARE(d.table()->rowCount(), 4);
-        QCOMPARE(m_store->classes().size(), std::size_t(4));
+        QCOMPARE(must(m_store->classes()).size(), std::size_t(4));
     }
 
     void renameAndDuplicateRefused()
@@ -271,7 +272,7 @@ private Q_SLOTS:
         QSignalSpy changed(&d, &ui::ClassManagerDialog::classesChanged);
         const core::Id circle = idOf("circle"), square = idOf("square");
         const int a = storedRegions(circle), b = storedRegions(square);
-        const int total = static_cast<int>(m_store->allRegions().size());
+        const int total = static_cast<int>(must(m_store->allRegions()).size());
         const std::vector<core::Id> circleImages = imagesOf(circle);
         const std::vector<std::string> order = classNames();
         QVERIFY(a > 0 && b > 0 && !circleImages.empty());
@@ -285,8 +286,8 @@ private Q_SLOTS:
         QVERIFY(!record(circle));
         QCOMPARE(storedRegions(square), a + b);
         QCOMPARE(storedRegions(circle), 0);
-        QCOMPARE(static_cast<int>(m_store->allRegions().size()), total);
-        for (const auto &im : m_store->images())
+        QCOMPARE(static_cast<int>(must(m_store->allRegions()).size()), total);
+        for (const auto &im : must(m_store->images()))
             QVERIFY(im.classId != circle);
         // A dialog opened afresh counts the same.
         ui::ClassManagerDialog again(m_doc.get());
@@ -332,14 +333,14 @@ private Q_SLOTS:
         const core::Id triangle = idOf("triangle");
         const core::ClassRecord before = *record(triangle);
         const int n = storedRegions(triangle), unclassed = storedRegions(0);
-        const int total = static_cast<int>(m_store->allRegions().size());
+        const int total = static_cast<int>(must(m_store->allRegions()).size());
         QVERIFY(n > 0);
         QVERIFY(d.remove(triangle).ok());
         QCOMPARE(changed.count(), 1);
         QCOMPARE(d.table()->rowCount(), 2);
         QCOMPARE(rowNamed(d, QStringLiteral("triangle")), -1);
         QVERIFY(!record(triangle));
-        QCOMPARE(static_cast<int>(m_store->allRegions().size()), total);
+        QCOMPARE(static_cast<int>(must(m_store->allRegions()).size()), total);
         QCOMPARE(storedRegions(0), unclassed + n);
         QCOMPARE(d.regionCount(0), unclassed + n);
         QVERIFY(!d.remove(triangle).ok());
@@ -354,7 +355,7 @@ private Q_SLOTS:
         QCOMPARE(shownCount(d, QStringLiteral("triangle")), n);
         std::vector<core::Id> shown, stored;
         for (const core::Region &r : m_doc->regions()) shown.push_back(r.classId);
-        for (const core::Region &r : m_store->regions(m_doc->image())) stored.push_back(r.classId);
+        for (const core::Region &r : must(m_store->regions(m_doc->image()))) stored.push_back(r.classId);
         QCOMPARE(shown, stored);
         // A rename and its undo, twice over, land where they started.
         QVERIFY(d.renameClass(triangle, QStringLiteral("wedge")).ok());
