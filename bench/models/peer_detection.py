@@ -6,6 +6,7 @@
 # each image's inference, and their median.
 # Usage: /usr/bin/python3 peer_detection.py --data D.pth --arch resnet50 --mode train|infer
 #        [--steps 3] [--threads 2] [--weights W.pth | --save-weights W.pth] [--channels-last]
+#        [--profile TRACE.json]  (the last timed step, for profile_summary.py)
 import argparse
 import json
 import statistics
@@ -28,6 +29,7 @@ def main():
     p.add_argument("--weights")
     p.add_argument("--save-weights")
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--profile")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -45,11 +47,20 @@ def main():
     images = [d[f"image{i}"].float() / 255 for i in range(n)]
     targets = [{"boxes": d[f"boxes{i}"], "labels": d[f"labels{i}"], "masks": d[f"masks{i}"]} for i in range(n)]
     times = []
+    profiler = None
+
+    def maybe_profile(step):
+        nonlocal profiler
+        if a.profile and step == a.steps:
+            profiler = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
+            profiler.__enter__()
+
     if a.mode == "train":
         model.train()
         opt = torch.optim.SGD([q for q in model.parameters() if q.requires_grad], lr=0.005, momentum=0.9, weight_decay=1e-4)
         for step in range(a.steps + 1):  # the first step warms up
             i = (2 * step) % n
+            maybe_profile(step)
             t = time.perf_counter()
             losses = model(images[i:i + 2], [dict(x) for x in targets[i:i + 2]])
             loss = sum(losses.values())
@@ -63,10 +74,14 @@ def main():
         with torch.no_grad():
             for step in range(a.steps + 1):
                 img = images[step % n]
+                maybe_profile(step)
                 t = time.perf_counter()
                 det = model([img])[0]
                 if step:
                     times.append(time.perf_counter() - t)
+    if profiler:
+        profiler.__exit__(None, None, None)
+        profiler.export_chrome_trace(a.profile)
     print(json.dumps({"side": "python", "arch": a.arch, "mode": a.mode, "threads": a.threads, "steps": a.steps, "seconds": [round(x, 4) for x in times],
                       "median_s": round(statistics.median(times), 4), "torch": torch.__version__, "torchvision": torchvision.__version__,
                       "detections": len(det["boxes"]) if a.mode == "infer" else None}))

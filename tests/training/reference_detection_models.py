@@ -13,6 +13,7 @@ from collections import OrderedDict
 import torch
 import torchvision
 from torchvision.models.detection import FasterRCNN, MaskRCNN
+from torchvision.models.detection._utils import overwrite_eps
 from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
 from torchvision.ops import FrozenBatchNorm2d
 
@@ -36,7 +37,10 @@ def build(backbone, mask, frozen, classes):
         return make(weights=None, weights_backbone=None, num_classes=classes, **OPTIONS)
     norm = FrozenBatchNorm2d if frozen else torch.nn.BatchNorm2d
     body = resnet_fpn_backbone(backbone_name=backbone, weights=None, norm_layer=norm, trainable_layers=3 if frozen else 5)
-    return (MaskRCNN if mask else FasterRCNN)(body, num_classes=classes, **OPTIONS)
+    model = (MaskRCNN if mask else FasterRCNN)(body, num_classes=classes, **OPTIONS)
+    if frozen:  # as torchvision loads its COCO-trained weights
+        overwrite_eps(model, 0.0)
+    return model
 
 
 def make_data(gen):

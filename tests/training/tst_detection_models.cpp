@@ -41,8 +41,9 @@ DetectionOptions optionsFor(const std::string &kase)
     o.rpn.postNmsTopNTest = 40;
     o.box.detectionsPerImg = 12;
     if (kase.find("_frozen") != std::string::npos) {
-        o.frozenBatchNorm = true;
+        o.frozenBatchNorm = true; // and eps 0, as torchvision loads its COCO-trained weights
         o.trainableBackboneLayers = 3;
+        o.batchNormEps = 0.0;
     }
     return o;
 }
@@ -319,7 +320,9 @@ private Q_SLOTS:
         m->eval();
         QVERIFY_THROWS_EXCEPTION(c10::Error, m->detect({torch::rand({128, 128})}));
         QVERIFY_THROWS_EXCEPTION(c10::Error, m->detect({torch::randint(0, 255, {3, 64, 64}, torch::kByte)}));
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, DetectionModel{DetectionOptions{"maskrcnn_resnet101_fpn"}});
+        DetectionOptions unknown;
+        unknown.arch = "maskrcnn_resnet101_fpn";
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, DetectionModel{unknown});
         DetectionOptions one;
         one.numClasses = 1;
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, DetectionModel{one});

@@ -1,5 +1,6 @@
 #include "training/models/models.h"
 
+#include "training/models/detection/rcnn.h"
 #include "training/models/resnet.h"
 
 #include <map>
@@ -139,7 +140,7 @@ std::shared_ptr<ClassifierImpl> makeModel(const ModelSpec &s)
     throw std::invalid_argument("unknown model '" + s.arch + "'");
 }
 
-bool prefersChannelsLast(const std::string &arch, bool cuda) { return !cuda && arch.rfind("resnet", 0) == 0; }
+bool prefersChannelsLast(const std::string &arch, bool cuda) { return !cuda && (arch.rfind("resnet", 0) == 0 || detection::isDetectionArch(arch)); }
 
 void toChannelsLast(torch::nn::Module &model)
 {

@@ -43,6 +43,9 @@ DetectionModelImpl::DetectionModelImpl(const DetectionOptions &o) : m_options(o)
     if (o.anchorSizes.size() != 5)
         throw std::invalid_argument("the FPN has 5 levels: give 5 lists of anchor sizes, got " + std::to_string(o.anchorSizes.size()));
     backbone = register_module("backbone", BackboneWithFPN(info.backbone, o.frozenBatchNorm, o.trainableBackboneLayers));
+    if (!(o.batchNormEps >= 0)) throw std::invalid_argument("the batch-norm epsilon must be >= 0");
+    for (auto &m : backbone->body->modules(false))
+        if (auto *bn = m->as<torch::nn::BatchNorm2d>()) bn->options.eps(o.batchNormEps);
     rpn = register_module("rpn", RegionProposalNetwork(AnchorGenerator(o.anchorSizes, o.aspectRatios), backbone->outChannels, o.rpn));
     roi_heads = register_module("roi_heads", RoIHeads(backbone->outChannels, o.numClasses, info.mask, o.box));
     requireTorchvisionOps();

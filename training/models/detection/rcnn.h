@@ -34,6 +34,10 @@ struct DetectionOptions {
     // BatchNorm2d (its choice without); trainable stages counted from layer4 (0..5).
     bool frozenBatchNorm = false;
     int trainableBackboneLayers = 5;
+    // The backbone's batch-norm epsilon. torchvision loads its COCO-trained
+    // maskrcnn/fasterrcnn_resnet50_fpn weights with 0.0 (overwrite_eps); to predict
+    // as torchvision does with them, use frozenBatchNorm = true and 0.0 here.
+    double batchNormEps = 1e-5;
     // GeneralizedRCNNTransform.
     TransformOptions transform;
     // AnchorGenerator: one list per pyramid level (5 levels: strides 4..64); the
