@@ -14,6 +14,7 @@
 #include "ui/regionlayer.h"
 #include "ui/datasetdialogs.h"
 #include "ui/transferdialog.h"
+#include "ui/filedialogs.h"
 
 #include <QActionGroup>
 #include <QCloseEvent>
@@ -28,7 +29,6 @@
 #include <QKeyEvent>
 #include <QToolBar>
 #include <QUndoStack>
-#include <QFileDialog>
 #include <QGraphicsEllipseItem>
 #include <QGraphicsPixmapItem>
 #include <QGraphicsScene>
@@ -230,7 +230,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     QMenu *file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&New Project…"), QKeySequence::New, this, &MainWindow::newProject);
     file->addAction(tr("&Open Project…"), QKeySequence::Open, this, [this] {
-        const QString p = QFileDialog::getOpenFileName(this, tr("Open Project"), {}, tr("Annotrain projects (*.atproj)"));
+        const QString p = openFileName(this, tr("Open Project"), tr("Annotrain projects (*.atproj)"));
         if (!p.isEmpty()) openProjectOrSay(p);
     });
     m_recentMenu = file->addMenu(tr("Open &Recent"));
@@ -242,7 +242,7 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent)
     });
     file->addSeparator();
     m_projectActions << file->addAction(tr("Add Image &Folder…"), this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(this, tr("Add Images"));
+        const QString dir = existingDirectory(this, tr("Add Images"));
         if (!dir.isEmpty()) addImageFolder(dir);
     });
     m_projectActions << file->addAction(tr("&Import Annotations…"), QKeySequence(QStringLiteral("Ctrl+I")), this, [this] { showTransfer(true, {}); });
@@ -398,7 +398,7 @@ void MainWindow::openProjectOrSay(const QString &path)
 
 void MainWindow::newProject()
 {
-    const QString path = QFileDialog::getSaveFileName(this, tr("New Project"), {}, tr("Annotrain projects (*.atproj)"));
+    const QString path = saveFileName(this, tr("New Project"), tr("Annotrain projects (*.atproj)"));
     if (path.isEmpty()) return;
     const QString file = path.endsWith(QStringLiteral(".atproj")) ? path : path + QStringLiteral(".atproj");
     auto store = core::ProjectStore::create(file.toStdString());
