@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Builds every importer's libFuzzer target and fuzz_json with clang-14 (ASan + UBSan) and
-# runs each for FUZZ_SECONDS (default 15) from a seed corpus of small real files; every
-# JSON target also gets seeds nested far deeper than the readers accept (issue 9).
+# Builds every importer's libFuzzer target, fuzz_json and the state-dict reader's with clang-14
+# (ASan + UBSan) and runs each for FUZZ_SECONDS (default 15) from a seed corpus of small real
+# files; every JSON target also gets seeds nested far deeper than the readers accept (issue 9),
+# and the state dicts the inputs that once crashed it.
 # Fails on any crash, leak, sanitizer report or timeout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-15}
 data=${ANNOTRAIN_SHARED_DATA:-$(pwd)/../shared/data}
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANNOTRAIN_FUZZ=ON \
-  -DANNOTRAIN_WITH_TORCH=OFF -DANNOTRAIN_WITH_GUI=OFF >/dev/null
-targets=(fuzz_via fuzz_via_project fuzz_via3 fuzz_via_csv fuzz_coco fuzz_labelme fuzz_json fuzz_yolo fuzz_voc fuzz_idx fuzz_folder)
+  -DANNOTRAIN_WITH_TORCH=OFF -DANNOTRAIN_WITH_STATE_DICT=ON -DANNOTRAIN_WITH_GUI=OFF >/dev/null
+targets=(fuzz_via fuzz_via_project fuzz_via3 fuzz_via_csv fuzz_coco fuzz_labelme fuzz_json fuzz_yolo fuzz_voc fuzz_idx fuzz_folder fuzz_state_dict)
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]}"
 
 corpus=build-fuzz/corpus
@@ -49,6 +50,7 @@ printf '0 0.5 0.5 0.2 0.2\n1 0.1 0.1 0.2 0.1 0.3 0.3\n' > "$corpus/yolo/x.txt"
 printf '<?xml version="1.0"?>\n<annotation><filename>a.jpg</filename><size><width>10</width><height>10</height></size><object><name>a &amp; b</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object></annotation>\n' > "$corpus/voc/a.xml"
 printf '\x00\x00\x08\x03\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x02\x01\x02\x03\x04' > "$corpus/idx/i"
 printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x02\x00\x00\x00\x02' > "$corpus/folder/p"
+/usr/bin/python3 fuzz/state_dict_seeds.py "$corpus/state_dict"
 
 status=0
 for t in "${targets[@]}"; do

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,8 @@ struct TrainConfig {
     int folds = 0, fold = 0;          // folds > 0: train and val pooled and dealt into folds by seed; fold `fold` validates
     std::uint64_t seed = 0;
     std::string outDir;               // run directory: config.json, metrics.jsonl, checkpoint-{last,best}.pt
-    std::string resumeDir;            // continue the run in this directory where it stopped
+    std::string resumeDir;            // continue the run in this directory where it stopped (its config.json's settings apply)
+    bool skipBadImages = false;       // leave out images that do not decode completely (with a warning each) instead of failing
     int logEvery = 50;                // steps between metric lines
 };
 
@@ -51,6 +53,8 @@ struct MetricsSample {
     double valLoss = -1, valAccuracy = -1; // at epoch ends when there is a val split (segmentation: pixel accuracy)
     double valMiou = -1;              // segmentation: mean IoU over the classes present
     int fold = 0, folds = 0;          // in k-fold cross-validation: this fold (1-based) of `folds`; 0 otherwise
+    std::map<std::string, double> losses; // the loss's named terms (loss_cls, loss_sem_seg; a detector's five), averaged as `loss` is
+    std::map<std::string, double> val;    // at epoch ends: every validation metric by name (loss, accuracy, top5_accuracy, miou, ...)
 };
 
 class TrainCallbacks {
@@ -58,6 +62,10 @@ public:
     virtual ~TrainCallbacks() = default;
     virtual void log(const std::string &line) { (void)line; }
     virtual void metrics(const MetricsSample &m) { (void)m; }
+    // Once, when everything is read and checked and the first step is next, with the
+    // settings the run uses (a resumed run's own). An error train() returns before
+    // this is about its input (the CLI exits 2); one after it, a failure of the run (exit 1).
+    virtual void started(const TrainConfig &resolved) { (void)resolved; }
 };
 
 struct TrainSummary {

@@ -35,9 +35,14 @@ public:
               << std::setprecision(0) << m.imagesPerS << " img/s  ETA " << static_cast<int>(eta) << " s" << std::flush;
     }
 
+    void started(const training::TrainConfig &) override { m_started = true; }
+    // Before the first step an error is about the input (exit 2); after it, the run failed (exit 1).
+    int exitCodeForError() const { return m_started ? 1 : 2; }
+
 private:
     std::ostream &m_err;
     bool m_bar;
+    bool m_started = false;
     std::chrono::steady_clock::time_point m_start;
 };
 
@@ -46,6 +51,9 @@ int fail(std::ostream &err, const core::Error &e, int code)
     err << "error: " << e.toString() << "\n";
     return code;
 }
+
+// Writing the output failed (exit 1), as opposed to an unreadable input (exit 2).
+bool writeFailed(const core::Error &e, const std::string &out) { return e.code == core::ErrorCode::Io && e.file == out; }
 
 } // namespace
 
@@ -76,6 +84,7 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     t->add_option("--out", cfg->outDir, "run directory");
     t->add_option("--resume", cfg->resumeDir, "continue the run in RUN_DIR where it stopped");
     t->add_option("--log-every", cfg->logEvery, "steps between metric lines")->capture_default_str();
+    t->add_flag("--skip-bad-images", cfg->skipBadImages, "leave out images that do not decode completely (a warning names each) instead of failing");
     auto kfold = std::make_shared<int>(0);
     t->add_option("--kfold", *kfold, "cross-validate: K runs in RUN_DIR/fold-1..K over the pooled train+val images; prints mean and std");
     t->callback([cfg, kfold, &rc, &out, &err] {
@@ -88,7 +97,7 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
         if (*kfold) {
             auto k = training::trainKFold(*cfg, *kfold, &progress);
             if (!k) {
-                rc = fail(err, k.error(), k.error().code == core::ErrorCode::Io ? 2 : 1);
+                rc = fail(err, k.error(), progress.exitCodeForError());
                 return;
             }
             out << *kfold << "-fold " << (*k)["metric"].get<std::string>() << ": mean " << (*k)["mean"] << ", std " << (*k)["std"] << " (";
@@ -99,7 +108,7 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
         }
         auto r = training::train(*cfg, &progress);
         if (!r) {
-            rc = fail(err, r.error(), r.error().code == core::ErrorCode::Io ? 2 : 1);
+            rc = fail(err, r.error(), progress.exitCodeForError());
             return;
         }
         out << "trained " << r->epochs << " epochs, " << r->steps << " steps, final loss " << r->finalLoss;
@@ -144,14 +153,14 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     wi->add_option("--out", (*paths)[2], "checkpoint to write")->required();
     wi->callback([paths, &rc, &out, &err] {
         auto s = training::importWeights((*paths)[0], (*paths)[1], (*paths)[2]);
-        rc = s ? (out << "wrote " << (*paths)[2] << "\n", 0) : fail(err, s.error(), 2);
+        rc = s ? (out << "wrote " << (*paths)[2] << "\n", 0) : fail(err, s.error(), writeFailed(s.error(), (*paths)[2]) ? 1 : 2);
     });
     auto *we = w->add_subcommand("export", "Write a checkpoint's model as a state dict for torch.load / load_state_dict");
     we->add_option("CHECKPOINT", (*paths)[0], "checkpoint")->required();
     we->add_option("--out", (*paths)[2], ".pth to write")->required();
     we->callback([paths, &rc, &out, &err] {
         auto s = training::exportWeights((*paths)[0], (*paths)[2]);
-        rc = s ? (out << "wrote " << (*paths)[2] << "\n", 0) : fail(err, s.error(), 2);
+        rc = s ? (out << "wrote " << (*paths)[2] << "\n", 0) : fail(err, s.error(), writeFailed(s.error(), (*paths)[2]) ? 1 : 2);
     });
 }
 

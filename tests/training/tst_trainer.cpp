@@ -5,17 +5,23 @@
 #include "core/project_store.h"
 #include "tests/must.h"
 #include "core/sample_project.h"
-#include "training/data.h"
+#include "training/records.h"
 #include "training/models/state_dict.h"
 #include "training/trainer.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <set>
 
 using namespace training;
+namespace fs = std::filesystem;
 
 namespace {
 struct Collect : TrainCallbacks {
@@ -55,6 +61,15 @@ class TestTrainer : public QObject {
         return c;
     }
 
+    std::string historyStatus(const std::string &runName)
+    {
+        auto store = core::ProjectStore::open(m_project);
+        if (!store) return "no project";
+        for (const auto &run : must(store->runs()))
+            if (run.name == runName) return run.summary.value("status", std::string("none"));
+        return "not recorded";
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
@@ -81,9 +96,12 @@ private Q_SLOTS:
         while (std::getline(in, line)) {
             auto j = nlohmann::json::parse(line);
             for (const char *k : {"epoch", "step", "loss", "lr", "images_per_s"}) QVERIFY2(j.contains(k), k);
+            // The loss's named terms: one for a classifier, and it is the loss.
+            QCOMPARE(j["losses"].size(), std::size_t(1));
+            QCOMPARE(j["losses"]["loss_cls"].get<double>(), j["loss"].get<double>());
             if (j.value("epoch_end", false)) {
                 ++epochEnds;
-                QVERIFY(j.contains("val_accuracy"));
+                for (const char *k : {"val_accuracy", "val_loss", "val_top5_accuracy"}) QVERIFY2(j.contains(k), k);
             }
             ++lines;
         }
@@ -194,37 +212,6 @@ private Q_SLOTS:
         QVERIFY(QFile::exists(QString::fromStdString(path("run-kfold/fold-3/checkpoint-last.pt"))));
     }
 
-    // Geometric augmentations move the mask with the image: a bright square stays on its class pixels.
-    void augmentationKeepsMaskAligned()
-    {
-        Samples s;
-        s.size = 48;
-        s.channels = 1;
-        s.segmentation = true;
-        s.pixels.assign(48 * 48, 0);
-        s.masks.assign(48 * 48, 0);
-        s.paths = {"synthetic"};
-        s.labels = {-1};
-        for (int y = 10; y < 30; ++y)
-            for (int x = 14; x < 40; ++x) {
-                s.pixels[static_cast<std::size_t>(y * 48 + x)] = 255;
-                s.masks[static_cast<std::size_t>(y * 48 + x)] = 1;
-            }
-        auto aug = parseAugment("hflip,vflip,rotate:30,scale:0.2,shift:4,gamma,blur,impulse");
-        QVERIFY(aug.ok());
-        for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-            auto [x, y] = makeBatch(s, {0}, *aug, seed);
-            const auto bright = x[0][0].gt(0.5), labelled = y[0].eq(1);
-            const double inter = (bright & labelled).sum().item<double>(), uni = (bright | labelled).sum().item<double>();
-            QVERIFY2(inter / uni > 0.85, ("seed " + std::to_string(seed) + ": IoU " + std::to_string(inter / uni)).c_str());
-            auto [x2, y2] = makeBatch(s, {0}, *aug, seed); // the same seed gives the same batch
-            QVERIFY(x.equal(x2) && y.equal(y2));
-        }
-        QVERIFY(!parseAugment("rotate:x").ok());
-        QVERIFY(!parseAugment("scale:1.5").ok());
-        QVERIFY(!parseAugment("crop:1.5").ok());
-    }
-
     void previewShowsAugmentedSamples()
     {
         TrainConfig c = config({}, 1);
@@ -238,27 +225,119 @@ private Q_SLOTS:
         QCOMPARE(p->classes.size(), std::size_t(3));
     }
 
+    void resumeMatchesUninterrupted_data()
+    {
+        QTest::addColumn<QString>("optimizer");
+        QTest::newRow("sgd momentum") << "sgd";
+        QTest::newRow("adam") << "adam";
+        QTest::newRow("adamw") << "adamw";
+    }
+    // The optimizer's per-parameter buffers and step counts come back from train-state.pt
+    // (a plain state dict): a run stopped after 2 epochs and resumed to 4 ends where one of 4 does.
     void resumeMatchesUninterrupted()
     {
+        QFETCH(QString, optimizer);
+        const std::string o = optimizer.toStdString();
         // The two runs also differ in how many batches are augmented ahead: that must not matter.
-        TrainConfig full = config(path("run-full"), 4), half = config(path("run-half"), 2);
+        TrainConfig full = config(path("run-full-" + o), 4), half = config(path("run-half-" + o), 2);
+        full.optimizer = half.optimizer = o;
+        full.weightDecay = half.weightDecay = 1e-3;
         full.workers = 1;
         half.workers = 3;
         QVERIFY(train(full).ok());
         QVERIFY(train(half).ok());
+        QVERIFY(QFile::exists(QString::fromStdString(path("run-half-" + o + "/train-state.pt"))));
+        QVERIFY(!QFile::exists(QString::fromStdString(path("run-half-" + o + "/optimizer-last.pt"))));
+        // The state file is a plain state dict: the optimizer's buffers are there by name.
+        auto state = loadStateDict(path("run-half-" + o + "/train-state.pt"));
+        QVERIFY2(state.ok(), state.error.c_str());
+        std::set<std::string> names;
+        for (const auto &[k, t] : state.tensors) names.insert(k);
+        QVERIFY(names.count(o == "sgd" ? "optimizer.0.momentum_buffer" : "optimizer.0.exp_avg_sq"));
+        QVERIFY(names.count("run.epoch") && names.count("model.conv1.weight"));
         TrainConfig resume;
-        resume.resumeDir = path("run-half");
+        resume.resumeDir = path("run-half-" + o);
         resume.epochs = 4;
         auto r = train(resume);
         QVERIFY2(r.ok(), r.ok() ? "" : r.error().toString().c_str());
         QCOMPARE(r->epochs, 4);
-        auto a = loadStateDict(path("run-full/checkpoint-last.pt")), b = loadStateDict(path("run-half/checkpoint-last.pt"));
+        auto a = loadStateDict(path("run-full-" + o + "/checkpoint-last.pt")), b = loadStateDict(path("run-half-" + o + "/checkpoint-last.pt"));
         QVERIFY(a.ok() && b.ok());
         QCOMPARE(a.tensors.size(), b.tensors.size());
         for (std::size_t i = 0; i < a.tensors.size(); ++i) {
             const double d = (a.tensors[i].second.to(torch::kDouble) - b.tensors[i].second.to(torch::kDouble)).abs().max().item<double>();
             QVERIFY2(d < 1e-6, (a.tensors[i].first + " differs by " + std::to_string(d)).c_str());
         }
+    }
+
+    // A run folder is input from anyone: a state file that is not ours, a config.json
+    // that is corrupt or out of range, a symlink among its files, a folder of an older
+    // version (whose optimizer-last.pt is TorchScript) are refused with the reason.
+    void resumeRefusesForeignRunFolders()
+    {
+        TrainConfig c = config(path("run-foreign"), 1);
+        QVERIFY(train(c).ok());
+        const std::string dir = path("run-foreign");
+        auto resume = [&] {
+            TrainConfig r;
+            r.resumeDir = path("run-foreign");
+            r.epochs = 2;
+            return train(r);
+        };
+        auto expectError = [&](const char *fragment) {
+            auto r = resume();
+            QVERIFY2(!r.ok(), fragment);
+            QVERIFY2(r.error().toString().find(fragment) != std::string::npos, r.error().toString().c_str());
+        };
+        fs::copy_file(dir + "/config.json", dir + "/config.json.good", fs::copy_options::overwrite_existing);
+        fs::copy_file(dir + "/train-state.pt", dir + "/train-state.pt.good", fs::copy_options::overwrite_existing);
+        auto restore = [&] {
+            fs::remove(dir + "/config.json");
+            fs::remove(dir + "/train-state.pt");
+            fs::copy_file(dir + "/config.json.good", dir + "/config.json", fs::copy_options::overwrite_existing);
+            fs::copy_file(dir + "/train-state.pt.good", dir + "/train-state.pt", fs::copy_options::overwrite_existing);
+        };
+        // Its checkpoint as the state file: no optimizer state, no run state.
+        fs::remove(dir + "/train-state.pt");
+        fs::copy_file(dir + "/checkpoint-last.pt", dir + "/train-state.pt", fs::copy_options::overwrite_existing);
+        expectError("train-state.pt: 'run.format' is missing");
+        restore();
+        auto writeConfig = [&](const std::string &text) {
+            fs::remove(dir + "/config.json");
+            std::ofstream(path("run-foreign/config.json")) << text;
+        };
+        writeConfig("{\"config\": {\"model\": \"smallcnn\"");
+        expectError("config.json:1:");
+        writeConfig(std::string(100000, '[') + std::string(100000, ']'));
+        expectError("nested deeper than 64");
+        auto j = nlohmann::json::parse(std::ifstream(path("run-foreign/config.json.good")));
+        j["config"]["image_size"] = "big";
+        writeConfig(j.dump());
+        expectError("config.json:$.config.image_size: expected a whole number");
+        j["config"]["image_size"] = 32;
+        j["image_size"] = 100000;
+        writeConfig(j.dump());
+        expectError("config.json:$.image_size: --image-size 100000");
+        j["image_size"] = 32;
+        j["classes"] = 7;
+        writeConfig(j.dump());
+        expectError("$.classes: expected an array");
+        restore();
+        // A symlink among the run's files could point the trainer's writes anywhere.
+        fs::remove(dir + "/metrics.jsonl");
+        fs::create_symlink(path("victim.txt"), dir + "/metrics.jsonl");
+        expectError("metrics.jsonl: is a symbolic link");
+        QVERIFY(!fs::exists(path("victim.txt")));
+        fs::remove(dir + "/metrics.jsonl");
+        // A folder of an older version: optimizer-last.pt is never loaded.
+        fs::remove(dir + "/train-state.pt");
+        std::ofstream(path("run-foreign/optimizer-last.pt")) << "TorchScript archive";
+        expectError("older version");
+        fs::remove(dir + "/optimizer-last.pt");
+        restore();
+        auto ok = resume();
+        QVERIFY2(ok.ok(), ok.ok() ? "" : ok.error().toString().c_str());
+        QCOMPARE(ok->epochs, 2);
     }
 
     void cancelKeepsLastCheckpoint()
@@ -272,6 +351,9 @@ private Q_SLOTS:
         QVERIFY(r->cancelled);
         QCOMPARE(r->epochs, 1);
         QVERIFY(loadStateDict(path("run-cancel/checkpoint-last.pt")).ok());
+        // The after-train hooks ran: the cancel is logged with what is kept, the history says how it ended.
+        QVERIFY(std::find(cb.lines.begin(), cb.lines.end(), "stopped at step 7; the checkpoint of epoch 1 is kept") != cb.lines.end());
+        QCOMPARE(historyStatus("run-cancel"), std::string("stopped"));
     }
 
     void refusesBadSettings()
@@ -285,11 +367,75 @@ private Q_SLOTS:
         c.model = "vgg99";
         QVERIFY(!train(c).ok());
         c = config(path("run-bad3"), 1);
-        c.lr = 1e6; // diverges: the run stops with a clear message
+        c.lr = 1e6; // diverges: the run stops with a clear message, which claims no checkpoint it does not have
         c.optimizer = "sgd";
-        auto nan = train(c);
+        Collect cb;
+        auto nan = train(c, &cb);
         QVERIFY(!nan.ok());
         QVERIFY2(nan.error().message.find("loss became") != std::string::npos, nan.error().toString().c_str());
+        QVERIFY2(nan.error().message.find("no checkpoint was written") != std::string::npos, nan.error().toString().c_str());
+        QVERIFY(!QFile::exists(QString::fromStdString(path("run-bad3/checkpoint-last.pt"))));
+        QCOMPARE(historyStatus("run-bad3"), std::string("diverged")); // the after-train hooks run on failure too
+        // Options are checked against the model before any image is decoded.
+        for (auto [size, fragment] : {std::pair<int, const char *>{100000, "between 1 and 4096"}, {4000, "smallcnn's dense layer"}, {3, "at least 6"}}) {
+            c = config(path("run-bad4"), 1);
+            c.imageSize = size;
+            Collect quiet;
+            auto r = train(c, &quiet);
+            QVERIFY(!r.ok());
+            QVERIFY2(r.error().message.find(fragment) != std::string::npos, r.error().toString().c_str());
+            for (const auto &l : quiet.lines) QVERIFY2(l.find("decoded") == std::string::npos, l.c_str());
+        }
+        c = config(path("run-bad5"), 0);
+        QVERIFY(train(c).error().message.find("--epochs 0") != std::string::npos);
+        c = config(path("run-bad6"), 1);
+        c.model = "resnet18";
+        c.imageSize = 2048;
+        QVERIFY(train(c).error().message.find("at most at 1024") != std::string::npos);
+    }
+
+    // A JPEG cut in half decodes to a grey lower half without an error from OpenCV:
+    // the trainer refuses it naming the file, or leaves it out when asked.
+    void refusesTruncatedImages()
+    {
+        const std::string project = path("cut/cut.atproj");
+        QDir().mkpath(QString::fromStdString(path("cut/images")));
+        for (int i = 0; i < 8; ++i) {
+            cv::Mat m(240, 320, CV_8UC3, cv::Scalar(40 * (i % 2), 200, 90));
+            cv::randu(m, cv::Scalar(0, 0, 0), cv::Scalar(255, 255, 255)); // texture: the scan data is most of the file
+            cv::circle(m, {160, 120}, 30 + i, cv::Scalar(255, 255, 255), -1);
+            cv::imwrite(path("cut/images/im" + std::to_string(i) + ".jpg"), m);
+        }
+        std::ifstream in(path("cut/images/im3.jpg"), std::ios::binary);
+        const std::string jpeg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        in.close();
+        std::ofstream(path("cut/images/im3.jpg"), std::ios::binary | std::ios::trunc) << jpeg.substr(0, jpeg.size() / 2);
+        QVERIFY(!cv::imread(path("cut/images/im3.jpg")).empty()); // OpenCV hands it over half grey
+        auto store = core::ProjectStore::create(project);
+        QVERIFY(store.ok());
+        QVERIFY(store->addImagesFromDir(path("cut/images")).ok());
+        const auto a = store->addClass("a"), b = store->addClass("b");
+        QVERIFY(a.ok() && b.ok());
+        int i = 0;
+        std::vector<std::pair<core::Id, core::Split>> splits;
+        for (const auto &im : must(store->images())) {
+            QVERIFY(store->setImageClass(im.id, i++ % 2 ? *a : *b).ok());
+            splits.emplace_back(im.id, core::Split::Train);
+        }
+        QVERIFY(store->setSplits(splits).ok());
+        TrainConfig c = config(path("run-cut"), 1);
+        c.project = project;
+        auto r = train(c);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.error().file, path("cut/images/im3.jpg"));
+        QVERIFY2(r.error().message.find("truncated") != std::string::npos, r.error().toString().c_str());
+        c.skipBadImages = true;
+        Collect cb;
+        r = train(c, &cb);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().toString().c_str());
+        bool warned = false;
+        for (const auto &l : cb.lines) warned = warned || (l.find("warning: skipped") != std::string::npos && l.find("im3.jpg") != std::string::npos);
+        QVERIFY(warned);
     }
 };
 

@@ -1,0 +1,19 @@
+#include "training/evaluator.h"
+
+#include <algorithm>
+
+namespace training {
+
+EvalMetrics runEvaluation(TaskModel &model, const Mapper &mapper, Evaluator &evaluator, int batch)
+{
+    evaluator.reset();
+    for (std::size_t i = 0; i < mapper.size(); i += static_cast<std::size_t>(batch)) {
+        std::vector<std::size_t> idx;
+        for (std::size_t k = i; k < std::min(mapper.size(), i + static_cast<std::size_t>(batch)); ++k) idx.push_back(k);
+        const Batch b = mapper.map(idx, Augment{}, 0);
+        evaluator.process(b, model.predict(b));
+    }
+    return evaluator.evaluate();
+}
+
+} // namespace training

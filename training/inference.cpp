@@ -1,0 +1,304 @@
+// What runs a checkpoint rather than training one: eval, a prediction for one
+// image, the first layer's filters and feature maps, and the augmentation preview.
+// Each goes through the same mapper, model and evaluator as training does.
+#include "training/trainer.h"
+
+#include "core/image_size.h"
+#include "core/random.h"
+#include "training/config.h"
+#include "training/models/models.h"
+#include "training/models/state_dict.h"
+#include "training/models/torch_error.h"
+#include "training/task_parts.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+namespace fs = std::filesystem;
+using core::ErrorCode;
+using core::makeError;
+
+namespace training {
+
+namespace {
+
+// A checkpoint with its run's config.json: the model rebuilt and loaded.
+struct LoadedRun {
+    RunInfo info;
+    std::unique_ptr<TaskModel> model;
+    ClassifierImpl *classifier = nullptr; // classification and segmentation models
+};
+
+core::Result<LoadedRun> loadRun(const std::string &checkpoint)
+{
+    const std::string dir = fs::path(checkpoint).parent_path().string();
+    std::error_code ec;
+    if (!fs::exists((dir.empty() ? std::string(".") : dir) + "/config.json", ec))
+        return makeError(ErrorCode::Io, checkpoint, {}, "no config.json beside the checkpoint (is it from a run directory?)");
+    auto info = readRunInfo(dir);
+    if (!info) return info.error();
+    LoadedRun run;
+    run.info = *info;
+    auto model = makeTaskModel(info->task, {info->config.model, info->classes.size(), info->channels, info->imageSize, torch::kCPU});
+    if (!model) return makeError(ErrorCode::Invalid, dir + "/config.json", {}, model.error().message);
+    run.model = std::move(*model);
+    if (auto *c = dynamic_cast<ClassifierModel *>(run.model.get())) run.classifier = &c->classifier();
+    auto w = loadStateDict(checkpoint);
+    if (!w.ok()) return makeError(w.error.rfind("cannot open", 0) == 0 ? ErrorCode::Io : ErrorCode::Invalid, checkpoint, {}, w.error);
+    const LoadReport rep = loadWeights(run.model->module(), w.tensors);
+    if (!rep.missing.empty() || !rep.mismatched.empty())
+        return makeError(ErrorCode::Invalid, checkpoint, {}, "does not fit the " + info->config.model + " its config.json describes (" +
+                                                                 std::to_string(rep.missing.size()) + " missing, " + std::to_string(rep.mismatched.size()) +
+                                                                 " mismatched tensors)");
+    run.model->module().eval();
+    return run;
+}
+
+// One image through the run's mapper, as decoded.
+core::Result<Batch> imageBatch(const LoadedRun &run, const std::string &image, std::unique_ptr<Mapper> &mapper)
+{
+    auto cache = ImageCache::decode({Record{image, 0, {}}}, run.info.imageSize, run.info.channels, fitFor(run.info.task));
+    if (!cache) return cache.error();
+    mapper = makeMapper(run.info.task, std::move(*cache));
+    return mapper->map({0}, Augment{}, 0);
+}
+
+Picture toPicture(const torch::Tensor &chw)
+{
+    Picture p;
+    const auto t = chw.to(torch::kFloat).contiguous();
+    p.channels = static_cast<int>(t.size(0));
+    p.height = static_cast<int>(t.size(1));
+    p.width = static_cast<int>(t.size(2));
+    p.data.assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+    return p;
+}
+
+torch::nn::Conv2d firstConv(ClassifierImpl *model)
+{
+    if (model)
+        for (auto &m : model->modules(false))
+            if (auto conv = std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(m)) return torch::nn::Conv2d(conv);
+    return torch::nn::Conv2d(nullptr);
+}
+
+core::Result<nlohmann::json> evaluateUnguarded(const std::string &project, const std::string &checkpoint, const std::string &splitName)
+{
+    if (splitName != "train" && splitName != "val" && splitName != "test")
+        return makeError(ErrorCode::Invalid, {}, {}, "--split: '" + splitName + "' is not train, val or test");
+    auto run = loadRun(checkpoint);
+    if (!run) return run.error();
+    const Task task = run->info.task;
+    const auto &classes = run->info.classes;
+    auto snap = takeSnapshot(project, task);
+    if (!snap) return snap.error();
+    std::vector<Record> records = splitName == "train" ? snap->train : splitName == "val" ? snap->val : snap->test;
+    // The project's classes onto the checkpoint's, by name.
+    std::map<std::string, int> index;
+    for (std::size_t i = 0; i < classes.size(); ++i) index[classes[i]] = static_cast<int>(i);
+    auto mapped = [&](std::size_t k) -> core::Result<int> {
+        auto it = index.find(snap->classes[k]);
+        if (it == index.end()) return makeError(ErrorCode::Invalid, project, {}, "class '" + snap->classes[k] + "' is unknown to the checkpoint");
+        return it->second;
+    };
+    for (auto &record : records) {
+        if (task == Task::Classification) {
+            auto k = mapped(static_cast<std::size_t>(record.label));
+            if (!k) return k.error();
+            record.label = *k;
+        }
+        for (auto &region : record.regions) {
+            auto k = mapped(static_cast<std::size_t>(region.classIndex));
+            if (!k) return k.error();
+            region.classIndex = *k;
+        }
+    }
+    if (records.empty()) return makeError(ErrorCode::Invalid, project, {}, "no labelled images in split " + splitName);
+    auto cache = ImageCache::decode(records, run->info.imageSize, run->info.channels, fitFor(task));
+    if (!cache) return cache.error();
+    torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    const auto mapper = makeMapper(task, std::move(*cache));
+    const auto evaluator = makeEvaluator(task, classes, *mapper);
+    if (!evaluator) return makeError(ErrorCode::Unsupported, checkpoint, {}, std::string("no evaluator for ") + taskName(task) + " yet");
+    EvalMetrics m = runEvaluation(*run->model, *mapper, *evaluator, task == Task::Classification ? 256 : 16);
+    nlohmann::json out = {{"task", taskName(task)}, {"split", splitName}};
+    out.update(m.report);
+    return out;
+}
+
+core::Result<AugmentPreview> previewAugmentUnguarded(const TrainConfig &config, int count)
+{
+    Task task;
+    if (!taskFromName(config.task, &task)) return makeError(ErrorCode::Invalid, {}, {}, "unknown task '" + config.task + "'");
+    auto aug = parseAugment(config.augment);
+    if (!aug) return aug.error();
+    auto snap = takeSnapshot(config.project, task);
+    if (!snap) return snap.error();
+    if (snap->train.empty()) return makeError(ErrorCode::Invalid, config.project, {}, "no labelled images in the train split");
+    std::vector<Record> pick;
+    core::SplitMix64 rng{config.seed};
+    for (int i = 0; i < count; ++i) pick.push_back(snap->train[static_cast<std::size_t>(rng.below(static_cast<int>(snap->train.size())))]);
+    int size = config.imageSize > 0 ? config.imageSize : 0;
+    if (size <= 0) {
+        auto first = core::readImageSize(pick.front().path);
+        size = !first || first->width != first->height ? (task == Task::Classification ? 64 : 128) : std::min(first->width, 256);
+    }
+    if (size > 1024) return makeError(ErrorCode::Invalid, {}, {}, "--image-size " + std::to_string(size) + ": at most 1024 for a preview");
+    auto cache = ImageCache::decode(pick, size, 0, fitFor(task));
+    if (!cache) return cache.error();
+    const auto mapper = makeMapper(task, std::move(*cache));
+    std::vector<std::size_t> idx(mapper->size());
+    for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    const Batch b = mapper->map(idx, *aug, rng.next());
+    AugmentPreview out;
+    out.classes = snap->classes;
+    for (long i = 0; i < b.images.size(0); ++i) {
+        out.images.push_back(toPicture(b.images[i]));
+        if (task == Task::Segmentation) {
+            const auto m = b.masks[i].to(torch::kUInt8).contiguous();
+            out.masks.emplace_back(m.data_ptr<std::uint8_t>(), m.data_ptr<std::uint8_t>() + m.numel());
+        }
+    }
+    return out;
+}
+
+core::Result<std::vector<Picture>> firstLayerFiltersUnguarded(const std::string &checkpoint)
+{
+    auto run = loadRun(checkpoint);
+    if (!run) return run.error();
+    auto conv = firstConv(run->classifier);
+    if (!conv) return makeError(ErrorCode::Unsupported, checkpoint, {}, "this model has no convolution layer");
+    std::vector<Picture> out;
+    const auto w = conv->weight.detach();
+    for (long f = 0; f < w.size(0); ++f) {
+        auto k = w[f];
+        if (k.size(0) != 3) k = k.mean(0, true); // grey unless the filter sees RGB
+        const auto lo = k.min(), hi = k.max();
+        out.push_back(toPicture((k - lo) / (hi - lo).clamp_min(1e-12)));
+    }
+    return out;
+}
+
+core::Result<Prediction> predictImageUnguarded(const std::string &checkpoint, const std::string &image)
+{
+    auto run = loadRun(checkpoint);
+    if (!run) return run.error();
+    const Task task = run->info.task;
+    if (task != Task::Classification && task != Task::Segmentation)
+        return makeError(ErrorCode::Unsupported, checkpoint, {}, std::string("no prediction view for ") + taskName(task) + " yet");
+    std::unique_ptr<Mapper> mapper;
+    auto batch = imageBatch(*run, image, mapper);
+    if (!batch) return batch.error();
+    const torch::Tensor logits = run->model->predict(*batch).logits[0];
+    const auto &classes = run->info.classes;
+    Prediction out;
+    out.task = taskName(task);
+    out.classes = classes;
+    if (task == Task::Segmentation) {
+        const auto m = logits.argmax(0).to(torch::kUInt8).contiguous();
+        out.mask.assign(m.data_ptr<std::uint8_t>(), m.data_ptr<std::uint8_t>() + m.numel());
+        const int S = run->info.imageSize;
+        out.maskSize = S;
+        // Each class's connected areas as outlines, scaled from the mask to the image's pixels.
+        auto size = core::readImageSize(image);
+        if (!size) return size.error();
+        const double sx = static_cast<double>(size->width) / S, sy = static_cast<double>(size->height) / S;
+        const auto prob = torch::softmax(logits, 0).contiguous();
+        const cv::Mat labels(S, S, CV_8U, out.mask.data());
+        for (std::size_t k = 0; k < classes.size(); ++k) {
+            cv::Mat binary = labels == static_cast<int>(k + 1);
+            std::vector<std::vector<cv::Point>> contours;
+            cv::findContours(binary, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+            const float *p = prob[static_cast<long>(k + 1)].data_ptr<float>();
+            for (const auto &c : contours) {
+                if (cv::contourArea(c) < 2) continue; // specks of a pixel or two
+                cv::Mat area = cv::Mat::zeros(S, S, CV_8U);
+                cv::drawContours(area, std::vector<std::vector<cv::Point>>{c}, 0, cv::Scalar(1), cv::FILLED);
+                double sum = 0;
+                int n = 0;
+                for (int yy = 0; yy < S; ++yy)
+                    for (int xx = 0; xx < S; ++xx)
+                        if (area.at<std::uint8_t>(yy, xx) && static_cast<std::size_t>(labels.at<std::uint8_t>(yy, xx)) == k + 1) {
+                            sum += p[yy * S + xx];
+                            ++n;
+                        }
+                Prediction::Region r;
+                r.className = classes[k];
+                r.score = n ? sum / n : 0;
+                // Contour points are pixel centres of the mask: their corners span [x, x+1).
+                for (const auto &q : c) r.polygon.emplace_back((q.x + 0.5) * sx, (q.y + 0.5) * sy);
+                if (r.polygon.size() >= 3) out.regions.push_back(std::move(r));
+            }
+        }
+        return out;
+    }
+    const auto prob = torch::softmax(logits, 0);
+    for (std::size_t k = 0; k < classes.size(); ++k) out.scores.emplace_back(classes[k], prob[static_cast<long>(k)].item<double>());
+    std::sort(out.scores.begin(), out.scores.end(), [](const auto &a, const auto &b) { return a.second > b.second; });
+    return out;
+}
+
+core::Result<std::vector<Picture>> featureMapsUnguarded(const std::string &checkpoint, const std::string &image)
+{
+    auto run = loadRun(checkpoint);
+    if (!run) return run.error();
+    auto conv = firstConv(run->classifier);
+    if (!conv) return makeError(ErrorCode::Unsupported, checkpoint, {}, "this model has no convolution layer");
+    std::unique_ptr<Mapper> mapper;
+    auto batch = imageBatch(*run, image, mapper);
+    if (!batch) return batch.error();
+    torch::NoGradGuard g;
+    const auto maps = torch::relu(conv->forward(batch->images))[0];
+    std::vector<Picture> out;
+    for (long f = 0; f < maps.size(0); ++f) {
+        const auto m = maps[f].unsqueeze(0);
+        out.push_back(toPicture(m / m.max().clamp_min(1e-12)));
+    }
+    return out;
+}
+
+// The engine's boundary: whatever LibTorch, OpenCV or the C++ library throws below becomes an Error.
+template <typename F>
+auto guarded(const std::string &file, F &&f) -> decltype(f())
+{
+    try {
+        return f();
+    } catch (const std::exception &e) {
+        return makeError(ErrorCode::Invalid, file, {}, exceptionText(e));
+    }
+}
+
+} // namespace
+
+core::Result<nlohmann::json> evaluate(const std::string &project, const std::string &checkpoint, const std::string &split)
+{
+    return guarded(checkpoint, [&] { return evaluateUnguarded(project, checkpoint, split); });
+}
+
+core::Result<AugmentPreview> previewAugment(const TrainConfig &config, int count)
+{
+    return guarded(config.project, [&] { return previewAugmentUnguarded(config, count); });
+}
+
+core::Result<std::vector<Picture>> firstLayerFilters(const std::string &checkpoint)
+{
+    return guarded(checkpoint, [&] { return firstLayerFiltersUnguarded(checkpoint); });
+}
+
+core::Result<Prediction> predictImage(const std::string &checkpoint, const std::string &image)
+{
+    return guarded(image, [&] { return predictImageUnguarded(checkpoint, image); });
+}
+
+core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, const std::string &image)
+{
+    return guarded(image, [&] { return featureMapsUnguarded(checkpoint, image); });
+}
+
+} // namespace training
