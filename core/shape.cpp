@@ -181,18 +181,23 @@ Box Shape::boundingBox() const
     case ShapeType::Point:
         return {p[0], p[1], 0, 0};
     case ShapeType::Polygon:
-    case ShapeType::Polyline: {
-        double x0 = p[0], y0 = p[1], x1 = p[0], y1 = p[1];
-        for (std::size_t i = 2; i + 1 < p.size(); i += 2) {
-            x0 = std::min(x0, p[i]);
-            x1 = std::max(x1, p[i]);
-            y0 = std::min(y0, p[i + 1]);
-            y1 = std::max(y1, p[i + 1]);
-        }
-        return {x0, y0, x1 - x0, y1 - y0};
-    }
+    case ShapeType::Polyline:
+        return boundingBoxOf(p);
     }
     return {};
+}
+
+Box boundingBoxOf(const std::vector<double> &xy)
+{
+    if (xy.size() < 2) return {};
+    double x0 = xy[0], y0 = xy[1], x1 = xy[0], y1 = xy[1];
+    for (std::size_t i = 2; i + 1 < xy.size(); i += 2) {
+        x0 = std::min(x0, xy[i]);
+        x1 = std::max(x1, xy[i]);
+        y0 = std::min(y0, xy[i + 1]);
+        y1 = std::max(y1, xy[i + 1]);
+    }
+    return {x0, y0, x1 - x0, y1 - y0};
 }
 
 double Shape::area() const

@@ -69,6 +69,8 @@ private:
 };
 
 // Free geometry helpers used by validation and formats.
+// The box of packed coordinates x0,y0,x1,y1,… (a polygon's params, a COCO polygon); all zero when empty.
+Box boundingBoxOf(const std::vector<double> &xy);
 double polygonSignedArea(const std::vector<Point> &pts);
 bool polygonSelfIntersects(const std::vector<Point> &pts);
 std::size_t distinctPointCount(const std::vector<Point> &pts);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds every importer's libFuzzer target, fuzz_json and the state-dict reader's with clang-14
-# (ASan + UBSan) and runs each for FUZZ_SECONDS (default 15) from a seed corpus of small real
-# files; every JSON target also gets seeds nested far deeper than the readers accept (issue 9),
-# and the state dicts the inputs that once crashed it.
+# Builds every importer's libFuzzer target, fuzz_json, coco-eval's (readers and evaluator) and
+# the state-dict reader's with clang-14 (ASan + UBSan) and runs each for FUZZ_SECONDS (default 15)
+# from a seed corpus of small real files; every JSON target also gets seeds nested far deeper than
+# the readers accept (issue 9), and the state dicts the inputs that once crashed it.
 # Fails on any crash, leak, sanitizer report or timeout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,11 +10,11 @@ secs=${FUZZ_SECONDS:-15}
 data=${ANNOTRAIN_SHARED_DATA:-$(pwd)/../shared/data}
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DANNOTRAIN_FUZZ=ON \
   -DANNOTRAIN_WITH_TORCH=OFF -DANNOTRAIN_WITH_STATE_DICT=ON -DANNOTRAIN_WITH_GUI=OFF >/dev/null
-targets=(fuzz_via fuzz_via_project fuzz_via3 fuzz_via_csv fuzz_coco fuzz_labelme fuzz_json fuzz_yolo fuzz_voc fuzz_idx fuzz_folder fuzz_state_dict)
+targets=(fuzz_via fuzz_via_project fuzz_via3 fuzz_via_csv fuzz_coco fuzz_labelme fuzz_json fuzz_yolo fuzz_voc fuzz_idx fuzz_folder fuzz_coco_eval fuzz_state_dict)
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]}"
 
 corpus=build-fuzz/corpus
-rm -rf "$corpus"; mkdir -p "$corpus"/{via,via_project,via3,via_csv,coco,labelme,json,yolo,voc,idx,folder}
+rm -rf "$corpus"; mkdir -p "$corpus"/{via,via_project,via3,via_csv,coco,labelme,json,yolo,voc,idx,folder,coco_eval}
 cp "$data/via/v1-tests/unit_test_annotation2.json" "$corpus/via/"
 printf '{"_via_settings":{},"_via_img_metadata":{"a.jpg1":{"filename":"a.jpg","size":1,"regions":[{"shape_attributes":{"name":"rect","x":1,"y":2,"width":3,"height":4},"region_attributes":{"class":"c"}}],"file_attributes":{}}},"_via_attributes":{"region":{"class":{"type":"dropdown","options":{"c":""},"default_options":{}}},"file":{}}}' > "$corpus/via_project/p.json"
 printf '{"project":{"vid_list":["1"]},"attribute":{"1":{"aname":"class","type":4,"options":{"0":"a"}}},"file":{"1":{"fid":"1","fname":"a.jpg"}},"view":{"1":{"fid_list":["1"]}},"metadata":{"m":{"vid":"1","xy":[7,0,0,5,0,5,5],"av":{"1":"0"}}}}' > "$corpus/via3/v.json"
@@ -51,6 +51,11 @@ printf '<?xml version="1.0"?>\n<annotation><filename>a.jpg</filename><size><widt
 printf '\x00\x00\x08\x03\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x02\x01\x02\x03\x04' > "$corpus/idx/i"
 printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x00\x02\x00\x00\x00\x02' > "$corpus/folder/p"
 /usr/bin/python3 fuzz/state_dict_seeds.py "$corpus/state_dict"
+# coco-eval: instances file, NUL, results file.
+printf '%s\0%s' '{"images":[{"id":1,"width":4,"height":3}],"categories":[{"id":1}],"annotations":[{"id":1,"image_id":1,"category_id":1,"area":4,"iscrowd":1,"segmentation":{"size":[3,4],"counts":"32103"}},{"id":2,"image_id":1,"category_id":1,"segmentation":[[0,0,2,0,2,2]],"bbox":[0,0,2,2],"area":2}]}' \
+  '[{"image_id":1,"category_id":1,"bbox":[0,0,2,2],"score":0.9,"segmentation":{"size":[3,4],"counts":[3,2,1,2,4]}},{"image_id":1,"category_id":1,"bbox":[1,0,2,2],"score":0.9}]' > "$corpus/coco_eval/pair.json"
+printf '%s\0%s' '{"images":[{"id":1,"width":40,"height":30}],"categories":[{"id":1}],"annotations":[]}' \
+  '[{"image_id":1,"category_id":1,"score":0.5,"segmentation":[[1,1,30,2,15,20]]}]' > "$corpus/coco_eval/masks-only.json"
 
 status=0
 for t in "${targets[@]}"; do

@@ -10,6 +10,7 @@ pkgs=(
   libopencv-dev libtorch-dev libopenblas0-openmp
   nlohmann-json3-dev libsimdjson-dev libsqlitecpp-dev libsqlite3-dev libcli11-dev zlib1g-dev
   python3-torch python3-torchvision
+  cython3 python3-numpy python3-dev python3-setuptools python3-matplotlib   # pycocotools, built by the tests as the COCO reference
   labelme   # the real labelme client of the labelme export test
   dataset-fashion-mnist
   clang-14 libclang-rt-14-dev

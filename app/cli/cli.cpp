@@ -1,5 +1,7 @@
 #include "app/cli/cli.h"
 
+#include "app/cli/cmd_coco_eval.h"
+
 #include "core/dataset_ops.h"
 #include "core/format.h"
 #include "core/project_store.h"
@@ -351,6 +353,7 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
         rc = p ? (ctx.out << "created " << *p << "\n", kOk) : ctx.fail(p.error(), kProblems);
     });
 
+    addCocoEvalCommand(app, rc, out, err);
 #ifdef ANNOTRAIN_WITH_TRAINING
     addTrainingCommands(app, rc, out, err);
 #endif

@@ -3,6 +3,7 @@
 // are written back as one annotation. RLE segmentations (compressed or not) are
 // decoded to a mask and traced to a polygon; the RLE itself is kept and written
 // back while the shape is unchanged. Category ids are kept in Dataset.extra.
+#include "core/coco_rle.h"
 #include "core/fileio.h"
 #include "core/formats/formats.h"
 #include "core/formats/via_common.h"
@@ -26,31 +27,6 @@ Error invalid(const std::string &file, const std::string &where, const std::stri
     return makeError(ErrorCode::Invalid, file, where, msg);
 }
 
-// COCO's compressed RLE string: LEB128-like 5-bit groups, offset by 48, deltas from the count two back.
-bool decodeRleString(const std::string &s, std::vector<std::uint32_t> *counts)
-{
-    std::size_t p = 0;
-    while (p < s.size()) {
-        long long x = 0;
-        int k = 0;
-        bool more = true;
-        while (more) {
-            if (p >= s.size() || k > 60) return false;
-            const long long c = static_cast<long long>(s[p]) - 48;
-            if (c < 0 || c > 63) return false;
-            x |= (c & 0x1f) << (5 * k);
-            more = (c & 0x20) != 0;
-            ++p;
-            ++k;
-            if (!more && (c & 0x10)) x |= static_cast<long long>(~0ULL << (5 * k));
-        }
-        if (counts->size() > 2) x += (*counts)[counts->size() - 2];
-        if (x < 0 || x > 0xffffffffLL) return false;
-        counts->push_back(static_cast<std::uint32_t>(x));
-    }
-    return true;
-}
-
 // Runs alternate 0s and 1s, column-major (Fortran order), starting with 0s.
 Result<cv::Mat> rleToMask(const ojson &seg, const std::string &file, const std::string &where)
 {
@@ -63,7 +39,7 @@ Result<cv::Mat> rleToMask(const ojson &seg, const std::string &file, const std::
     std::vector<std::uint32_t> counts;
     const auto &c = seg.value("counts", ojson());
     if (c.is_string()) {
-        if (!decodeRleString(c.get<std::string>(), &counts)) return invalid(file, where + ".counts", "is not a valid compressed RLE string");
+        if (!rleCountsFromString(c.get<std::string>(), &counts)) return invalid(file, where + ".counts", "is not a valid compressed RLE string");
     } else if (c.is_array()) {
         for (const auto &v : c) {
             if (!v.is_number_integer() || v.get<long long>() < 0) return invalid(file, where + ".counts", "holds a value that is not a count");
