@@ -4,6 +4,7 @@
 #include "core/coco_json.h"
 
 #include "core/fileio.h"
+#include "core/json_parse.h"
 #include "core/formats/via_common.h"
 #include "core/project_store.h"
 #include "core/transfer.h"
@@ -23,7 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using json = nlohmann::json;
+using Json = nlohmann::json;
 
 Error bad(const std::string &file, const std::string &where, const std::string &message)
 {
@@ -32,7 +33,7 @@ Error bad(const std::string &file, const std::string &where, const std::string &
 
 std::string at(const std::string &base, std::size_t i) { return base + "[" + std::to_string(i) + "]"; }
 
-bool finiteNumber(const json &v, double *out)
+bool finiteNumber(const Json &v, double *out)
 {
     if (!v.is_number()) return false;
     *out = v.get<double>();
@@ -40,7 +41,7 @@ bool finiteNumber(const json &v, double *out)
 }
 
 // An id: a whole number (numpy writes some as 3.0).
-bool wholeNumber(const json &v, std::int64_t *out)
+bool wholeNumber(const Json &v, std::int64_t *out)
 {
     if (v.is_number_unsigned()) {
         if (v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
@@ -60,7 +61,7 @@ bool wholeNumber(const json &v, std::int64_t *out)
     return false;
 }
 
-Result<std::int64_t> requireId(const json &obj, const char *key, const std::string &file, const std::string &where)
+Result<std::int64_t> requireId(const Json &obj, const char *key, const std::string &file, const std::string &where)
 {
     auto it = obj.find(key);
     if (it == obj.end()) return bad(file, where, std::string("has no ") + key);
@@ -70,7 +71,7 @@ Result<std::int64_t> requireId(const json &obj, const char *key, const std::stri
 }
 
 // The "image_id" and "category_id" every annotation and result has.
-Status readImageAndCategory(const json &obj, const std::string &file, const std::string &where, std::int64_t *imageId, std::int64_t *categoryId)
+Status readImageAndCategory(const Json &obj, const std::string &file, const std::string &where, std::int64_t *imageId, std::int64_t *categoryId)
 {
     auto image = requireId(obj, "image_id", file, where);
     if (!image) return image.error();
@@ -81,7 +82,7 @@ Status readImageAndCategory(const json &obj, const std::string &file, const std:
     return {};
 }
 
-Result<Box> readBox(const json &v, const std::string &file, const std::string &where)
+Result<Box> readBox(const Json &v, const std::string &file, const std::string &where)
 {
     Box b;
     if (!v.is_array() || v.size() != 4 || !finiteNumber(v[0], &b.x) || !finiteNumber(v[1], &b.y) || !finiteNumber(v[2], &b.w)
@@ -90,7 +91,7 @@ Result<Box> readBox(const json &v, const std::string &file, const std::string &w
     return b;
 }
 
-Result<Rle> readRle(const json &seg, const std::string &file, const std::string &where)
+Result<Rle> readRle(const Json &seg, const std::string &file, const std::string &where)
 {
     std::int64_t h = -1, w = -1;
     auto size = seg.find("size");
@@ -126,10 +127,10 @@ Result<Rle> readRle(const json &seg, const std::string &file, const std::string 
     return r;
 }
 
-Status readPolygons(const json &seg, const std::string &file, const std::string &where, std::vector<std::vector<double>> *out)
+Status readPolygons(const Json &seg, const std::string &file, const std::string &where, std::vector<std::vector<double>> *out)
 {
     for (std::size_t k = 0; k < seg.size(); ++k) {
-        const json &part = seg[k];
+        const Json &part = seg[k];
         const std::string w = at(where, k);
         if (!part.is_array() || part.empty() || part.size() % 2 != 0)
             return bad(file, w, "expected a polygon: an even number of coordinates x0, y0, x1, y1, …");
@@ -141,7 +142,7 @@ Status readPolygons(const json &seg, const std::string &file, const std::string 
     return {};
 }
 
-bool readCrowd(const json &a, bool *out)
+bool readCrowd(const Json &a, bool *out)
 {
     auto it = a.find("iscrowd");
     if (it == a.end() || it->is_null()) return true;
@@ -155,13 +156,13 @@ bool readCrowd(const json &a, bool *out)
     return true;
 }
 
-const json *findList(const json &j, const char *key) { auto it = j.find(key); return it == j.end() ? nullptr : &*it; }
+const Json *findList(const Json &j, const char *key) { auto it = j.find(key); return it == j.end() ? nullptr : &*it; }
 
-Result<json> parseFile(const std::string &path)
+Result<Json> parseFile(const std::string &path)
 {
     auto text = readFile(path);
     if (!text) return text.error();
-    auto parsed = via::parseJsonTextUnordered(*text, path);
+    auto parsed = parseJson<Json>(*text, path);
     if (!parsed) return parsed.error();
     return std::move(parsed.value());
 }
@@ -170,10 +171,10 @@ Result<json> parseFile(const std::string &path)
 
 namespace {
 
-Result<CocoGroundTruth> groundTruthFromJson(const json &j, const std::string &file)
+Result<CocoGroundTruth> groundTruthFromJson(const Json &j, const std::string &file)
 {
     if (!j.is_object()) return bad(file, "$", "expected an object with images, categories and annotations (COCO instances format)");
-    const json *images = findList(j, "images"), *categories = findList(j, "categories"), *annotations = findList(j, "annotations");
+    const Json *images = findList(j, "images"), *categories = findList(j, "categories"), *annotations = findList(j, "annotations");
     if (!images) return bad(file, "$", "has no images list; not a COCO instances file");
     if (!images->is_array()) return bad(file, "$.images", "expected a list");
     if (!categories) return bad(file, "$", "has no categories list; not a COCO instances file");
@@ -183,7 +184,7 @@ Result<CocoGroundTruth> groundTruthFromJson(const json &j, const std::string &fi
     CocoGroundTruth gt;
     std::unordered_map<std::int64_t, std::size_t> imageAt;
     for (std::size_t i = 0; i < images->size(); ++i) {
-        const json &im = (*images)[i];
+        const Json &im = (*images)[i];
         const std::string where = at("$.images", i);
         if (!im.is_object()) return bad(file, where, "expected an object");
         auto id = requireId(im, "id", file, where);
@@ -203,7 +204,7 @@ Result<CocoGroundTruth> groundTruthFromJson(const json &j, const std::string &fi
     }
     std::unordered_set<std::int64_t> categoryIds;
     for (std::size_t i = 0; i < categories->size(); ++i) {
-        const json &c = (*categories)[i];
+        const Json &c = (*categories)[i];
         const std::string where = at("$.categories", i);
         if (!c.is_object()) return bad(file, where, "expected an object");
         auto id = requireId(c, "id", file, where);
@@ -218,7 +219,7 @@ Result<CocoGroundTruth> groundTruthFromJson(const json &j, const std::string &fi
     const std::size_t n = annotations ? annotations->size() : 0;
     gt.annotations.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-        const json &a = (*annotations)[i];
+        const Json &a = (*annotations)[i];
         const std::string where = at("$.annotations", i);
         if (!a.is_object()) return bad(file, where, "expected an object");
         CocoAnnotation g;
@@ -273,7 +274,7 @@ Result<CocoGroundTruth> groundTruthFromJson(const json &j, const std::string &fi
 
 } // namespace
 
-Result<CocoGroundTruth> cocoGroundTruthFromJson(const json &j, const std::string &file)
+Result<CocoGroundTruth> cocoGroundTruthFromJson(const Json &j, const std::string &file)
 {
     // Every value is checked before it is read; this catches what was missed, and memory.
     try {
@@ -292,7 +293,7 @@ Result<CocoGroundTruth> readCocoGroundTruth(const std::string &path)
 
 namespace {
 
-Result<std::vector<CocoDetection>> resultsFromJson(const json &j, const CocoGroundTruth &groundTruth, const std::string &file)
+Result<std::vector<CocoDetection>> resultsFromJson(const Json &j, const CocoGroundTruth &groundTruth, const std::string &file)
 {
     if (!j.is_array()) return bad(file, "$", "expected a list of results (COCO results format)");
     std::unordered_map<std::int64_t, const CocoImage *> images;
@@ -307,7 +308,7 @@ Result<std::vector<CocoDetection>> resultsFromJson(const json &j, const CocoGrou
     std::vector<CocoDetection> out;
     out.reserve(j.size());
     for (std::size_t i = 0; i < j.size(); ++i) {
-        const json &r = j[i];
+        const Json &r = j[i];
         const std::string where = at("$", i);
         if (!r.is_object()) return bad(file, where, "expected an object");
         CocoDetection d;
@@ -358,7 +359,7 @@ Result<std::vector<CocoDetection>> resultsFromJson(const json &j, const CocoGrou
 
 } // namespace
 
-Result<std::vector<CocoDetection>> cocoResultsFromJson(const json &j, const CocoGroundTruth &groundTruth, const std::string &file)
+Result<std::vector<CocoDetection>> cocoResultsFromJson(const Json &j, const CocoGroundTruth &groundTruth, const std::string &file)
 {
     try {
         return resultsFromJson(j, groundTruth, file);
@@ -376,9 +377,9 @@ Result<std::vector<CocoDetection>> readCocoResults(const std::string &path, cons
 
 std::string cocoResultsJson(const std::vector<CocoDetection> &detections)
 {
-    json out = json::array();
+    Json out = Json::array();
     for (const CocoDetection &d : detections) {
-        json o = {{"image_id", d.imageId}, {"category_id", d.categoryId}, {"bbox", {d.box.x, d.box.y, d.box.w, d.box.h}}, {"score", d.score}};
+        Json o = {{"image_id", d.imageId}, {"category_id", d.categoryId}, {"bbox", {d.box.x, d.box.y, d.box.w, d.box.h}}, {"score", d.score}};
         if (d.mask) o["segmentation"] = {{"size", {d.mask->height, d.mask->width}}, {"counts", rleToString(*d.mask)}};
         out.push_back(std::move(o));
     }

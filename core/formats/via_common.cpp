@@ -325,33 +325,6 @@ ojson number(double v)
     return v;
 }
 
-namespace {
-
-template <typename Json>
-Result<Json> parseJsonAs(const std::string &text, const std::string &file)
-{
-    try {
-        return Json::parse(text);
-    } catch (const nlohmann::json::parse_error &e) {
-        std::string what = e.what();
-        // nlohmann: "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
-        if (auto p = what.find(": ", what.find("column")); p != std::string::npos) what = what.substr(p + 2);
-        const std::size_t at = e.byte > 0 ? e.byte - 1 : 0;
-        return makeError(ErrorCode::Parse, file, lineColAt(text, at), "invalid JSON: " + what);
-    } catch (const std::exception &e) {
-        return makeError(ErrorCode::Parse, file, {}, std::string("invalid JSON: ") + e.what());
-    }
-}
-
-} // namespace
-
-Result<ojson> parseJsonText(const std::string &text, const std::string &file) { return parseJsonAs<ojson>(text, file); }
-
-Result<nlohmann::json> parseJsonTextUnordered(const std::string &text, const std::string &file)
-{
-    return parseJsonAs<nlohmann::json>(text, file);
-}
-
 std::string classFromAttributes(const ojson &attrs, const ReadOptions &opts)
 {
     if (!attrs.is_object()) return opts.defaultClass;

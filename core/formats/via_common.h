@@ -53,9 +53,4 @@ bool toFileSize(const ojson &v, std::int64_t *out);
 // Writes whole numbers as integers, as VIA does.
 ojson number(double v);
 
-// Parses JSON text; parse errors carry file and line:col.
-Result<ojson> parseJsonText(const std::string &text, const std::string &file);
-// The same into nlohmann::json (keys sorted, faster to build) for files whose key order does not matter.
-Result<nlohmann::json> parseJsonTextUnordered(const std::string &text, const std::string &file);
-
 } // namespace core::via
