@@ -53,21 +53,26 @@ MaskBranch makeMaskBranch(int inChannels, int numClasses)
 
 torch::Tensor maskLogits(const MaskBranch &b, const torch::Tensor &pooled, bool channelsLast)
 {
+    // No RoIs (an image without detections): LibTorch 1.13's convolution cannot take an
+    // empty channels-last batch, and there is nothing to compute.
+    if (pooled.size(0) == 0)
+        return torch::zeros({0, b.mask_fcn_logits->weight.size(0), 2 * pooled.size(2), 2 * pooled.size(3)}, pooled.options());
     torch::Tensor x = channelsLast ? pooled.contiguous(torch::MemoryFormat::ChannelsLast) : pooled;
     for (auto c : b.convs) x = torch::relu(c(x));
     const int64_t n = x.size(0), cin = x.size(1), h = x.size(2), w = x.size(3);
+    // reshape, not view: with no RoIs (an image without proposals) mm gives 0 rows whose strides view refuses.
     // conv5_mask: out[n, o, 2i + a, 2j + b] = bias[o] + sum_c x[n, c, i, j] W[c, o, a, b].
     const torch::Tensor &wt = b.conv5_mask->weight; // Cin x Cout x 2 x 2
     const int64_t cout = wt.size(1);
     const torch::Tensor rows = x.permute({0, 2, 3, 1}).reshape({n * h * w, cin});
     torch::Tensor y = torch::mm(rows, wt.reshape({cin, cout * 4}));                     // (n h w) x (o a b)
-    y = y.view({n, h, w, cout, 2, 2}).permute({0, 1, 4, 2, 5, 3}).reshape({n * h * 2 * w * 2, cout}); // (n, 2h, 2w) x o
+    y = y.reshape({n, h, w, cout, 2, 2}).permute({0, 1, 4, 2, 5, 3}).reshape({n * h * 2 * w * 2, cout}); // (n, 2h, 2w) x o
     y = torch::relu(y + b.conv5_mask->bias);
     // mask_fcn_logits, a 1 x 1 convolution: logits[n, k, y, x] = bias[k] + sum_o y[n, o, y, x] V[k, o].
     const torch::Tensor &v = b.mask_fcn_logits->weight; // K x Cout x 1 x 1
     const int64_t k = v.size(0);
     const torch::Tensor logits = torch::addmm(b.mask_fcn_logits->bias, y, v.reshape({k, cout}).t());
-    return logits.view({n, 2 * h, 2 * w, k}).permute({0, 3, 1, 2});
+    return logits.reshape({n, 2 * h, 2 * w, k}).permute({0, 3, 1, 2});
 }
 
 RoIHeadsImpl::RoIHeadsImpl(int inChannels, int numClasses, bool withMask, RoIHeadsOptions o)
@@ -170,7 +175,8 @@ RoIHeadsImpl::forward(const std::vector<torch::Tensor> &features, std::vector<to
     } else {
         // postprocess_detections
         const int64_t numClasses = classLogits.size(-1);
-        const torch::Tensor predBoxes = m_coder.decode(boxRegression, torch::cat(proposals)).reshape({classLogits.size(0), -1, 4});
+        // Sizes spelt out: a batch without proposals (0 rows) cannot infer a -1.
+        const torch::Tensor predBoxes = m_coder.decode(boxRegression, torch::cat(proposals)).reshape({classLogits.size(0), numClasses, 4});
         const torch::Tensor predScores = torch::softmax(classLogits, -1);
         int64_t offset = 0;
         for (std::size_t i = 0; i < numImages; ++i) {

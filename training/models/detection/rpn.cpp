@@ -46,7 +46,7 @@ namespace {
 torch::Tensor permuteAndFlatten(const torch::Tensor &layer, int64_t c)
 {
     const int64_t n = layer.size(0), h = layer.size(2), w = layer.size(3);
-    return layer.view({n, -1, c, h, w}).permute({0, 3, 4, 1, 2}).reshape({n, -1, c});
+    return layer.reshape({n, -1, c, h, w}).permute({0, 3, 4, 1, 2}).reshape({n, -1, c});
 }
 
 } // namespace
@@ -70,7 +70,7 @@ RegionProposalNetworkImpl::forward(const ImageList &images, const std::vector<to
     const torch::Tensor deltas = torch::cat(del, 1).reshape({-1, 4});   // (N*T) x 4
     const int64_t total = anchors.size(0);
     const torch::Tensor allAnchors = anchors.repeat({numImages, 1});
-    const torch::Tensor proposals = m_coder.decode(deltas.detach(), allAnchors).view({numImages, -1, 4});
+    const torch::Tensor proposals = m_coder.decode(deltas.detach(), allAnchors).reshape({numImages, -1, 4});
 
     // filter_proposals: the top-n of each level, clipped, small ones dropped, NMS per level.
     const bool training = is_training();
@@ -87,7 +87,7 @@ RegionProposalNetworkImpl::forward(const ImageList &images, const std::vector<to
         offset += perLevel[l];
     }
     const torch::Tensor top = torch::cat(topIdx, 1);
-    const torch::Tensor levels = torch::cat(levelIds).index_select(0, top.reshape(-1)).view(top.sizes());
+    const torch::Tensor levels = torch::cat(levelIds).index_select(0, top.reshape(-1)).reshape(top.sizes());
     const torch::Tensor topScores = torch::sigmoid(scoresAll.gather(1, top));
     const torch::Tensor topBoxes = proposals.gather(1, top.unsqueeze(-1).expand({-1, -1, 4}));
 
