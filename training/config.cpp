@@ -2,6 +2,7 @@
 
 #include "core/fileio.h"
 #include "training/augment.h"
+#include "training/models/detection/rcnn.h"
 
 #include <algorithm>
 #include <cmath>
@@ -235,9 +236,18 @@ core::Status checkOptions(const TrainConfig &c, Task task)
     auto bad = [](const std::string &why) -> core::Status { return makeError(ErrorCode::Invalid, {}, {}, why); };
     const bool seg = task == Task::Segmentation;
     static const char *models[] = {"mlp", "smallcnn", "resnet18", "resnet34", "resnet50", "unet"};
-    if (std::find(std::begin(models), std::end(models), c.model) == std::end(models))
-        return bad("--model: unknown model '" + c.model.substr(0, 40) + "' (mlp, smallcnn, resnet18, resnet34, resnet50, unet)");
-    if (seg != (c.model == "unet"))
+    const bool detector = c.model.rfind("fasterrcnn_", 0) == 0 || c.model.rfind("maskrcnn_", 0) == 0;
+    if (detector && !detection::isDetectionArch(c.model))
+        return bad("--model: unknown detector '" + c.model.substr(0, 40) + "' (fasterrcnn_resnet18_fpn, fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn)");
+    if (!detector && std::find(std::begin(models), std::end(models), c.model) == std::end(models))
+        return bad("--model: unknown model '" + c.model.substr(0, 40) + "' (mlp, smallcnn, resnet18, resnet34, resnet50, unet; fasterrcnn_resnet18_fpn, "
+                   "fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn)");
+    const bool boxes = task == Task::Detection, instances = task == Task::Instance;
+    if (boxes || instances || detector) {
+        if (boxes && c.model.rfind("fasterrcnn_", 0) != 0) return bad("detection trains a Faster R-CNN (--model fasterrcnn_resnet18_fpn or fasterrcnn_resnet50_fpn)");
+        if (instances && c.model.rfind("maskrcnn_", 0) != 0) return bad("instance segmentation trains a Mask R-CNN (--model maskrcnn_resnet18_fpn or maskrcnn_resnet50_fpn)");
+        if (!boxes && !instances) return bad(c.model + " is a detector: use --task " + (c.model.rfind("mask", 0) == 0 ? "instance" : "detection"));
+    } else if (seg != (c.model == "unet"))
         return bad(seg ? "segmentation trains the unet model (--model unet)" : "unet is a segmentation model (--task segmentation)");
     // 0, -1 and "auto" are left to the recipe (training/recipe.h).
     if (c.epochs < 0 || c.epochs > 1000000)

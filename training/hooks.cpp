@@ -130,8 +130,12 @@ core::Status MetricsHook::afterStep(TrainLoop &loop)
         m.valLoss = get("loss");
         m.valAccuracy = m.val.count("accuracy") ? get("accuracy") : get("pixel_accuracy");
         m.valMiou = get("miou");
-        line += m.valMiou >= 0 ? ", val mIoU " + std::to_string(m.valMiou) + ", pixel accuracy " + std::to_string(m.valAccuracy)
-                               : ", val accuracy " + std::to_string(m.valAccuracy);
+        if (m.val.count("bbox_AP")) // detection, instance segmentation
+            line += ", val box AP " + std::to_string(get("bbox_AP")) + " AP50 " + std::to_string(get("bbox_AP50")) +
+                    (m.val.count("segm_AP") ? ", mask AP " + std::to_string(get("segm_AP")) + " AP50 " + std::to_string(get("segm_AP50")) : std::string());
+        else
+            line += m.valMiou >= 0 ? ", val mIoU " + std::to_string(m.valMiou) + ", pixel accuracy " + std::to_string(m.valAccuracy)
+                                   : ", val accuracy " + std::to_string(m.valAccuracy);
     }
     loop.run.metrics->put(m);
     loop.run.callbacks->log(line);

@@ -6,6 +6,7 @@
 #include "core/image_size.h"
 #include "core/random.h"
 #include "training/config.h"
+#include "training/loaded_run.h"
 #include "training/models/models.h"
 #include "training/models/state_dict.h"
 #include "training/models/torch_error.h"
@@ -28,12 +29,7 @@ namespace training {
 
 namespace {
 
-// A checkpoint with its run's config.json: the model rebuilt and loaded.
-struct LoadedRun {
-    RunInfo info;
-    std::unique_ptr<TaskModel> model;
-    ClassifierImpl *classifier = nullptr; // classification and segmentation models
-};
+} // namespace
 
 core::Result<LoadedRun> loadRun(const std::string &checkpoint)
 {
@@ -59,6 +55,8 @@ core::Result<LoadedRun> loadRun(const std::string &checkpoint)
     run.model->module().eval();
     return run;
 }
+
+namespace {
 
 // One image through the run's mapper, as decoded.
 core::Result<Batch> imageBatch(const LoadedRun &run, const std::string &image, std::unique_ptr<Mapper> &mapper)

@@ -12,6 +12,34 @@ InstanceMapper::InstanceMapper(ImageCache cache, bool withMasks, double minBoxSi
     m_outlines.resize(m_cache.count());
     for (std::size_t i = 0; i < m_cache.count(); ++i)
         for (const auto &r : m_cache.record(i).regions) m_outlines[i].push_back(m_cache.outline(i, r.shape));
+    // The same rules as addTargets, unaugmented: what never becomes a target is named once.
+    const int S = m_cache.size();
+    std::vector<std::uint8_t> mask;
+    for (std::size_t i = 0; i < m_cache.count(); ++i) {
+        const auto &regions = m_cache.record(i).regions;
+        for (std::size_t r = 0; r < regions.size(); ++r) {
+            const auto &o = m_outlines[i][r];
+            double x0 = S, y0 = S, x1 = 0, y1 = 0;
+            for (const auto &p : o) {
+                x0 = std::min(x0, std::max(p.x, 0.0));
+                y0 = std::min(y0, std::max(p.y, 0.0));
+                x1 = std::max(x1, std::min(p.x, static_cast<double>(S)));
+                y1 = std::max(y1, std::min(p.y, static_cast<double>(S)));
+            }
+            const char *what = nullptr;
+            if (o.empty() || x1 - x0 < m_minBoxSide || y1 - y0 < m_minBoxSide) {
+                what = "box";
+            } else if (m_withMasks) {
+                mask.assign(m_cache.plane(), 0);
+                core::fillPolygon(mask.data(), S, S, o, 1);
+                if (std::none_of(mask.begin(), mask.end(), [](std::uint8_t v) { return v != 0; })) what = "mask";
+            }
+            if (what)
+                m_warnings.push_back(m_cache.record(i).path + ": region " + std::to_string(r + 1) + " (" + core::shapeTypeName(regions[r].shape.type()) +
+                                     ", class " + std::to_string(regions[r].classIndex + 1) + ") gives an empty " + what + " at " + std::to_string(S) +
+                                     " px; skipped");
+        }
+    }
 }
 
 void InstanceMapper::beginTargets(Batch &batch, std::size_t n) const { batch.instances.assign(n, Instances{}); }

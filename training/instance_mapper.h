@@ -15,6 +15,9 @@ namespace training {
 class InstanceMapper : public Mapper {
 public:
     InstanceMapper(ImageCache cache, bool withMasks, double minBoxSide = 1.0);
+    // "IMAGE: region N (SHAPE, class K) gives an empty box|mask at S px; skipped" for
+    // each region that yields no target even unaugmented.
+    std::vector<std::string> warnings() const override { return m_warnings; }
 
 protected:
     void beginTargets(Batch &batch, std::size_t n) const override;
@@ -24,6 +27,7 @@ private:
     bool m_withMasks;
     double m_minBoxSide;
     std::vector<std::vector<std::vector<core::Point>>> m_outlines; // per image, per region: canvas pixels
+    std::vector<std::string> m_warnings;
 };
 
 } // namespace training

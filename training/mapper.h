@@ -14,6 +14,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace training {
@@ -47,6 +48,9 @@ public:
     int channels() const { return m_cache.channels(); }
     const Record &record(std::size_t i) const { return m_cache.record(i); }
     const ImageCache &cache() const { return m_cache; }
+    // What the trainer logs as warnings before training: targets left out of every
+    // sample (detection: a region whose box or mask is empty at this image size).
+    virtual std::vector<std::string> warnings() const { return {}; }
 
     // The images at `indices` with their targets, augmented with `aug` from the
     // random stream `seed` (Augment{}: as decoded).

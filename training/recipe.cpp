@@ -31,6 +31,47 @@ int powerOfTwoAtMost(double v)
     return p;
 }
 
+// Faster/Mask R-CNN: torchvision's reference recipe (SGD, momentum 0.9, weight decay 1e-4,
+// 0.02 for 16 images scaled linearly with the batch, warm-up), at a size where the median
+// object keeps the 32 px the RPN's smallest anchors are made for.
+void chooseDetectorSettings(Recipe &r, const DataFacts &facts)
+{
+    TrainConfig &c = r.config;
+    const int side = facts.medianSide > 0 ? facts.medianSide : 512;
+    if (c.imageSize <= 0) {
+        const double want = facts.medianObjectSide > 0 ? 32.0 * side / facts.medianObjectSide : side;
+        const int top = std::max(128, std::min(1024, side / 32 * 32));
+        c.imageSize = std::clamp(static_cast<int>(std::ceil(want / 32)) * 32, 128, top);
+        r.why.push_back("image size " + std::to_string(c.imageSize) + ": the images are " + std::to_string(side) + " px and their regions " +
+                        number(std::round(facts.medianObjectSide)) + " px (median), so that the median region spans " +
+                        number(std::round(facts.medianObjectSide * c.imageSize / side)) + " px, the smallest anchor's size");
+    }
+    if (c.batch <= 0) {
+        // torchvision trains 2 images a device; at most 2^21 pixels a batch on this machine's memory.
+        const double byPixels = static_cast<double>(1 << 21) / (static_cast<double>(c.imageSize) * c.imageSize);
+        c.batch = std::clamp(powerOfTwoAtMost(std::min<double>(byPixels, static_cast<double>(facts.trainImages) / 4)), 1, 4);
+        r.why.push_back("batch " + std::to_string(c.batch) + ": " + std::to_string(c.imageSize) + " px images, as torchvision's 2 a device, within 2^21 pixels a batch");
+    }
+    if (c.optimizer == "auto") {
+        c.optimizer = "sgd";
+        if (!(c.weightDecay > 0)) c.weightDecay = 1e-4;
+        r.why.push_back("optimizer sgd (momentum 0.9, weight decay " + number(c.weightDecay) + "): torchvision's detection recipe");
+    }
+    if (!(c.lr > 0)) {
+        c.lr = c.optimizer == "sgd" ? 0.02 * c.batch / 16 : 1e-4;
+        r.why.push_back("learning rate " + number(c.lr) + (c.optimizer == "sgd" ? ": torchvision's 0.02 for 16 images, scaled to a batch of " + std::to_string(c.batch)
+                                                                                : ": Adam's rate for a detector"));
+    }
+    if (c.augment == "auto") {
+        c.augment = "hflip";
+        r.why.push_back("augment hflip: mirrored images move their boxes and masks with them, as torchvision's recipe does");
+    }
+    if (c.schedule == "auto") {
+        c.schedule = "step";
+        r.why.push_back("schedule step: the rate falls tenfold twice, as in torchvision's recipe");
+    }
+}
+
 } // namespace
 
 DataFacts gatherFacts(const Snapshot &snap, Task task)
@@ -64,9 +105,11 @@ Recipe chooseRecipe(const TrainConfig &requested, const DataFacts &facts)
     TrainConfig &c = r.config;
     c = requested;
     const bool seg = facts.task == Task::Segmentation;
+    const bool detector = facts.task == Task::Detection || facts.task == Task::Instance;
     const bool dense = c.model == "mlp" || c.model == "smallcnn";
     const int side = facts.medianSide > 0 ? facts.medianSide : (seg ? 128 : 64);
 
+    if (detector) chooseDetectorSettings(r, facts);
     if (c.imageSize <= 0) {
         if (seg) {
             // The median object should span some 16 pixels, so that its outline is resolved;

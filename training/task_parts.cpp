@@ -2,6 +2,8 @@
 
 #include "training/classification_evaluator.h"
 #include "training/classification_mapper.h"
+#include "training/coco_evaluator.h"
+#include "training/detection_task_model.h"
 #include "training/instance_mapper.h"
 #include "training/models/torch_error.h"
 #include "training/segmentation_evaluator.h"
@@ -32,16 +34,17 @@ std::unique_ptr<Evaluator> makeEvaluator(Task task, const std::vector<std::strin
 {
     if (task == Task::Classification) return std::make_unique<ClassificationEvaluator>(classes, mapper);
     if (task == Task::Segmentation) return std::make_unique<SegmentationEvaluator>(classes);
-    return nullptr; // the COCO evaluator comes with the detection models
+    return std::make_unique<CocoTaskEvaluator>(classes, task == Task::Instance);
 }
 
 int modelOutputs(Task task, std::size_t classes) { return static_cast<int>(classes) + (task == Task::Classification ? 0 : 1); }
 
 core::Result<std::unique_ptr<TaskModel>> makeTaskModel(Task task, const ModelChoice &choice)
 {
-    if (task == Task::Detection || task == Task::Instance)
-        return makeError(ErrorCode::Unsupported, {}, {}, std::string("--task ") + taskName(task) + ": this build has no detection model yet");
     try {
+        if (task == Task::Detection || task == Task::Instance)
+            return std::unique_ptr<TaskModel>(std::make_unique<DetectionTaskModel>(choice.arch, modelOutputs(task, choice.classes), choice.imageSize,
+                                                                                   choice.device, prefersChannelsLast(choice.arch, choice.device.is_cuda())));
         auto model = makeModel({choice.arch, modelOutputs(task, choice.classes), choice.channels, choice.imageSize});
         const bool channelsLast = prefersChannelsLast(choice.arch, choice.device.is_cuda());
         return std::unique_ptr<TaskModel>(std::make_unique<ClassifierModel>(std::move(model), task, choice.device, channelsLast));

@@ -156,6 +156,8 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
     if (auto s = checkImageSize(c.model, size, channels, snap->classes.size(), 0); !s) return s.error();
     run->trainData = makeMapper(task, std::move(*trainCache));
     run->valData = makeMapper(task, std::move(*valCache));
+    for (const Mapper *m : {run->trainData.get(), run->valData.get()})
+        for (const auto &w : m->warnings()) cb->log("warning: " + w);
 
     torch::manual_seed(c.seed); // the initial weights follow the seed too
     auto model = makeTaskModel(task, {c.model, snap->classes.size(), channels, size, device});

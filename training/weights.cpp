@@ -2,6 +2,7 @@
 #include "training/trainer.h"
 
 #include "training/config.h"
+#include "training/models/detection/rcnn.h"
 #include "training/models/models.h"
 #include "training/models/state_dict.h"
 #include "training/models/torch_error.h"
@@ -19,10 +20,26 @@ namespace {
 core::Status importWeightsUnguarded(const std::string &pth, const std::string &arch, const std::string &out)
 {
     const auto names = modelNames();
-    if (std::find(names.begin(), names.end(), arch) == names.end())
-        return makeError(ErrorCode::Invalid, {}, {}, "--arch: unknown architecture '" + arch.substr(0, 40) + "' (mlp, smallcnn, resnet18, resnet34, resnet50, unet)");
+    if (std::find(names.begin(), names.end(), arch) == names.end() && !detection::isDetectionArch(arch))
+        return makeError(ErrorCode::Invalid, {}, {}, "--arch: unknown architecture '" + arch.substr(0, 40) +
+                                                         "' (mlp, smallcnn, resnet18, resnet34, resnet50, unet, fasterrcnn_resnet18_fpn, "
+                                                         "fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn)");
     auto w = loadStateDict(pth);
     if (!w.ok()) return makeError(w.error.rfind("cannot open", 0) == 0 ? ErrorCode::Io : ErrorCode::Invalid, pth, {}, w.error);
+    if (detection::isDetectionArch(arch)) {
+        // Faster/Mask R-CNN: the box predictor tells the number of classes; older key names are upgraded.
+        detection::DetectionOptions o;
+        o.arch = arch;
+        o.numClasses = detection::detectionNumClasses(w.tensors);
+        if (o.numClasses < 2) return makeError(ErrorCode::Invalid, pth, {}, "is not a " + arch + " state dict (no roi_heads.box_predictor.cls_score.weight)");
+        auto m = std::make_shared<detection::DetectionModelImpl>(o);
+        const LoadReport rep = detection::loadDetectionWeights(*m, w.tensors);
+        if (!rep.missing.empty() || !rep.mismatched.empty())
+            return makeError(ErrorCode::Invalid, pth, {}, "is not a " + arch + " state dict (" + std::to_string(rep.missing.size()) + " missing, " +
+                                                            std::to_string(rep.mismatched.size()) + " mismatched tensors)");
+        if (auto err = saveStateDict(modelStateDict(*m), out); !err.empty()) return makeError(ErrorCode::Io, out, {}, err);
+        return {};
+    }
     // The file tells the number of classes (the head's rows) and, for the dense
     // models, the input they were built for (their first layer's columns).
     std::int64_t classes = 1000, channels = 3, size = 224;

@@ -8,6 +8,7 @@
 #include "core/sample_project.h"
 #include "core/transfer.h"
 #ifdef ANNOTRAIN_WITH_TRAINING
+#include "app/cli/cmd_predict.h"
 #include "app/cli/cmd_train.h"
 #endif
 
@@ -356,6 +357,7 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
     addCocoEvalCommand(app, rc, out, err);
 #ifdef ANNOTRAIN_WITH_TRAINING
     addTrainingCommands(app, rc, out, err);
+    addPredictCommand(app, rc, out, err);
 #endif
 
     std::vector<std::string> rev(args.rbegin(), args.rend());

@@ -64,8 +64,8 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     auto cfg = std::make_shared<training::TrainConfig>();
     auto *t = app.add_subcommand("train", "Train a model on the project's train split (validating on val) in RUN_DIR");
     t->add_option("PROJECT", cfg->project, "project file")->required();
-    t->add_option("--task", cfg->task, "classification (image classes) or segmentation (regions as masks, with --model unet)")->capture_default_str();
-    t->add_option("--model", cfg->model, "mlp, smallcnn, resnet18, resnet34, resnet50, unet")->capture_default_str();
+    t->add_option("--task", cfg->task, "classification (image classes), segmentation (regions as masks, with --model unet), detection (boxes, fasterrcnn_*) or instance (masks, maskrcnn_*)")->capture_default_str();
+    t->add_option("--model", cfg->model, "mlp, smallcnn, resnet18, resnet34, resnet50, unet, fasterrcnn_resnet18_fpn, fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn")->capture_default_str();
     t->add_option("--epochs", cfg->epochs, "epochs (default: about 1000 steps, or as many as fit in --time-budget)");
     t->add_option("--batch", cfg->batch, "batch size (default: from the train set's size, so that an epoch has at least 8 steps)");
     t->add_option("--lr", cfg->lr, "learning rate (default: chosen with the optimizer and the task)");
@@ -134,7 +134,10 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
             return;
         }
         out << "trained " << r->epochs << " epochs, " << r->steps << " steps, final loss " << r->finalLoss;
-        if (r->bestValAccuracy >= 0) out << (cfg->task == "segmentation" ? ", best val mIoU " : ", best val accuracy ") << r->bestValAccuracy;
+        if (r->bestValAccuracy >= 0) out << (cfg->task == "segmentation" ? ", best val mIoU "
+                                                  : cfg->task == "instance"  ? ", best val mask AP "
+                                                  : cfg->task == "detection" ? ", best val box AP "
+                                                                             : ", best val accuracy ") << r->bestValAccuracy;
         out << ", " << static_cast<int>(r->imagesPerS) << " images/s\n";
         rc = 0;
     });
@@ -153,6 +156,16 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
         }
         if (std::get<3>(*ev)) {
             out << r->dump(2) << "\n";
+        } else if (r->contains("bbox")) {
+            // Detection and instance segmentation: the 12 COCO numbers per kind, as coco-eval prints them.
+            out << (*r)["task"].get<std::string>() << " on " << (*r)["images"] << " images\n";
+            for (const char *kind : {"bbox", "segm"}) {
+                if (!r->contains(kind)) continue;
+                out << kind << ":";
+                for (const char *k : {"AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"})
+                    if ((*r)[kind].contains(k)) out << " " << k << " " << (*r)[kind][k].get<double>();
+                out << "\n";
+            }
         } else if ((*r)["task"] == "segmentation") {
             out << "mIoU " << (*r)["miou"] << ", pixel accuracy " << (*r)["pixel_accuracy"] << " on " << (*r)["images"] << " images\n";
             for (auto it = (*r)["per_class"].begin(); it != (*r)["per_class"].end(); ++it)

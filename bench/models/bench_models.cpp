@@ -4,8 +4,13 @@
 // Usage: bench_models [--arch resnet18] [--size 224] [--batch 16] [--steps 10]
 //                     [--device cpu|cuda] [--threads N] [--channels-last|--no-channels-last]
 //                     [--cudnn-benchmark]
+//        bench_models --arch maskrcnn_resnet50_fpn --data DROPLETS.pth [--weights INIT.pth]
+//                     [--mode train|infer] [--size 512] [--steps 3] [--threads N] [--profile TRACE.json]
+//        (detection: see bench_detection.cpp and run_detection.sh)
 // The memory layout defaults to the trainer's choice (prefersChannelsLast).
 // Prints one JSON line.
+#include "bench/models/bench_detection.h"
+#include "training/models/detection/rcnn.h"
 #include "training/models/models.h"
 
 #include <chrono>
@@ -59,6 +64,7 @@ int main(int argc, char **argv)
     int size = 224, batch = 16, steps = 10, threads = static_cast<int>(std::thread::hardware_concurrency());
     int channelsLastFlag = -1;
     bool cudnnBenchmark = false;
+    DetectionBenchArgs det;
     for (int i = 1; i < argc; ++i) {
         auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
         if (!std::strcmp(argv[i], "--arch")) arch = next();
@@ -70,12 +76,32 @@ int main(int argc, char **argv)
         else if (!std::strcmp(argv[i], "--channels-last")) channelsLastFlag = 1;
         else if (!std::strcmp(argv[i], "--no-channels-last")) channelsLastFlag = 0;
         else if (!std::strcmp(argv[i], "--cudnn-benchmark")) cudnnBenchmark = true;
+        else if (!std::strcmp(argv[i], "--data")) det.data = next();
+        else if (!std::strcmp(argv[i], "--weights")) det.weights = next();
+        else if (!std::strcmp(argv[i], "--mode")) det.mode = next();
+        else if (!std::strcmp(argv[i], "--profile")) det.profile = next();
         else {
             std::fprintf(stderr, "unknown argument %s\n", argv[i]);
             return 2;
         }
     }
     torch::set_num_threads(threads);
+    if (training::detection::isDetectionArch(arch)) {
+        if (device != "cpu") {
+            std::fprintf(stderr, "the detection benchmark runs on the CPU only\n");
+            return 2;
+        }
+        det.arch = arch;
+        det.steps = steps;
+        det.size = size;
+        det.channelsLast = channelsLastFlag != 0;
+        try {
+            return runDetectionBench(det);
+        } catch (const std::exception &e) {
+            std::fprintf(stderr, "%s\n", e.what());
+            return 1;
+        }
+    }
     const torch::Device dev(device == "cuda" ? torch::kCUDA : torch::kCPU);
     if (dev.is_cuda() && !torch::cuda::is_available()) {
         std::fprintf(stderr, "no CUDA device\n");

@@ -1,5 +1,8 @@
 #include "training/models/models.h"
 
+#include "training/models/detection/rcnn.h"
+#include "training/models/resnet.h"
+
 #include <map>
 #include <stdexcept>
 
@@ -57,74 +60,20 @@ struct SmallCnnImpl : ClassifierImpl {
     std::string headName() const override { return "fc2"; }
 };
 
-nn::Conv2d conv(int in, int out, int k, int stride, int pad)
-{
-    return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
-}
-
-// torchvision's BasicBlock (resnet18/34) and Bottleneck (resnet50), with its names.
-struct BlockImpl : nn::Module {
-    nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
-    nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
-    nn::Sequential downsample{nullptr};
-    bool bottleneck;
-    BlockImpl(int in, int planes, int stride, bool bottleneckBlock) : bottleneck(bottleneckBlock)
-    {
-        const int out = bottleneck ? planes * 4 : planes;
-        if (bottleneck) {
-            conv1 = register_module("conv1", conv(in, planes, 1, 1, 0));
-            conv2 = register_module("conv2", conv(planes, planes, 3, stride, 1));
-            conv3 = register_module("conv3", conv(planes, out, 1, 1, 0));
-            bn3 = register_module("bn3", nn::BatchNorm2d(out));
-        } else {
-            conv1 = register_module("conv1", conv(in, planes, 3, stride, 1));
-            conv2 = register_module("conv2", conv(planes, planes, 3, 1, 1));
-        }
-        bn1 = register_module("bn1", nn::BatchNorm2d(planes));
-        bn2 = register_module("bn2", nn::BatchNorm2d(planes));
-        if (stride != 1 || in != out)
-            downsample = register_module("downsample", nn::Sequential(conv(in, out, 1, stride, 0), nn::BatchNorm2d(out)));
-    }
-    torch::Tensor forward(torch::Tensor x)
-    {
-        torch::Tensor y = torch::relu(bn1(conv1(x)));
-        y = bn2(conv2(y));
-        if (bottleneck) y = bn3(conv3(torch::relu(y)));
-        return torch::relu(y + (downsample ? downsample->forward(x) : x));
-    }
-};
-TORCH_MODULE(Block);
-
+// torchvision's ResNet: the body from resnet.h, global average pooling and the fc head.
 struct ResNetImpl : ClassifierImpl {
-    nn::Conv2d conv1{nullptr};
-    nn::BatchNorm2d bn1{nullptr};
-    nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
+    ResNetParts parts;
     nn::Linear fc{nullptr};
-    ResNetImpl(std::vector<int> blocks, bool bottleneck, int inChannels, int classes)
+    ResNetImpl(const std::string &arch, int inChannels, int classes)
     {
-        conv1 = register_module("conv1", conv(inChannels, 64, 7, 2, 3));
-        bn1 = register_module("bn1", nn::BatchNorm2d(64));
-        int in = 64;
-        nn::Sequential *layers[] = {&layer1, &layer2, &layer3, &layer4};
-        for (int l = 0; l < 4; ++l) {
-            const int planes = 64 << l;
-            nn::Sequential seq;
-            for (int b = 0; b < blocks[static_cast<std::size_t>(l)]; ++b) {
-                seq->push_back(Block(in, planes, b == 0 && l > 0 ? 2 : 1, bottleneck));
-                in = bottleneck ? planes * 4 : planes;
-            }
-            *layers[l] = register_module("layer" + std::to_string(l + 1), seq);
-        }
-        fc = register_module("fc", nn::Linear(in, classes));
-        // torchvision's initialisation: Kaiming for convolutions, BN weight 1 and bias 0.
-        for (auto &m : modules(false)) {
-            if (auto *c = m->as<nn::Conv2d>()) nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
-        }
+        parts = registerResNet(*this, arch, inChannels);
+        fc = register_module("fc", nn::Linear(parts.channels[3], classes));
+        initResNetConvs(*this);
     }
     torch::Tensor forward(torch::Tensor x) override
     {
-        x = torch::max_pool2d(torch::relu(bn1(conv1(x))), 3, 2, 1);
-        x = layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
+        x = resNetStem(parts, x, false);
+        for (auto &layer : parts.layers) x = layer->forward(x);
         return fc(torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1));
     }
     std::string headName() const override { return "fc"; }
@@ -183,17 +132,15 @@ std::shared_ptr<ClassifierImpl> makeModel(const ModelSpec &s)
     if (s.numClasses < 1) throw std::invalid_argument("a model needs at least one class");
     if (s.arch == "mlp") return std::make_shared<MlpImpl>(s.inChannels * s.imageSize * s.imageSize, s.numClasses);
     if (s.arch == "smallcnn") return std::make_shared<SmallCnnImpl>(s.inChannels, s.imageSize, s.numClasses);
-    if (s.arch == "resnet18") return std::make_shared<ResNetImpl>(std::vector<int>{2, 2, 2, 2}, false, s.inChannels, s.numClasses);
-    if (s.arch == "resnet34") return std::make_shared<ResNetImpl>(std::vector<int>{3, 4, 6, 3}, false, s.inChannels, s.numClasses);
+    if (s.arch == "resnet18" || s.arch == "resnet34" || s.arch == "resnet50") return std::make_shared<ResNetImpl>(s.arch, s.inChannels, s.numClasses);
     if (s.arch == "unet") {
         if (s.imageSize % 8) throw std::invalid_argument("unet needs an image size that is a multiple of 8 (--image-size)");
         return std::make_shared<UNetImpl>(s.inChannels, s.numClasses, 16);
     }
-    if (s.arch == "resnet50") return std::make_shared<ResNetImpl>(std::vector<int>{3, 4, 6, 3}, true, s.inChannels, s.numClasses);
     throw std::invalid_argument("unknown model '" + s.arch + "'");
 }
 
-bool prefersChannelsLast(const std::string &arch, bool cuda) { return !cuda && arch.rfind("resnet", 0) == 0; }
+bool prefersChannelsLast(const std::string &arch, bool cuda) { return !cuda && (arch.rfind("resnet", 0) == 0 || detection::isDetectionArch(arch)); }
 
 void toChannelsLast(torch::nn::Module &model)
 {

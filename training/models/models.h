@@ -40,9 +40,11 @@ struct LoadReport {
 LoadReport loadWeights(torch::nn::Module &model, const StateDict &weights);
 // Convolutions on the CPU run faster on NHWC ("channels last") tensors through
 // oneDNN: resnet18 training at 224^2 goes from ~12.6 to ~14.5 images/s on 2 cores
-// (bench/models). The trainer and the benchmark follow this one rule.
+// (bench/models); the detection models gain likewise. The trainer and the benchmark
+// follow this one rule.
 bool prefersChannelsLast(const std::string &arch, bool cuda);
 // Moves 4-d parameters to channels-last memory; values and names stay the same.
+// (A detection model switches its inputs too: use DetectionModelImpl::setChannelsLast.)
 void toChannelsLast(torch::nn::Module &model);
 
 // Parameters and buffers of the model in torchvision's naming.
