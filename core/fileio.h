@@ -5,12 +5,15 @@
 #include "core/result.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace core {
 
 Result<std::string> readFile(const std::string &path);
 Status writeFileAtomic(const std::string &path, const std::string &data);
+// FNV-1a (64 bits) of the file's bytes: the same picture under another name hashes alike.
+Result<std::uint64_t> fileContentHash(const std::string &path);
 
 // 1-based "line:col" of a byte offset in text, for parse errors.
 std::string lineColAt(const std::string &text, std::size_t offset);
