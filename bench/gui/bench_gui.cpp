@@ -6,8 +6,10 @@
 // Usage: bench_gui [WORKDIR]   (generates the projects on first use; prints JSON lines)
 #include "core/project_store.h"
 #include "core/random.h"
+#include "annotation/canvas.h"
+#include "ui/annotateworkspace.h"
 #include "ui/mainwindow.h"
-#include "ui/regionlayer.h"
+#include "annotation/regionlayer.h"
 
 #include <QApplication>
 #include <QDir>
@@ -113,10 +115,10 @@ bool waitShown(ui::MainWindow &w, int row)
 // Lets the layer's refine timer fire and its worker render land.
 void waitSharp(ui::MainWindow &w)
 {
-    const int before = w.regionLayer()->renders();
+    const int before = w.annotate()->canvas()->regionLayer()->renders();
     QElapsedTimer rest;
     rest.start();
-    while (rest.elapsed() < 3000 && (w.regionLayer()->renders() == before || w.regionLayer()->rendering()))
+    while (rest.elapsed() < 3000 && (w.annotate()->canvas()->regionLayer()->renders() == before || w.annotate()->canvas()->regionLayer()->rendering()))
         QApplication::processEvents(QEventLoop::AllEvents, 20);
 }
 
@@ -144,11 +146,11 @@ int main(int argc, char **argv)
     const double openMs = t.nsecsElapsed() / 1e6;
     waitShown(w, 0); // row 0 is aaa_dense.jpg: the 5,000-polygon image
     const double firstImageMs = t.nsecsElapsed() / 1e6;
-    std::printf("{\"bench\": \"open\", \"images\": %d, \"open_ms\": %.1f, \"first_image_ms\": %.1f}\n", w.imageCount(), openMs, firstImageMs);
+    std::printf("{\"bench\": \"open\", \"images\": %d, \"open_ms\": %.1f, \"first_image_ms\": %.1f}\n", w.annotate()->imageCount(), openMs, firstImageMs);
 
     // Frame time on the dense image: zoom steps and pan steps, each followed by a synchronous repaint.
-    QGraphicsView *view = w.view();
-    view->fitInView(w.scene()->sceneRect(), Qt::KeepAspectRatio);
+    QGraphicsView *view = w.annotate()->canvas();
+    view->fitInView(w.annotate()->canvas()->scene()->sceneRect(), Qt::KeepAspectRatio);
     view->viewport()->repaint();
     waitSharp(w);
     std::vector<double> zoomMs, panMs;
@@ -177,16 +179,16 @@ int main(int argc, char **argv)
         view->scale(i % 2 ? 1.25 : 0.8, i % 2 ? 1.25 : 0.8);
         view->viewport()->repaint();
         waitSharp(w);
-        sharpMs.push_back(w.regionLayer()->lastRenderMs());
+        sharpMs.push_back(w.annotate()->canvas()->regionLayer()->lastRenderMs());
     }
-    view->fitInView(w.scene()->sceneRect(), Qt::KeepAspectRatio);
+    view->fitInView(w.annotate()->canvas()->scene()->sceneRect(), Qt::KeepAspectRatio);
     QApplication::processEvents();
     std::vector<double> sharpFitMs;
     for (int i = 0; i < 3; ++i) { // the whole image in view: all 5,000 polygons
         view->scale(i % 2 ? 1.02 : 1 / 1.02, i % 2 ? 1.02 : 1 / 1.02);
         view->viewport()->repaint();
         waitSharp(w);
-        sharpFitMs.push_back(w.regionLayer()->lastRenderMs());
+        sharpFitMs.push_back(w.annotate()->canvas()->regionLayer()->lastRenderMs());
     }
     std::printf("{\"bench\": \"frame\", \"polygons\": 5000, \"points\": 50, \"viewport\": \"%dx%d\", \"zoom_mean_ms\": %.1f, \"zoom_p95_ms\": %.1f, "
                 "\"pan_mean_ms\": %.1f, \"pan_p95_ms\": %.1f, \"sharp_zoomed_ms\": %.1f, \"sharp_whole_image_ms\": %.1f}\n",
@@ -197,15 +199,15 @@ int main(int argc, char **argv)
     std::vector<double> switchMs;
     core::SplitMix64 rng{7};
     for (int i = 0; i < 60; ++i) {
-        const int row = 1 + rng.below(w.imageCount() - 1);
+        const int row = 1 + rng.below(w.annotate()->imageCount() - 1);
         QElapsedTimer s;
         s.start();
-        w.showImage(row);
+        w.annotate()->showImage(row);
         if (!waitShown(w, row)) return 1;
         switchMs.push_back(s.nsecsElapsed() / 1e6);
     }
     std::printf("{\"bench\": \"switch\", \"images\": %d, \"regions_per_image\": 20, \"image\": \"1024x768 jpeg\", \"mean_ms\": %.1f, \"p50_ms\": %.1f, "
                 "\"p95_ms\": %.1f}\n",
-                w.imageCount(), mean(switchMs), percentile(switchMs, 0.5), percentile(switchMs, 0.95));
+                w.annotate()->imageCount(), mean(switchMs), percentile(switchMs, 0.5), percentile(switchMs, 0.95));
     return 0;
 }

@@ -11,6 +11,8 @@
 #include "core/sample_project.h"
 #include "ui/classmanager.h"
 #include "ui/datasetmodel.h"
+#include "annotation/canvas.h"
+#include "ui/annotateworkspace.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
@@ -373,23 +375,23 @@ private Q_SLOTS:
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(w.openProject(QString::fromStdString(m_store->path())).ok());
         QVERIFY(shown.wait(5000));
-        const QString before = w.currentImagePath();
+        const QString before = w.annotate()->currentImagePath();
         const core::Id circle = idOf("circle"), square = idOf("square");
         const int circles = static_cast<int>(imagesOf(circle).size()), squares = static_cast<int>(imagesOf(square).size());
         QVERIFY(circles > 0 && squares > 0);
         auto listed = [&](core::Id cls) {
-            w.datasetFilter()->setClassId(cls);
-            return w.datasetFilter()->rowCount();
+            w.annotate()->datasetFilter()->setClassId(cls);
+            return w.annotate()->datasetFilter()->rowCount();
         };
         QCOMPARE(listed(square), squares);
-        ui::ClassManagerDialog d(w.document());
+        ui::ClassManagerDialog d(w.annotate()->document());
         QVERIFY(d.merge(circle, square).ok());
-        QCOMPARE(listed(square), circles + squares);
-        w.document()->undoStack()->undo();
-        QCOMPARE(listed(square), squares);
-        QCOMPARE(listed(circle), circles);
-        w.datasetFilter()->setClassId(0);
-        QCOMPARE(w.currentImagePath(), before);
+        QTRY_COMPARE(listed(square), circles + squares); // the list is read again off the GUI thread
+        w.annotate()->document()->undoStack()->undo();
+        QTRY_COMPARE(listed(square), squares);
+        QTRY_COMPARE(listed(circle), circles);
+        w.annotate()->datasetFilter()->setClassId(0);
+        QCOMPARE(w.annotate()->currentImagePath(), before);
         QCOMPARE(shown.count(), 1); // the image was not decoded again
     }
 
