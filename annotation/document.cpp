@@ -11,13 +11,21 @@ Document::Document(std::shared_ptr<core::ProjectStore> store, QObject *parent) :
     qRegisterMetaType<annotation::ChangeEvent>();
 }
 
-void Document::setImage(core::Id image)
+core::Status Document::setImage(core::Id image)
 {
     m_image = image;
-    m_regions = m_store->regions(image);
-    m_imageAttributes = m_store->imageAttributes(image);
-    if (!m_imageAttributes.is_object()) m_imageAttributes = nlohmann::ordered_json::object();
+    m_regions.clear();
+    m_imageAttributes = nlohmann::ordered_json::object();
+    auto regions = m_store->regions(image);
+    auto attributes = m_store->imageAttributes(image);
+    const bool ok = regions && attributes;
+    if (ok) {
+        m_regions = std::move(regions.value());
+        if (attributes->is_object()) m_imageAttributes = std::move(attributes.value());
+    }
     Q_EMIT changed({ChangeEvent::Reset, {}});
+    if (!ok) return !regions ? regions.error() : attributes.error();
+    return {};
 }
 
 const core::Region *Document::region(core::Id id) const
@@ -105,9 +113,17 @@ void Document::setClass(const std::vector<core::Id> &ids, core::Id classId)
 core::Status Document::editClasses(const QString &text, const std::vector<core::Id> &concerned,
                                    const std::function<core::Status(core::ProjectStore &)> &op)
 {
-    core::ClassState before = m_store->classState(concerned);
+    auto before = m_store->classState(concerned);
+    if (!before) return before.error();
     if (auto s = op(*m_store); !s) return s;
-    m_undo.push(new EditClasses(this, text, std::move(before), m_store->classState(concerned)));
+    // The edit is in the store; without the state after it there is no undo step to push,
+    // and the caller hears why.
+    auto after = m_store->classState(concerned);
+    if (!after) {
+        classesEdited();
+        return after.error();
+    }
+    m_undo.push(new EditClasses(this, text, std::move(before.value()), std::move(after.value())));
     return {};
 }
 
@@ -121,16 +137,20 @@ bool Document::storeClassState(const core::ClassState &state)
 void Document::classesEdited()
 {
     m_lastError.clear();
-    if (m_image) m_regions = m_store->regions(m_image); // merged or deleted classes move regions
+    if (m_image) { // merged or deleted classes move regions
+        if (auto regions = m_store->regions(m_image)) m_regions = std::move(regions.value());
+        else fail(regions.error());
+    }
     Q_EMIT changed({ChangeEvent::Reset, {}});
     Q_EMIT classesChanged();
 }
 
 core::Status Document::setAttributeSchema(const QString &text, const std::vector<core::AttributeDef> &schema)
 {
-    std::vector<core::AttributeDef> before = m_store->attributeSchema();
+    auto before = m_store->attributeSchema();
+    if (!before) return before.error();
     if (auto s = m_store->setAttributeSchema(schema); !s) return s;
-    m_undo.push(new SetSchema(this, text, std::move(before), schema));
+    m_undo.push(new SetSchema(this, text, std::move(before.value()), schema));
     return {};
 }
 

@@ -30,7 +30,8 @@ public:
     QUndoStack *undoStack() { return &m_undo; }
     core::Id image() const { return m_image; }
     // Loads the regions of `image`; the undo history stays (its commands name their image).
-    void setImage(core::Id image);
+    // A failed read leaves no regions and returns the error (the caller shows it).
+    core::Status setImage(core::Id image);
     const std::vector<core::Region> &regions() const { return m_regions; }
     const core::Region *region(core::Id id) const;
     // The last error a command met writing to the store (empty when none); the edit is then not applied.

@@ -82,14 +82,21 @@ Status splitProject(ProjectStore &store, const SplitOptions &opts)
 {
     if (opts.kfold > 1 && (opts.fold < 0 || opts.fold >= opts.kfold))
         return makeError(ErrorCode::Invalid, store.path(), {}, "--fold must be in 0.." + std::to_string(opts.kfold - 1));
-    const auto images = store.images();
+    const auto readImages = store.images();
+    const auto classes = store.classes();
+    if (!readImages) return readImages.error();
+    if (!classes) return classes.error();
+    const std::vector<ImageInfo> &images = *readImages;
     std::unordered_map<Id, std::string> className;
-    for (const auto &c : store.classes())
+    for (const auto &c : *classes)
         className[c.id] = c.name;
     std::unordered_map<Id, std::map<Id, int>> regionClasses;
-    if (opts.stratify)
-        for (const auto &r : store.allRegions())
+    if (opts.stratify) {
+        const auto regions = store.allRegions();
+        if (!regions) return regions.error();
+        for (const auto &r : *regions)
             if (r.classId) ++regionClasses[r.imageId][r.classId];
+    }
     std::vector<std::string> strata(images.size());
     for (std::size_t i = 0; i < images.size(); ++i) {
         Id cls = images[i].classId;

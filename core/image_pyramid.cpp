@@ -175,10 +175,11 @@ Status ImagePyramid::build(const std::string &image, const std::string &file, co
     for (int y = 0; y < height; y += kTileSize) {
         if (options.cancel && options.cancel->load()) return makeError(ErrorCode::Cancelled, image, {}, "cancelled");
         Band &b = bands[0];
-        b.rows = std::min(kTileSize, height - y);
-        if (auto s = (*reader)->readRows(b.rows, b.rgb.data()); !s) return s;
+        const int rows = std::min(kTileSize, height - y);
+        b.rows = rows;
+        if (auto s = (*reader)->readRows(rows, b.rgb.data()); !s) return s;
         if (auto s = flush(0); !s) return s;
-        if (options.progress) options.progress(static_cast<double>(y + b.rows) / height);
+        if (options.progress) options.progress(static_cast<double>(y + rows) / height);
     }
     for (std::size_t k = 1; k < bands.size(); ++k) // the last, partial bands of the smaller levels
         if (bands[k].rows > 0)

@@ -4,6 +4,7 @@
 #include "core/image_size.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +12,11 @@
 #include <ctime>
 #include <filesystem>
 #include <set>
+#include <type_traits>
 #include <unordered_map>
+
+#include <cerrno>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -96,6 +101,14 @@ nlohmann::ordered_json parseJson(const char *text, int len)
     return nlohmann::ordered_json::parse(text, text + len, nullptr, false);
 }
 
+// A JSON column as stored by this program; a value that does not parse is reported, not replaced.
+Result<nlohmann::ordered_json> jsonColumn(const SQLite::Column &c, const std::string &file, const std::string &what)
+{
+    auto j = parseJson(c.getText(), c.getBytes());
+    if (j.is_discarded()) return makeError(ErrorCode::Invalid, file, what, "stored JSON does not parse; the project file is damaged");
+    return j;
+}
+
 std::string nowIso()
 {
     const std::time_t t = std::time(nullptr);
@@ -135,9 +148,50 @@ Result<Shape> readShape(const SQLite::Column &type, const SQLite::Column &geom)
     return Shape::fromParams(static_cast<ShapeType>(type.getInt()), p);
 }
 
+// An SQLite failure as the user should read it: the cause (locked, full, damaged,
+// not a project) told apart by SQLite's result code, SQLite's own words in brackets.
+// A root as stored (relative to the project's folder `dir`, or absolute) made absolute.
+std::string rootPathOf(const std::string &dir, const std::string &stored)
+{
+    return fs::path(stored).is_absolute() ? stored : normalizePath(dir + "/" + stored);
+}
+
 Error dbError(const std::string &file, const std::exception &e)
 {
-    return makeError(ErrorCode::Io, file, {}, std::string("database error: ") + e.what());
+    const std::string what = e.what();
+    const auto *se = dynamic_cast<const SQLite::Exception *>(&e);
+    switch (se ? se->getErrorCode() : -1) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return makeError(ErrorCode::Busy, file, {},
+                         "is locked by another program; try again when it has finished (" + what + ")");
+    case SQLITE_FULL: return makeError(ErrorCode::Io, file, {}, "the disk is full; nothing was changed (" + what + ")");
+    case SQLITE_READONLY: return makeError(ErrorCode::Io, file, {}, "cannot be written: read-only (" + what + ")");
+    case SQLITE_IOERR: return makeError(ErrorCode::Io, file, {}, "I/O error (" + what + ")");
+    case SQLITE_CANTOPEN: return makeError(ErrorCode::Io, file, {}, "cannot be opened (" + what + ")");
+    case SQLITE_PERM:
+    case SQLITE_AUTH: return makeError(ErrorCode::Io, file, {}, "permission denied (" + what + ")");
+    case SQLITE_CORRUPT: return makeError(ErrorCode::Invalid, file, {}, "the project file is damaged (" + what + ")");
+    case SQLITE_NOTADB:
+        return makeError(ErrorCode::Invalid, file, {}, "not an Annotrain Studio project (not an SQLite database)");
+    default: return makeError(ErrorCode::Io, file, {}, "database error: " + what);
+    }
+}
+
+// The value type of a read: Fn returns T or Result<T>.
+template <typename T> struct ReadResult { using type = Result<T>; };
+template <typename T> struct ReadResult<Result<T>> { using type = Result<T>; };
+
+// Runs a read; any exception becomes an Error naming the project. Nothing
+// returns an empty value to mean "failed".
+template <typename Fn>
+auto readQuery(const std::string &file, Fn &&fn) -> typename ReadResult<std::invoke_result_t<Fn>>::type
+{
+    try {
+        return fn();
+    } catch (const std::exception &e) {
+        return dbError(file, e);
+    }
 }
 
 } // namespace
@@ -146,33 +200,45 @@ struct ProjectStore::Impl {
     std::string path;
     std::string dir;
     SQLite::Database db;
-    std::vector<RootInfo> roots; // cached: few rows, read on every path resolution
 
-    Impl(const std::string &p, int flags) : path(p), dir(fs::path(p).parent_path().generic_string()), db(p, flags) {}
+    // The busy timeout is set before the first read, so opening a project that
+    // another connection is writing waits instead of failing.
+    Impl(const std::string &p, int flags, int busyTimeoutMs = ProjectStore::kBusyTimeoutMs)
+        : path(p), dir(fs::path(p).parent_path().generic_string()), db(p, flags, busyTimeoutMs) {}
 
-    void loadRoots()
+    // The image roots as the database has them now. Not cached: another connection
+    // (Add Image Folder on a worker, the CLI) may add a root at any time, and the
+    // table has a handful of rows.
+    std::vector<RootInfo> roots()
     {
-        roots.clear();
+        std::vector<RootInfo> out;
         SQLite::Statement st(db, "SELECT id, path FROM roots ORDER BY id");
-        while (st.executeStep()) {
-            std::string stored = st.getColumn(1).getString();
-            std::string abs = fs::path(stored).is_absolute() ? stored : normalizePath(dir + "/" + stored);
-            roots.push_back({st.getColumn(0).getInt64(), abs});
-        }
+        while (st.executeStep()) out.push_back({st.getColumn(0).getInt64(), rootPath(st.getColumn(1).getString())});
+        return out;
     }
+
+    std::string rootPath(const std::string &stored) const { return rootPathOf(dir, stored); }
 
     Id insertRoot(const std::string &absDir)
     {
-        for (const auto &r : roots)
+        for (const auto &r : roots())
             if (r.path == absDir) return r.id;
         // Relative to the project's folder when below it, so the project and its images move together.
         auto rel = relativeInside(absolute(dir), absDir);
         SQLite::Statement st(db, "INSERT INTO roots(path) VALUES(?)");
         st.bind(1, rel ? (rel->empty() ? std::string(".") : *rel) : absDir);
         st.exec();
-        const Id id = db.getLastInsertRowid();
-        roots.push_back({id, absDir});
-        return id;
+        return db.getLastInsertRowid();
+    }
+
+    std::vector<ClassRecord> classes()
+    {
+        std::vector<ClassRecord> out;
+        SQLite::Statement st(db, "SELECT id, name, color, hotkey FROM classes ORDER BY position, id");
+        while (st.executeStep())
+            out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(), st.getColumn(2).getString(),
+                           static_cast<char>(st.getColumn(3).getInt())});
+        return out;
     }
 
     std::unordered_map<std::string, Id> classIds()
@@ -246,7 +312,6 @@ void configure(SQLite::Database &db)
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = NORMAL");
     db.exec("PRAGMA foreign_keys = ON");
-    db.setBusyTimeout(5000);
 }
 
 } // namespace
@@ -262,29 +327,27 @@ Result<ProjectStore> ProjectStore::create(const std::string &path)
         impl->db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
         if (auto s = migrate(impl->db, path, true); !s) return s.error();
         impl->setSetting("created_at", nowIso());
-        impl->loadRoots();
         return ProjectStore(std::move(impl));
     } catch (const std::exception &e) {
         return dbError(path, e);
     }
 }
 
-Result<ProjectStore> ProjectStore::open(const std::string &path)
+Result<ProjectStore> ProjectStore::open(const std::string &path, int busyTimeoutMs)
 {
     std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) return makeError(ErrorCode::Io, path, {}, "no such project file");
+    const fs::file_status st = fs::status(path, ec);
+    if (!fs::exists(st)) return makeError(ErrorCode::Io, path, {}, "no such project file");
+    if (fs::is_directory(st)) return makeError(ErrorCode::Io, path, {}, "is a folder, not a project file");
+    if (!fs::is_regular_file(st)) return makeError(ErrorCode::Io, path, {}, "is not a regular file");
+    if (::access(path.c_str(), R_OK | W_OK) != 0)
+        return makeError(ErrorCode::Io, path, {}, std::string("cannot be opened for reading and writing: ") + std::strerror(errno));
     try {
-        auto impl = std::make_unique<Impl>(absolute(path), SQLite::OPEN_READWRITE);
-        // A file that is not SQLite fails here, on the first read.
-        try {
-            impl->db.execAndGet("PRAGMA user_version");
-            impl->db.execAndGet("SELECT count(*) FROM sqlite_master");
-        } catch (const std::exception &) {
-            return makeError(ErrorCode::Invalid, path, {}, "not an Annotrain Studio project (not an SQLite database)");
-        }
+        auto impl = std::make_unique<Impl>(absolute(path), SQLite::OPEN_READWRITE, busyTimeoutMs);
+        // The first read tells the causes apart (dbError): not SQLite, damaged, locked, an I/O error.
+        impl->db.execAndGet("SELECT count(*) FROM sqlite_master");
         if (auto s = migrate(impl->db, path, false); !s) return s.error();
         configure(impl->db);
-        impl->loadRoots();
         return ProjectStore(std::move(impl));
     } catch (const std::exception &e) {
         return dbError(path, e);
@@ -296,6 +359,56 @@ std::string ProjectStore::projectDir() const { return d->dir; }
 
 // ---------------------------------------------------------------- roots and images
 
+namespace {
+
+// `p` with every symbolic link resolved (of the part that exists), absolute and normalised.
+std::string realPath(const std::string &p)
+{
+    std::error_code ec;
+    fs::path r = fs::weakly_canonical(p, ec);
+    return ec ? normalizePath(p) : normalizePath(r.generic_string());
+}
+
+// Where an image named `name` (relative to `importRoot`, or absolute) belongs: the first
+// candidate root that holds its path. Its real path (links resolved) must lie inside one of
+// the candidates too, so a link below a root that points elsewhere (`x.png -> /etc/passwd`,
+// a folder link to outside) is refused like `../outside/x.png`. rootId 0 stands for
+// importRoot when it is not a root of the project yet.
+struct Placement {
+    Id rootId = 0;
+    std::string rel;
+};
+
+Result<Placement> placeImage(const std::vector<RootInfo> &candidates, const std::string &importRoot, const std::string &name)
+{
+    std::string n = name;
+    std::replace(n.begin(), n.end(), '\\', '/');
+    if (n.empty()) return makeError(ErrorCode::Invalid, {}, {}, "empty image path");
+    const std::string full = normalizePath(!n.empty() && n[0] == '/' ? n : importRoot + "/" + n);
+    std::optional<Placement> where;
+    for (const auto &r : candidates)
+        if (auto rel = relativeInside(r.path, full); rel && !rel->empty()) {
+            where = Placement{r.id, *rel};
+            break;
+        }
+    if (!where)
+        return makeError(ErrorCode::OutsideRoots, {}, {},
+                         "image path '" + name + "' resolves outside the image folder " + importRoot + "; refused");
+    const std::string real = realPath(full);
+    if (real != full) {
+        bool inside = false;
+        for (const auto &r : candidates)
+            if (auto rel = relativeInside(realPath(r.path), real); rel && !rel->empty()) inside = true;
+        if (!inside)
+            return makeError(ErrorCode::OutsideRoots, {}, {},
+                             "image path '" + name + "' goes through a symbolic link to " + real
+                                 + ", outside the image folders; refused");
+    }
+    return *where;
+}
+
+} // namespace
+
 Result<Id> ProjectStore::addRoot(const std::string &dir)
 {
     std::error_code ec;
@@ -306,12 +419,14 @@ Result<Id> ProjectStore::addRoot(const std::string &dir)
         tx.commit();
         return id;
     } catch (const std::exception &e) {
-        d->loadRoots();
         return dbError(d->path, e);
     }
 }
 
-std::vector<RootInfo> ProjectStore::roots() const { return d->roots; }
+Result<std::vector<RootInfo>> ProjectStore::roots() const
+{
+    return readQuery(d->path, [&] { return d->roots(); });
+}
 
 Result<int> ProjectStore::addImagesFromDir(const std::string &dir)
 {
@@ -322,8 +437,11 @@ Result<int> ProjectStore::addImagesFromDir(const std::string &dir)
     for (auto it = fs::recursive_directory_iterator(absDir, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (it->is_regular_file(ec) && isImageFileName(it->path().filename().string())) {
-            auto rel = relativeInside(absDir, normalizePath(it->path().generic_string()));
-            if (rel) files.emplace_back(*rel, static_cast<std::int64_t>(it->file_size(ec)));
+            const std::string p = normalizePath(it->path().generic_string());
+            auto rel = relativeInside(absDir, p);
+            // A file link to outside the folder (x.png -> /etc/passwd) is not an image of it.
+            if (rel && (!it->is_symlink(ec) || relativeInside(absDir, realPath(p))))
+                files.emplace_back(*rel, static_cast<std::int64_t>(it->file_size(ec)));
         }
     }
     if (ec) return makeError(ErrorCode::Io, dir, {}, "cannot list folder: " + ec.message());
@@ -343,16 +461,18 @@ Result<int> ProjectStore::addImagesFromDir(const std::string &dir)
         tx.commit();
         return added;
     } catch (const std::exception &e) {
-        d->loadRoots();
         return dbError(d->path, e);
     }
 }
 
 namespace {
+// Columns of an image row; the root's stored path comes joined, so an image's path is
+// never built from a stale copy of the roots.
 const char *const kImageColumns = "i.id, i.root_id, i.rel_path, i.width, i.height, i.file_size, i.split, "
-                                  "COALESCE(i.class_id, 0)";
+                                  "COALESCE(i.class_id, 0), r.path";
+const char *const kImageFrom = " FROM images i JOIN roots r ON r.id = i.root_id";
 
-ImageInfo readImage(SQLite::Statement &st, const std::vector<RootInfo> &roots)
+ImageInfo readImage(SQLite::Statement &st, const std::string &projectDir)
 {
     ImageInfo im;
     im.id = st.getColumn(0).getInt64();
@@ -363,75 +483,61 @@ ImageInfo readImage(SQLite::Statement &st, const std::vector<RootInfo> &roots)
     im.fileSize = st.getColumn(5).getInt64();
     im.split = static_cast<Split>(st.getColumn(6).getInt());
     im.classId = st.getColumn(7).getInt64();
-    for (const auto &r : roots)
-        if (r.id == im.rootId) im.absPath = r.path + "/" + im.relPath;
+    im.absPath = rootPathOf(projectDir, st.getColumn(8).getString()) + "/" + im.relPath;
     return im;
 }
 } // namespace
 
-std::vector<ImageInfo> ProjectStore::images() const
+Result<std::vector<ImageInfo>> ProjectStore::images() const
 {
-    std::vector<ImageInfo> out;
-    try {
-        SQLite::Statement st(d->db, std::string("SELECT ") + kImageColumns
-                                        + ", COALESCE(c.n, 0) FROM images i LEFT JOIN "
-                                          "(SELECT image_id, COUNT(*) AS n FROM regions GROUP BY image_id) c "
+    return readQuery(d->path, [&] {
+        std::vector<ImageInfo> out;
+        SQLite::Statement st(d->db, std::string("SELECT ") + kImageColumns + ", COALESCE(c.n, 0)" + kImageFrom
+                                        + " LEFT JOIN (SELECT image_id, COUNT(*) AS n FROM regions GROUP BY image_id) c "
                                           "ON c.image_id = i.id ORDER BY i.id");
         while (st.executeStep()) {
-            out.push_back(readImage(st, d->roots));
-            out.back().regionCount = st.getColumn(8).getInt();
+            out.push_back(readImage(st, d->dir));
+            out.back().regionCount = st.getColumn(9).getInt();
         }
-    } catch (const std::exception &) {
-        out.clear();
-    }
-    return out;
+        return out;
+    });
 }
 
-std::optional<ImageInfo> ProjectStore::image(Id id) const
+Result<ImageInfo> ProjectStore::image(Id id) const
 {
-    try {
+    return readQuery(d->path, [&]() -> Result<ImageInfo> {
         SQLite::Statement st(d->db, std::string("SELECT ") + kImageColumns
-                                        + ", (SELECT COUNT(*) FROM regions r WHERE r.image_id = i.id) "
-                                          "FROM images i WHERE i.id = ?");
+                                        + ", (SELECT COUNT(*) FROM regions g WHERE g.image_id = i.id)" + kImageFrom
+                                        + " WHERE i.id = ?");
         st.bind(1, id);
-        if (!st.executeStep()) return std::nullopt;
-        ImageInfo im = readImage(st, d->roots);
-        im.regionCount = st.getColumn(8).getInt();
+        if (!st.executeStep())
+            return makeError(ErrorCode::NotFound, d->path, {}, "no image with id " + std::to_string(id));
+        ImageInfo im = readImage(st, d->dir);
+        im.regionCount = st.getColumn(9).getInt();
         return im;
-    } catch (const std::exception &) {
-        return std::nullopt;
-    }
+    });
 }
 
-int ProjectStore::imageCount() const
+Result<int> ProjectStore::imageCount() const
 {
-    try {
-        return d->db.execAndGet("SELECT COUNT(*) FROM images").getInt();
-    } catch (const std::exception &) {
-        return 0;
-    }
+    return readQuery(d->path, [&] { return d->db.execAndGet("SELECT COUNT(*) FROM images").getInt(); });
 }
 
 Result<std::pair<Id, std::string>> ProjectStore::resolveImagePath(const std::string &rootDir,
                                                                    const std::string &name) const
 {
-    std::string n = name;
-    std::replace(n.begin(), n.end(), '\\', '/');
     const std::string root = absolute(rootDir);
-    const bool isAbs = !n.empty() && n[0] == '/';
-    if (n.empty()) return makeError(ErrorCode::Invalid, {}, {}, "empty image path");
-    const std::string full = normalizePath(isAbs ? n : root + "/" + n);
+    auto projectRoots = roots();
+    if (!projectRoots) return projectRoots.error();
     // Inside the given root first, then inside any root the project already has.
-    if (auto rel = relativeInside(root, full); rel && !rel->empty()) {
-        Id id = 0;
-        for (const auto &r : d->roots)
-            if (r.path == root) id = r.id;
-        return std::make_pair(id, *rel);
+    std::vector<RootInfo> candidates{{0, root}};
+    for (const auto &r : *projectRoots) {
+        if (r.path == root) candidates[0].id = r.id;
+        else candidates.push_back(r);
     }
-    for (const auto &r : d->roots)
-        if (auto rel = relativeInside(r.path, full); rel && !rel->empty()) return std::make_pair(r.id, *rel);
-    return makeError(ErrorCode::OutsideRoots, {}, {},
-                     "image path '" + name + "' resolves outside the image folder " + root + "; refused");
+    auto where = placeImage(candidates, root, name);
+    if (!where) return where.error();
+    return std::make_pair(where->rootId, where->rel);
 }
 
 namespace {
@@ -495,31 +601,22 @@ Status ProjectStore::setImageAttributes(Id image, const nlohmann::ordered_json &
     });
 }
 
-nlohmann::ordered_json ProjectStore::imageAttributes(Id image) const
+Result<nlohmann::ordered_json> ProjectStore::imageAttributes(Id image) const
 {
-    try {
+    return readQuery(d->path, [&]() -> Result<nlohmann::ordered_json> {
         SQLite::Statement st(d->db, "SELECT attributes FROM images WHERE id = ?");
         st.bind(1, image);
-        if (st.executeStep()) return parseJson(st.getColumn(0).getText(), st.getColumn(0).getBytes());
-    } catch (const std::exception &) {
-    }
-    return nlohmann::ordered_json::object();
+        if (!st.executeStep())
+            return makeError(ErrorCode::NotFound, d->path, {}, "no image with id " + std::to_string(image));
+        return jsonColumn(st.getColumn(0), d->path, "image " + std::to_string(image) + " attributes");
+    });
 }
 
 // ---------------------------------------------------------------- classes
 
-std::vector<ClassRecord> ProjectStore::classes() const
+Result<std::vector<ClassRecord>> ProjectStore::classes() const
 {
-    std::vector<ClassRecord> out;
-    try {
-        SQLite::Statement st(d->db, "SELECT id, name, color, hotkey FROM classes ORDER BY position, id");
-        while (st.executeStep())
-            out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getString(), st.getColumn(2).getString(),
-                           static_cast<char>(st.getColumn(3).getInt())});
-    } catch (const std::exception &) {
-        out.clear();
-    }
-    return out;
+    return readQuery(d->path, [&] { return d->classes(); });
 }
 
 Result<Id> ProjectStore::addClass(const std::string &name, const std::string &color, char hotkey)
@@ -598,26 +695,27 @@ Status ProjectStore::removeClass(Id id)
     });
 }
 
-ProjectStore::ClassUsage ProjectStore::classUsage() const
+Result<ProjectStore::ClassUsage> ProjectStore::classUsage() const
 {
-    ClassUsage usage;
-    try {
+    return readQuery(d->path, [&] {
+        ClassUsage usage;
+        SQLite::Transaction snapshot(d->db); // both counts from one state
         for (const auto &[sql, out] : {std::pair{"SELECT COALESCE(class_id, 0), COUNT(*) FROM regions GROUP BY 1", &usage.regions},
                                        std::pair{"SELECT class_id, COUNT(*) FROM images WHERE class_id IS NOT NULL GROUP BY 1", &usage.images}}) {
             SQLite::Statement st(d->db, sql);
             while (st.executeStep()) (*out)[st.getColumn(0).getInt64()] = st.getColumn(1).getInt();
         }
-    } catch (const std::exception &) {
-        usage = {};
-    }
-    return usage;
+        snapshot.commit();
+        return usage;
+    });
 }
 
-ClassState ProjectStore::classState(const std::vector<Id> &concerned) const
+Result<ClassState> ProjectStore::classState(const std::vector<Id> &concerned) const
 {
-    ClassState state;
-    state.classes = classes();
-    try {
+    return readQuery(d->path, [&] {
+        ClassState state;
+        SQLite::Transaction snapshot(d->db);
+        state.classes = d->classes();
         for (const auto &[table, out] : {std::pair{"regions", &state.regionClasses}, std::pair{"images", &state.imageClasses}}) {
             SQLite::Statement st(d->db, std::string("SELECT id FROM ") + table + " WHERE class_id = ?");
             for (Id cls : concerned) {
@@ -626,11 +724,9 @@ ClassState ProjectStore::classState(const std::vector<Id> &concerned) const
                 while (st.executeStep()) out->emplace_back(st.getColumn(0).getInt64(), cls);
             }
         }
-    } catch (const std::exception &) {
-        state.regionClasses.clear();
-        state.imageClasses.clear();
-    }
-    return state;
+        snapshot.commit();
+        return state;
+    });
 }
 
 Status ProjectStore::restoreClassState(const ClassState &state)
@@ -714,22 +810,23 @@ void upsertDefs(SQLite::Database &db, const std::vector<AttributeDef> &defs)
         st.reset();
     }
 }
-} // namespace
 
-std::vector<AttributeDef> ProjectStore::attributeSchema() const
+std::vector<AttributeDef> readSchema(SQLite::Database &db)
 {
     std::vector<AttributeDef> out;
-    try {
-        SQLite::Statement st(d->db, "SELECT scope, name, def FROM attribute_defs ORDER BY id");
-        while (st.executeStep()) {
-            auto j = nlohmann::ordered_json::parse(st.getColumn(2).getString(), nullptr, false);
-            out.push_back(defFromJson(st.getColumn(0).getString(), st.getColumn(1).getString(),
-                                      j.is_object() ? j : nlohmann::ordered_json::object()));
-        }
-    } catch (const std::exception &) {
-        out.clear();
+    SQLite::Statement st(db, "SELECT scope, name, def FROM attribute_defs ORDER BY id");
+    while (st.executeStep()) {
+        auto j = nlohmann::ordered_json::parse(st.getColumn(2).getString(), nullptr, false);
+        out.push_back(defFromJson(st.getColumn(0).getString(), st.getColumn(1).getString(),
+                                  j.is_object() ? j : nlohmann::ordered_json::object()));
     }
     return out;
+}
+} // namespace
+
+Result<std::vector<AttributeDef>> ProjectStore::attributeSchema() const
+{
+    return readQuery(d->path, [&] { return readSchema(d->db); });
 }
 
 Status ProjectStore::setAttributeSchema(const std::vector<AttributeDef> &defs)
@@ -746,23 +843,39 @@ namespace {
 const char *const kRegionColumns = "id, image_id, shape, geom, COALESCE(class_id, 0), attributes, origin, score, "
                                    "run_id, iscrowd, extra";
 
-bool readRegion(SQLite::Statement &st, Region *r)
+// A region row; a row this build cannot interpret is an error naming the region, not skipped.
+Result<Region> readRegion(SQLite::Statement &st, const std::string &file)
 {
+    Region r;
+    r.id = st.getColumn(0).getInt64();
+    const std::string where = "region " + std::to_string(r.id);
     auto shape = readShape(st.getColumn(2), st.getColumn(3));
-    if (!shape) return false; // a row this build cannot interpret is skipped, not invented
-    r->id = st.getColumn(0).getInt64();
-    r->imageId = st.getColumn(1).getInt64();
-    r->shape = std::move(shape.value());
-    r->classId = st.getColumn(4).getInt64();
-    r->attributes = parseJson(st.getColumn(5).getText(), st.getColumn(5).getBytes());
-    r->origin = static_cast<Origin>(st.getColumn(6).getInt());
-    r->score = st.getColumn(7).getDouble();
-    r->runId = st.getColumn(8).getInt64();
-    r->iscrowd = st.getColumn(9).getInt() != 0;
-    r->extra = parseJson(st.getColumn(10).getText(), st.getColumn(10).getBytes());
-    if (r->attributes.is_discarded()) r->attributes = nlohmann::ordered_json::object();
-    if (r->extra.is_discarded()) r->extra = nlohmann::ordered_json::object();
-    return true;
+    if (!shape) return makeError(ErrorCode::Invalid, file, where, shape.error().message);
+    auto attributes = jsonColumn(st.getColumn(5), file, where + " attributes");
+    if (!attributes) return attributes.error();
+    auto extra = jsonColumn(st.getColumn(10), file, where);
+    if (!extra) return extra.error();
+    r.imageId = st.getColumn(1).getInt64();
+    r.shape = std::move(shape.value());
+    r.classId = st.getColumn(4).getInt64();
+    r.attributes = std::move(attributes.value());
+    r.origin = static_cast<Origin>(st.getColumn(6).getInt());
+    r.score = st.getColumn(7).getDouble();
+    r.runId = st.getColumn(8).getInt64();
+    r.iscrowd = st.getColumn(9).getInt() != 0;
+    r.extra = std::move(extra.value());
+    return r;
+}
+
+Result<std::vector<Region>> readRegions(SQLite::Statement &st, const std::string &file)
+{
+    std::vector<Region> out;
+    while (st.executeStep()) {
+        auto r = readRegion(st, file);
+        if (!r) return r.error();
+        out.push_back(std::move(r.value()));
+    }
+    return out;
 }
 
 // Binds columns 2.. of a region row (image_id, shape, geom, class_id, attributes, origin, score, run_id, iscrowd, extra).
@@ -781,33 +894,21 @@ void bindRegion(SQLite::Statement &st, int first, const Region &r)
 }
 } // namespace
 
-std::vector<Region> ProjectStore::regions(Id image) const
+Result<std::vector<Region>> ProjectStore::regions(Id image) const
 {
-    std::vector<Region> out;
-    try {
+    return readQuery(d->path, [&] {
         SQLite::Statement st(d->db, std::string("SELECT ") + kRegionColumns + " FROM regions WHERE image_id = ? ORDER BY id");
         st.bind(1, image);
-        Region r;
-        while (st.executeStep())
-            if (readRegion(st, &r)) out.push_back(r);
-    } catch (const std::exception &) {
-        out.clear();
-    }
-    return out;
+        return readRegions(st, d->path);
+    });
 }
 
-std::vector<Region> ProjectStore::allRegions() const
+Result<std::vector<Region>> ProjectStore::allRegions() const
 {
-    std::vector<Region> out;
-    try {
+    return readQuery(d->path, [&] {
         SQLite::Statement st(d->db, std::string("SELECT ") + kRegionColumns + " FROM regions ORDER BY image_id, id");
-        Region r;
-        while (st.executeStep())
-            if (readRegion(st, &r)) out.push_back(r);
-    } catch (const std::exception &) {
-        out.clear();
-    }
-    return out;
+        return readRegions(st, d->path);
+    });
 }
 
 Result<std::vector<Id>> ProjectStore::addRegions(const std::vector<Region> &regions)
@@ -879,29 +980,23 @@ Result<ImportReport> ProjectStore::importDataset(const Dataset &data, const Impo
     // Resolve and validate every path before touching the database: a bad import changes
     // nothing. An image below a root the project has already keeps that root, so the same
     // file is never recorded twice; otherwise it must lie below the import's image folder.
+    auto projectRoots = roots();
+    if (!projectRoots) return projectRoots.error();
+    std::vector<RootInfo> candidates = *projectRoots;
+    if (std::none_of(candidates.begin(), candidates.end(), [&](const RootInfo &r) { return r.path == root; }))
+        candidates.push_back({0, root});
     std::vector<std::pair<Id, std::string>> where(data.images.size()); // root id (0: the import root) and path
     bool needImportRoot = false;
     for (std::size_t i = 0; i < data.images.size(); ++i) {
-        std::string n = data.images[i].path;
-        std::replace(n.begin(), n.end(), '\\', '/');
-        const std::string full = normalizePath(!n.empty() && n[0] == '/' ? n : root + "/" + n);
-        bool found = false;
-        for (const auto &r : d->roots) {
-            if (auto rel = relativeInside(r.path, full); rel && !rel->empty()) {
-                where[i] = {r.id, *rel};
-                found = true;
-                break;
-            }
+        auto placed = placeImage(candidates, root, data.images[i].path);
+        if (!placed) {
+            Error e = placed.error();
+            e.where = "$.images[" + std::to_string(i) + "]";
+            e.message += "; nothing was imported";
+            return e;
         }
-        if (found) continue;
-        auto rel = relativeInside(root, full);
-        if (n.empty() || !rel || rel->empty()) {
-            return makeError(ErrorCode::OutsideRoots, {}, "$.images[" + std::to_string(i) + "]",
-                             "image path '" + data.images[i].path + "' resolves outside the image folder " + root
-                                 + "; nothing was imported");
-        }
-        where[i] = {0, *rel};
-        needImportRoot = true;
+        where[i] = {placed->rootId, placed->rel};
+        needImportRoot = needImportRoot || placed->rootId == 0;
     }
 
     ImportReport report;
@@ -1017,70 +1112,76 @@ Result<ImportReport> ProjectStore::importDataset(const Dataset &data, const Impo
         tx.commit();
         if (opts.progress) opts.progress(1.0);
     } catch (const std::exception &e) {
-        d->loadRoots();
         return dbError(d->path, e);
     }
     return report;
 }
 
-Dataset ProjectStore::exportDataset(std::optional<Split> split, std::vector<std::string> *rootOf) const
+Result<Dataset> ProjectStore::exportDataset(std::optional<Split> split, std::vector<std::string> *rootOf) const
 {
-    Dataset ds;
-    try {
+    std::vector<std::string> roots;
+    auto ds = readQuery(d->path, [&]() -> Result<Dataset> {
+        Dataset ds;
+        SQLite::Transaction snapshot(d->db); // classes, images and regions of one state
         std::unordered_map<Id, std::string> classNames;
-        for (const auto &c : classes()) {
+        for (const auto &c : d->classes()) {
             classNames.emplace(c.id, c.name);
             ds.classes.push_back({c.name, c.color, c.hotkey});
         }
-        ds.attributes = attributeSchema();
+        ds.attributes = readSchema(d->db);
         {
             SQLite::Statement st(d->db, "SELECT value FROM settings WHERE key = 'dataset.extra'");
             if (st.executeStep()) {
-                auto j = nlohmann::ordered_json::parse(st.getColumn(0).getString(), nullptr, false);
-                if (j.is_object()) ds.extra = j;
+                auto j = jsonColumn(st.getColumn(0), d->path, "setting dataset.extra");
+                if (!j) return j.error();
+                ds.extra = std::move(j.value());
             }
         }
         std::unordered_map<Id, std::size_t> index;
-        std::unordered_map<Id, std::string> rootPath;
-        for (const auto &r : d->roots)
-            rootPath.emplace(r.id, r.path);
         const std::string where = split ? " WHERE split = " + std::to_string(static_cast<int>(*split)) : "";
-        SQLite::Statement st(d->db, "SELECT id, root_id, rel_path, width, height, file_size, split, COALESCE(class_id, 0), "
-                                    "attributes, extra FROM images" + where + " ORDER BY id");
+        SQLite::Statement st(d->db, "SELECT i.id, r.path, i.rel_path, i.width, i.height, i.file_size, i.split, "
+                                    "COALESCE(i.class_id, 0), i.attributes, i.extra FROM images i "
+                                    "JOIN roots r ON r.id = i.root_id" + where + " ORDER BY i.id");
         while (st.executeStep()) {
             ImageEntry im;
+            const std::string place = "image " + st.getColumn(2).getString();
             im.path = st.getColumn(2).getString();
             im.width = st.getColumn(3).getInt();
             im.height = st.getColumn(4).getInt();
             im.fileSize = st.getColumn(5).getInt64();
             im.split = static_cast<Split>(st.getColumn(6).getInt());
             if (Id c = st.getColumn(7).getInt64()) im.imageClass = classNames[c];
-            im.fileAttributes = parseJson(st.getColumn(8).getText(), st.getColumn(8).getBytes());
-            im.extra = parseJson(st.getColumn(9).getText(), st.getColumn(9).getBytes());
+            auto attrs = jsonColumn(st.getColumn(8), d->path, place + " attributes");
+            auto extra = jsonColumn(st.getColumn(9), d->path, place);
+            if (!attrs) return attrs.error();
+            if (!extra) return extra.error();
+            im.fileAttributes = std::move(attrs.value());
+            im.extra = std::move(extra.value());
             index.emplace(st.getColumn(0).getInt64(), ds.images.size());
-            if (rootOf) rootOf->push_back(rootPath[st.getColumn(1).getInt64()]);
+            roots.push_back(d->rootPath(st.getColumn(1).getString()));
             ds.images.push_back(std::move(im));
         }
         SQLite::Statement rs(d->db, std::string("SELECT ") + kRegionColumns + " FROM regions ORDER BY image_id, id");
-        Region r;
         while (rs.executeStep()) {
-            const Id imageId = rs.getColumn(1).getInt64();
-            auto it = index.find(imageId);
-            if (it == index.end() || !readRegion(rs, &r)) continue;
+            auto it = index.find(rs.getColumn(1).getInt64());
+            if (it == index.end()) continue; // an image of another split
+            auto r = readRegion(rs, d->path);
+            if (!r) return r.error();
             RegionData rd;
-            rd.shape = std::move(r.shape);
-            if (r.classId) rd.className = classNames[r.classId];
-            rd.attributes = std::move(r.attributes);
-            rd.origin = r.origin;
-            rd.score = r.score;
-            rd.runId = r.runId;
-            rd.iscrowd = r.iscrowd;
-            rd.extra = std::move(r.extra);
+            rd.shape = std::move(r->shape);
+            if (r->classId) rd.className = classNames[r->classId];
+            rd.attributes = std::move(r->attributes);
+            rd.origin = r->origin;
+            rd.score = r->score;
+            rd.runId = r->runId;
+            rd.iscrowd = r->iscrowd;
+            rd.extra = std::move(r->extra);
             ds.images[it->second].regions.push_back(std::move(rd));
         }
-    } catch (const std::exception &) {
-        return Dataset{};
-    }
+        snapshot.commit();
+        return ds;
+    });
+    if (ds && rootOf) *rootOf = std::move(roots);
     return ds;
 }
 
@@ -1118,10 +1219,10 @@ Status ProjectStore::updateRun(const RunRecord &run)
     });
 }
 
-std::vector<RunRecord> ProjectStore::runs() const
+Result<std::vector<RunRecord>> ProjectStore::runs() const
 {
-    std::vector<RunRecord> out;
-    try {
+    return readQuery(d->path, [&] {
+        std::vector<RunRecord> out;
         SQLite::Statement st(d->db, "SELECT id, name, created_at, dir, config, summary FROM runs ORDER BY id");
         while (st.executeStep()) {
             RunRecord r;
@@ -1130,24 +1231,22 @@ std::vector<RunRecord> ProjectStore::runs() const
             r.createdAt = st.getColumn(2).getString();
             r.dir = st.getColumn(3).getString();
             r.config = nlohmann::json::parse(st.getColumn(4).getString(), nullptr, false);
+            if (r.config.is_discarded()) r.config = nlohmann::json::object(); // a damaged record still lists
             r.summary = nlohmann::json::parse(st.getColumn(5).getString(), nullptr, false);
+            if (r.summary.is_discarded()) r.summary = nlohmann::json::object();
             out.push_back(std::move(r));
         }
-    } catch (const std::exception &) {
-        out.clear();
-    }
-    return out;
+        return out;
+    });
 }
 
-std::string ProjectStore::setting(const std::string &key, const std::string &fallback) const
+Result<std::string> ProjectStore::setting(const std::string &key, const std::string &fallback) const
 {
-    try {
+    return readQuery(d->path, [&] {
         SQLite::Statement st(d->db, "SELECT value FROM settings WHERE key = ?");
         st.bind(1, key);
-        if (st.executeStep()) return st.getColumn(0).getString();
-    } catch (const std::exception &) {
-    }
-    return fallback;
+        return st.executeStep() ? st.getColumn(0).getString() : fallback;
+    });
 }
 
 Status ProjectStore::setSetting(const std::string &key, const std::string &value)

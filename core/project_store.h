@@ -6,6 +6,9 @@
 // records image roots (folders, stored relative to the project file when they lie
 // below its folder) and each image as a path relative to one root.
 //
+// Every read returns a Result: a failed read is an Error naming the project and the
+// cause (locked, I/O error, damaged), never an empty list.
+//
 // Not thread-safe: use one ProjectStore per thread (open the same file again;
 // SQLite's WAL lets a reader see a consistent snapshot while another connection writes).
 #include "core/dataset.h"
@@ -97,30 +100,36 @@ public:
 
     // Fails if the file exists.
     static Result<ProjectStore> create(const std::string &path);
+    // How long a read or write waits for another connection's lock before it fails with ErrorCode::Busy.
+    static constexpr int kBusyTimeoutMs = 5000;
+
     // Fails with ErrorCode::Schema for a project of a newer schema; migrates an older one.
-    static Result<ProjectStore> open(const std::string &path);
+    // The causes of a failure are told apart: no such file, not a project, damaged,
+    // locked by another program (Busy, after waiting busyTimeoutMs), an I/O error.
+    static Result<ProjectStore> open(const std::string &path, int busyTimeoutMs = kBusyTimeoutMs);
 
     const std::string &path() const;
     std::string projectDir() const;
 
     // --- roots and images
     Result<Id> addRoot(const std::string &dir);       // returns the existing id if already a root
-    std::vector<RootInfo> roots() const;
+    Result<std::vector<RootInfo>> roots() const;
     // Adds every image file (jpg, jpeg, png, bmp, tif, tiff, webp) below `dir`, recursively.
     Result<int> addImagesFromDir(const std::string &dir);
-    std::vector<ImageInfo> images() const;
-    std::optional<ImageInfo> image(Id id) const;
-    int imageCount() const;
+    Result<std::vector<ImageInfo>> images() const;
+    // ErrorCode::NotFound when the project has no image `id`.
+    Result<ImageInfo> image(Id id) const;
+    Result<int> imageCount() const;
     // Resolves `name` against the roots; refuses names that escape every root.
     Result<std::pair<Id, std::string>> resolveImagePath(const std::string &rootDir, const std::string &name) const;
     Status setImageSize(Id image, int width, int height);
     Status setSplits(const std::vector<std::pair<Id, Split>> &splits);
     Status setImageClass(Id image, Id classId);
     Status setImageAttributes(Id image, const nlohmann::ordered_json &attrs);
-    nlohmann::ordered_json imageAttributes(Id image) const;
+    Result<nlohmann::ordered_json> imageAttributes(Id image) const;
 
     // --- classes
-    std::vector<ClassRecord> classes() const;
+    Result<std::vector<ClassRecord>> classes() const;
     Result<Id> addClass(const std::string &name, const std::string &color = {}, char hotkey = 0);
     Status renameClass(Id id, const std::string &newName);
     Status setClassColor(Id id, const std::string &color);
@@ -134,22 +143,22 @@ public:
     struct ClassUsage {
         std::map<Id, int> regions, images;
     };
-    ClassUsage classUsage() const;
+    Result<ClassUsage> classUsage() const;
     // The class table and which regions and images belong to the classes in
     // `concerned`: taken before and after a class edit, restored to undo or redo it.
-    ClassState classState(const std::vector<Id> &concerned) const;
+    Result<ClassState> classState(const std::vector<Id> &concerned) const;
     // One transaction: the class table becomes exactly state.classes (same ids,
     // names, colours, hotkeys and order) and the listed regions and images get
     // their recorded classes back.
     Status restoreClassState(const ClassState &state);
 
     // --- attribute schema
-    std::vector<AttributeDef> attributeSchema() const;
+    Result<std::vector<AttributeDef>> attributeSchema() const;
     Status setAttributeSchema(const std::vector<AttributeDef> &defs);
 
     // --- regions
-    std::vector<Region> regions(Id image) const;
-    std::vector<Region> allRegions() const;
+    Result<std::vector<Region>> regions(Id image) const;
+    Result<std::vector<Region>> allRegions() const;
     Result<std::vector<Id>> addRegions(const std::vector<Region> &regions); // ids in order
     Status updateRegions(const std::vector<Region> &regions);              // by id, all fields
     Status removeRegions(const std::vector<Id> &ids);
@@ -160,16 +169,17 @@ public:
     Result<ImportReport> importDataset(const Dataset &data, const ImportOptions &opts);
     // Images of `split` (all when empty) with their regions, classes and schema.
     // Image paths are relative to their root; `rootOf` receives the root of each image in order.
-    Dataset exportDataset(std::optional<Split> split = std::nullopt,
-                          std::vector<std::string> *rootOf = nullptr) const;
+    // Read in one transaction: a consistent snapshot while other connections write.
+    Result<Dataset> exportDataset(std::optional<Split> split = std::nullopt,
+                                  std::vector<std::string> *rootOf = nullptr) const;
 
     // --- training runs
     Result<Id> addRun(const RunRecord &run);
     Status updateRun(const RunRecord &run);
-    std::vector<RunRecord> runs() const;
+    Result<std::vector<RunRecord>> runs() const;
 
     // --- key/value settings of the project (e.g. "classAttribute")
-    std::string setting(const std::string &key, const std::string &fallback = {}) const;
+    Result<std::string> setting(const std::string &key, const std::string &fallback = {}) const;
     Status setSetting(const std::string &key, const std::string &value);
 
 private:

@@ -16,6 +16,8 @@ enum class ErrorCode {
     Unsupported,   // a feature or version this build does not handle
     Schema,        // project file from a newer or unknown schema
     Cancelled,
+    NotFound,      // no such image, class, region or run in the project
+    Busy,          // another program holds a lock on the file
     Internal,
 };
 

@@ -24,7 +24,13 @@ std::string defaultImagesDir(const std::string &source)
 Result<ImportReport> importInto(ProjectStore &store, const Format &format, const ImportRequest &r)
 {
     ReadOptions ro;
-    ro.classAttribute = r.classAttribute.empty() ? store.setting("classAttribute") : r.classAttribute;
+    if (r.classAttribute.empty()) {
+        auto attr = store.setting("classAttribute");
+        if (!attr) return attr.error();
+        ro.classAttribute = *attr;
+    } else {
+        ro.classAttribute = r.classAttribute;
+    }
     ro.defaultClass = r.defaultClass;
     ro.imagesDir = r.images.empty() ? defaultImagesDir(r.source) : r.images;
     if (format.name() == "idx" && r.images.empty()) // IDX holds pixels, not files: they are written beside the project
@@ -50,10 +56,14 @@ Result<ImportReport> importInto(ProjectStore &store, const Format &format, const
 Result<ExportReport> exportFrom(const ProjectStore &store, const Format &format, const ExportRequest &r)
 {
     std::vector<std::string> roots;
-    Dataset ds = store.exportDataset(r.split, &roots);
+    auto read = store.exportDataset(r.split, &roots);
+    if (!read) return read.error();
+    auto classAttribute = store.setting("classAttribute", "class");
+    if (!classAttribute) return classAttribute.error();
+    Dataset &ds = *read;
     WriteOptions wo;
     wo.imagesDir = roots.empty() ? std::string() : roots.front();
-    wo.classAttribute = store.setting("classAttribute", "class");
+    wo.classAttribute = *classAttribute;
     wo.progress = r.progress;
     wo.cancel = r.cancel;
     // Image paths are relative to their own root; with several roots, name them relative to the first.

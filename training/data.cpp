@@ -32,8 +32,12 @@ core::Result<Snapshot> takeSnapshot(const std::string &project, Task task, int f
     if (!store) return store.error();
     Snapshot snap;
     snap.task = task;
-    const auto images = store->images();
-    const auto classes = store->classes();
+    const auto readImages = store->images();
+    const auto readClasses = store->classes();
+    if (!readImages) return readImages.error();
+    if (!readClasses) return readClasses.error();
+    const std::vector<core::ImageInfo> &images = *readImages;
+    const std::vector<core::ClassRecord> &classes = *readClasses;
     std::vector<std::pair<core::Split, Item>> items;
     std::map<core::Id, bool> used;
     if (task == Task::Classification) {
@@ -54,7 +58,9 @@ core::Result<Snapshot> takeSnapshot(const std::string &project, Task task, int f
         for (const auto &im : images) {
             if (im.regionCount == 0) continue;
             std::vector<core::Region> regions;
-            for (auto &r : store->regions(im.id))
+            auto stored = store->regions(im.id);
+            if (!stored) return stored.error();
+            for (auto &r : *stored)
                 if (r.classId && r.shape.isClosed()) {
                     used[r.classId] = true;
                     regions.push_back(std::move(r));

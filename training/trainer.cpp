@@ -225,7 +225,12 @@ public:
             return;
         }
         m_store.emplace(std::move(*store));
-        for (const auto &r : m_store->runs())
+        auto runs = m_store->runs();
+        if (!runs) {
+            warn(runs.error().toString());
+            return;
+        }
+        for (const auto &r : *runs)
             if (r.dir == m_record.dir) m_record = r;
     }
     void update(const nlohmann::json &config, const nlohmann::json &summary)

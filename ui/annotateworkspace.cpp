@@ -50,8 +50,14 @@ Lists readLists(const std::string &project)
         out.error = QString::fromStdString(store.error().toString());
         return out;
     }
-    out.images = store->images();
-    out.classes = store->classes();
+    auto images = store->images();
+    auto classes = store->classes();
+    if (!images || !classes) {
+        out.error = QString::fromStdString((!images ? images.error() : classes.error()).toString());
+        return out;
+    }
+    out.images = std::move(images.value());
+    out.classes = std::move(classes.value());
     return out;
 }
 
@@ -180,7 +186,7 @@ void AnnotateWorkspace::setProject(std::shared_ptr<core::ProjectStore> store)
         // Not modal: the user keeps working; the banner stays until the next edit succeeds or is dismissed.
         m_storeError->setText(tr("<b>Not saved:</b> %1 — the edit was not applied; everything saved before is intact.").arg(message.toHtmlEscaped()));
         m_storeError->show();
-        m_doc->setImage(m_doc->image()); // show what the project really holds
+        if (auto s = m_doc->setImage(m_doc->image()); !s) storeReadFailed(s.error()); // show what the project really holds
     });
     connect(m_doc->undoStack(), &QUndoStack::indexChanged, this, [this] {
         if (m_doc->lastError().isEmpty()) m_storeError->hide();
@@ -188,7 +194,10 @@ void AnnotateWorkspace::setProject(std::shared_ptr<core::ProjectStore> store)
     m_shownRow = m_pendingRow = -1;
     m_fitNext = true;
     // The open itself: the list is read here, once (10,000 images in tens of milliseconds).
-    applyLists(m_store->images(), m_store->classes());
+    auto images = m_store->images();
+    auto classes = m_store->classes();
+    if (!images || !classes) storeReadFailed(!images ? images.error() : classes.error());
+    applyLists(images ? std::move(images.value()) : std::vector<core::ImageInfo>{}, classes ? std::move(classes.value()) : std::vector<core::ClassRecord>{});
     if (!m_images.empty()) selectRow(0);
 }
 
@@ -200,14 +209,22 @@ void AnnotateWorkspace::reloadImages(Reload what)
     QtConcurrent::run([project] { return readLists(project); }).then(this, [this, generation, what](Lists lists) {
         if (generation != m_listGeneration) return;
         if (!lists.error.isEmpty()) {
-            Q_EMIT message(tr("Cannot read the image list: %1").arg(lists.error), 8000);
+            storeReadFailed(core::makeError(core::ErrorCode::Io, {}, {}, lists.error.toStdString()));
             return;
         }
         applyLists(std::move(lists.images), std::move(lists.classes));
         // An import may have added regions to the image on the canvas (on another connection).
-        if (what == Reload::ListsAndRegions && m_doc && m_doc->image()) m_doc->setImage(m_doc->image());
+        if (what == Reload::ListsAndRegions && m_doc && m_doc->image())
+            if (auto s = m_doc->setImage(m_doc->image()); !s) storeReadFailed(s.error());
         Q_EMIT listsReloaded();
     });
+}
+
+void AnnotateWorkspace::storeReadFailed(const core::Error &e)
+{
+    m_storeError->setText(tr("<b>Cannot read the project:</b> %1 — what is shown may be out of date; nothing was changed.")
+                              .arg(QString::fromStdString(e.toString()).toHtmlEscaped()));
+    m_storeError->show();
 }
 
 void AnnotateWorkspace::applyLists(std::vector<core::ImageInfo> images, std::vector<core::ClassRecord> classes)
@@ -305,7 +322,7 @@ void AnnotateWorkspace::onImageReady(bool)
     if (row < 0 || row >= imageCount() || !m_doc) return;
     m_pendingRow = -1;
     const core::ImageInfo &info = m_images[static_cast<std::size_t>(row)];
-    m_doc->setImage(info.id); // the regions are drawn from its changed() event
+    if (auto s = m_doc->setImage(info.id); !s) storeReadFailed(s.error()); // the regions are drawn from its changed() event
     if (m_fitNext) {
         m_canvas->fitToWindow();
         m_fitNext = false;

@@ -100,6 +100,7 @@ private:
     void onDocumentChanged(const annotation::ChangeEvent &event);
     void applyLists(std::vector<core::ImageInfo> images, std::vector<core::ClassRecord> classes);
     void applyClasses(std::vector<core::ClassRecord> classes);
+    void storeReadFailed(const core::Error &e); // the banner, for a read that failed
     void pickClass(int index, bool applyToSelection);
 
     std::shared_ptr<core::ProjectStore> m_store;

@@ -142,7 +142,12 @@ void AttributeEditor::set(const std::string &scope, const std::string &name, con
 void AttributeEditor::build(QFormLayout *form, const std::string &scope, const nlohmann::ordered_json &values)
 {
     int shown = 0;
-    for (const core::AttributeDef &def : m_doc->store().attributeSchema()) {
+    const auto schema = m_doc->store().attributeSchema();
+    if (!schema) {
+        form->addRow(new QLabel(tr("Cannot read the attribute schema: %1").arg(QString::fromStdString(schema.error().toString()))));
+        return;
+    }
+    for (const core::AttributeDef &def : *schema) {
         if (def.scope != scope) continue;
         ++shown;
         const std::string name = def.name;
@@ -238,7 +243,12 @@ void AttributeEditor::addAttributeDialog()
         QMessageBox::warning(this, tr("Add Attribute"), tr("A %1 attribute needs options.").arg(type->currentText()));
         return;
     }
-    auto schema = m_doc->store().attributeSchema();
+    auto read = m_doc->store().attributeSchema();
+    if (!read) {
+        QMessageBox::warning(this, tr("Add Attribute"), qs(read.error().toString()));
+        return;
+    }
+    std::vector<core::AttributeDef> schema = std::move(read.value());
     for (const auto &a : schema)
         if (a.scope == def.scope && a.name == def.name) {
             QMessageBox::warning(this, tr("Add Attribute"), tr("The schema already has a %1 attribute '%2'.").arg(qs(def.scope), qs(def.name)));

@@ -16,6 +16,7 @@
 #include <QTableWidget>
 #include <QUndoStack>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <utility>
 
@@ -153,18 +154,41 @@ ClassManagerDialog::~ClassManagerDialog() = default;
 
 void ClassManagerDialog::countUsage()
 {
-    m_regions.clear();
-    m_images.clear();
     if (!m_store) return;
-    core::ProjectStore::ClassUsage usage = m_store->classUsage();
-    m_regions = std::move(usage.regions);
-    m_images = std::move(usage.images);
+    // Counting reads every region's class: off the GUI thread, on a connection of its own.
+    // Until the counts land the table shows "…" and Merge and Delete, which quote them, wait.
+    const quint64 generation = ++m_countGeneration;
+    m_countsCurrent = false;
+    const std::string project = m_store->path();
+    QtConcurrent::run([project]() -> core::Result<core::ProjectStore::ClassUsage> {
+        auto store = core::ProjectStore::open(project);
+        if (!store) return store.error();
+        return store->classUsage();
+    }).then(this, [this, generation](core::Result<core::ProjectStore::ClassUsage> usage) {
+        if (generation != m_countGeneration) return; // a newer count is on its way
+        m_readError.clear();
+        m_regions.clear();
+        m_images.clear();
+        if (usage) {
+            m_regions = std::move(usage->regions);
+            m_images = std::move(usage->images);
+        } else {
+            m_readError = qs(usage.error().toString());
+        }
+        m_countsCurrent = true;
+        refresh();
+        Q_EMIT countsUpdated();
+    });
 }
 
 void ClassManagerDialog::refresh()
 {
     const core::Id keep = selectedClass();
-    m_classes = m_store ? m_store->classes() : std::vector<core::ClassRecord>{};
+    m_classes.clear();
+    if (m_store) {
+        if (auto classes = m_store->classes()) m_classes = std::move(classes.value());
+        else m_readError = qs(classes.error().toString());
+    }
     m_table->setRowCount(0);
     m_table->setRowCount(static_cast<int>(m_classes.size()));
     for (int row = 0; row < static_cast<int>(m_classes.size()); ++row) {
@@ -178,7 +202,7 @@ void ClassManagerDialog::refresh()
         key->setTextAlignment(Qt::AlignCenter);
         key->setToolTip(c.hotkey ? tr("Press %1 to pick this class").arg(QLatin1Char(c.hotkey)) : tr("No hotkey"));
         m_table->setItem(row, HotkeyColumn, key);
-        auto *count = cell(QString::number(regionCount(c.id)), c.id);
+        auto *count = cell(m_countsCurrent ? QString::number(regionCount(c.id)) : QStringLiteral("…"), c.id);
         count->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         m_table->setItem(row, RegionsColumn, count);
     }
@@ -186,23 +210,26 @@ void ClassManagerDialog::refresh()
     m_table->resizeColumnToContents(HotkeyColumn);
     m_table->resizeColumnToContents(RegionsColumn);
     if (rowOf(keep) >= 0) selectClass(keep);
-    const int unclassed = regionCount(0);
-    m_summary->setText(unclassed ? tr("%1 regions have no class.").arg(unclassed) : QString());
+    const int unclassed = m_countsCurrent ? regionCount(0) : 0;
+    if (!m_readError.isEmpty()) m_summary->setText(tr("Cannot read the project: %1").arg(m_readError));
+    else m_summary->setText(unclassed ? tr("%1 regions have no class.").arg(unclassed) : QString());
     updateButtons();
 }
 
 void ClassManagerDialog::updateButtons()
 {
     const bool any = selectedClass() != 0;
-    for (QPushButton *b : {m_rename, m_colour, m_hotkey, m_delete})
+    for (QPushButton *b : {m_rename, m_colour, m_hotkey})
         b->setEnabled(any);
-    m_merge->setEnabled(any && m_classes.size() >= 2);
+    // Their questions say how many regions move: they wait for the counts.
+    m_delete->setEnabled(any && m_countsCurrent);
+    m_merge->setEnabled(any && m_countsCurrent && m_classes.size() >= 2);
 }
 
 std::optional<core::ClassRecord> ClassManagerDialog::findClass(core::Id id) const
 {
     if (!m_store || id == 0) return std::nullopt;
-    for (const core::ClassRecord &c : m_store->classes())
+    for (const core::ClassRecord &c : m_classes)
         if (c.id == id) return c;
     return std::nullopt;
 }
@@ -252,7 +279,7 @@ core::Status ClassManagerDialog::addClass(const QString &name)
     if (!m_store) return invalid(tr("No project is open."));
     const QString n = name.trimmed();
     if (n.isEmpty()) return invalid(tr("A class needs a name."));
-    for (const core::ClassRecord &c : m_store->classes())
+    for (const core::ClassRecord &c : m_classes)
         if (qs(c.name) == n) return invalid(tr("A class named '%1' exists already.").arg(n));
     core::Id id = 0;
     if (auto s = m_doc->editClasses(tr("Add class %1").arg(n), {}, [&](core::ProjectStore &st) -> core::Status {
@@ -275,7 +302,7 @@ core::Status ClassManagerDialog::renameClass(core::Id id, const QString &newName
     const QString n = newName.trimmed();
     if (n.isEmpty()) return invalid(tr("A class needs a name."));
     if (n == qs(cls->name)) return {};
-    for (const core::ClassRecord &c : m_store->classes())
+    for (const core::ClassRecord &c : m_classes)
         if (c.id != id && qs(c.name) == n)
             return invalid(tr("A class named '%1' exists already. To move the regions of '%2' into it, use Merge into….")
                                .arg(n, qs(cls->name)));

@@ -126,7 +126,9 @@ void SplitDialog::apply()
         auto store = core::ProjectStore::open(project);
         if (!store) return {false, qs(store.error().toString())};
         if (auto s = core::splitProject(*store, so); !s) return {false, qs(s.error().toString())};
-        const auto st = core::datasetStats(store->exportDataset());
+        const auto ds = store->exportDataset();
+        if (!ds) return {false, qs(ds.error().toString())};
+        const auto st = core::datasetStats(*ds);
         return {true, QObject::tr("train %1 · val %2 · test %3 · unassigned %4")
                           .arg(st["splits"]["train"].get<int>())
                           .arg(st["splits"]["val"].get<int>())
@@ -213,8 +215,13 @@ void StatsDialog::load(const std::string &project)
             c.error = qs(store.error().toString());
             return c;
         }
-        for (const auto &cls : store->classes()) c.classes.push_back(cls.name);
-        const core::Dataset ds = store->exportDataset();
+        const auto read = store->exportDataset();
+        if (!read) {
+            c.error = qs(read.error().toString());
+            return c;
+        }
+        const core::Dataset &ds = *read;
+        for (const auto &cls : ds.classes) c.classes.push_back(cls.name);
         bool unclassed = false;
         for (const auto &im : ds.images) {
             const std::string split = core::splitName(im.split);
@@ -302,8 +309,9 @@ void ValidationDialog::load(const std::string &project)
         auto store = core::ProjectStore::open(project);
         if (!store) return {qs(store.error().toString()), {}};
         std::vector<std::string> roots;
-        const core::Dataset ds = store->exportDataset(std::nullopt, &roots);
-        return {QString(), core::validateDataset(ds, roots)};
+        const auto ds = store->exportDataset(std::nullopt, &roots);
+        if (!ds) return {qs(ds.error().toString()), {}};
+        return {QString(), core::validateDataset(*ds, roots)};
     }).then(this, [this](const std::pair<QString, std::vector<core::Problem>> &r) {
         if (!r.first.isEmpty()) {
             m_summary->setText(r.first);

@@ -68,8 +68,10 @@ InspectPanel::InspectPanel(QWidget *parent) : QWidget(parent)
         QtConcurrent::run([project, cls, image] {
             auto store = core::ProjectStore::open(project);
             if (!store) return QString::fromStdString(store.error().toString());
+            auto classes = store->classes();
+            if (!classes) return QString::fromStdString(classes.error().toString());
             core::Id id = 0;
-            for (const auto &c : store->classes())
+            for (const auto &c : *classes)
                 if (c.name == cls) id = c.id;
             if (!id) return QObject::tr("the project has no class '%1' any more").arg(QString::fromStdString(cls));
             auto s = store->setImageClass(image, id);
@@ -101,7 +103,13 @@ void InspectPanel::setCurrentImage(const QString &absPath, core::Id image)
 void InspectPanel::refreshRuns()
 {
     if (m_project.isEmpty()) return;
-    loadRuns(m_project).then(this, [this](const std::vector<core::RunRecord> &runs) {
+    loadRuns(m_project).then(this, [this](const core::Result<std::vector<core::RunRecord>> &read) {
+        if (!read) {
+            m_note->setText(tr("Cannot read the project's runs: %1").arg(QString::fromStdString(read.error().toString())));
+            Q_EMIT runsLoaded(m_runs->count());
+            return;
+        }
+        const std::vector<core::RunRecord> &runs = *read;
         const QString keep = m_runs->currentData().toString();
         const QSignalBlocker block(m_runs);
         m_runs->clear();
@@ -142,8 +150,10 @@ void InspectPanel::predict()
         if (o.prediction && o.prediction->task == "segmentation") {
             // The project's own class colours where the names match, so the overlay agrees with Annotate.
             std::map<std::string, std::string> projectColours;
+            // Without the project's classes the overlay falls back to the default palette.
             if (auto store = core::ProjectStore::open(project))
-                for (const auto &c : store->classes()) projectColours[c.name] = c.color;
+                if (auto classes = store->classes())
+                    for (const auto &c : *classes) projectColours[c.name] = c.color;
             for (std::size_t k = 0; k < o.prediction->classes.size(); ++k) {
                 auto it = projectColours.find(o.prediction->classes[k]);
                 o.colours.emplace_back(QString::fromStdString(it != projectColours.end() ? it->second : core::defaultClassColor(k)));

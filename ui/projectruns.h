@@ -9,11 +9,12 @@
 
 namespace ui {
 
-inline QFuture<std::vector<core::RunRecord>> loadRuns(const QString &projectPath)
+inline QFuture<core::Result<std::vector<core::RunRecord>>> loadRuns(const QString &projectPath)
 {
-    return QtConcurrent::run([project = projectPath.toStdString()] {
+    return QtConcurrent::run([project = projectPath.toStdString()]() -> core::Result<std::vector<core::RunRecord>> {
         auto store = core::ProjectStore::open(project);
-        return store ? store->runs() : std::vector<core::RunRecord>{};
+        if (!store) return store.error();
+        return store->runs();
     });
 }
 

@@ -513,7 +513,13 @@ QString TrainPanel::selectedRunDir() const
 void TrainPanel::refreshHistory()
 {
     if (m_project.isEmpty()) return;
-    loadRuns(m_project).then(this, [this](const std::vector<core::RunRecord> &runs) {
+    loadRuns(m_project).then(this, [this](const core::Result<std::vector<core::RunRecord>> &read) {
+        if (!read) {
+            m_log->appendPlainText(tr("Cannot read the project's run history: %1").arg(QString::fromStdString(read.error().toString())));
+            Q_EMIT historyLoaded(0);
+            return;
+        }
+        const std::vector<core::RunRecord> &runs = *read;
         const QString keep = selectedRunDir(), keepCmp = m_compare->currentData().toString();
         const QSignalBlocker b1(m_runs), b2(m_compare);
         m_runs->clear();

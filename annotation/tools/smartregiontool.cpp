@@ -29,7 +29,7 @@ SmartRegionTool::~SmartRegionTool() { m_watcher.waitForFinished(); }
 
 void SmartRegionTool::mousePressed(const ToolEvent &event)
 {
-    if (event.button != Qt::LeftButton || m_watcher.isRunning()) return;
+    if (event.button != Qt::LeftButton || isBusy()) return;
     m_start = event.pos;
     m_dragging = true;
 }
@@ -80,6 +80,7 @@ void SmartRegionTool::start(const QRectF &box, bool atPoint, QPointF point, doub
                                   : box.adjusted(-box.width() * 0.3 - 16, -box.height() * 0.3 - 16, box.width() * 0.3 + 16, box.height() * 0.3 + 16);
     auto crop = image->cropJob(around.toAlignedRect(), kCropMaxSide);
     const quint64 generation = ++m_generation;
+    m_running = generation;
     const double tolerance = kToleranceScreenPx / std::max(1e-6, zoom); // image pixels
     setStatusText(tr("Smart region: outlining…"));
     if (atPoint) {

@@ -25,8 +25,9 @@ public:
     void mouseMoved(const ToolEvent &event) override;
     void mouseReleased(const ToolEvent &event) override;
     bool keyPressed(QKeyEvent *event) override;
-    bool isBusy() const override { return m_dragging || m_watcher.isRunning(); }
+    bool isBusy() const override { return m_dragging || (m_watcher.isRunning() && m_running == m_generation); }
     void reset() override;
+    bool showsHandles() const override { return true; } // the region just added is corrected with them
     // The last segmentation's outcome, for tests and the status bar: which candidate, whether grabCut's own was refused.
     const core::SmartResult &lastResult() const { return m_last; }
 
@@ -44,6 +45,7 @@ private:
     QPointF m_start;
     bool m_dragging = false;
     quint64 m_generation = 0; // a result for an earlier image or an abandoned job is dropped
+    quint64 m_running = 0;    // the generation of the job on the worker
     QFutureWatcher<Job> m_watcher;
     core::SmartResult m_last;
 };

@@ -164,7 +164,9 @@ int cmdStats(const Context &ctx, const std::string &project, bool json)
 {
     auto store = ProjectStore::open(project);
     if (!store) return ctx.fail(store.error(), kBadInput);
-    const nlohmann::json s = datasetStats(store->exportDataset());
+    const auto ds = store->exportDataset();
+    if (!ds) return ctx.fail(ds.error(), kBadInput);
+    const nlohmann::json s = datasetStats(*ds);
     if (json) {
         ctx.out << s.dump(2) << "\n";
         return kOk;
@@ -188,7 +190,9 @@ int cmdValidate(const Context &ctx, const std::string &target, bool json, const 
     if (fs::path(target).extension() == ".atproj") {
         auto store = ProjectStore::open(target);
         if (!store) return ctx.fail(store.error(), kBadInput);
-        ds = store->exportDataset(std::nullopt, &roots);
+        auto read = store->exportDataset(std::nullopt, &roots);
+        if (!read) return ctx.fail(read.error(), kBadInput);
+        ds = std::move(read.value());
     } else {
         const Format *f = nullptr;
         if (!format.empty()) {
@@ -229,7 +233,9 @@ int cmdSplit(const Context &ctx, const std::string &project, const std::string &
     auto store = ProjectStore::open(project);
     if (!store) return ctx.fail(store.error(), kBadInput);
     if (auto s = splitProject(*store, so); !s) return ctx.fail(s.error(), kBadInput);
-    const auto st = datasetStats(store->exportDataset());
+    const auto ds = store->exportDataset();
+    if (!ds) return ctx.fail(ds.error(), kProblems);
+    const auto st = datasetStats(*ds);
     ctx.out << "train " << st["splits"]["train"] << ", val " << st["splits"]["val"] << ", test " << st["splits"]["test"] << "\n";
     return kOk;
 }

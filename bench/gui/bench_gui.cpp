@@ -5,6 +5,7 @@
 //  - frame time while panning and zooming an image with 5,000 polygons of 50 points.
 // Usage: bench_gui [WORKDIR]   (generates the projects on first use; prints JSON lines)
 #include "core/project_store.h"
+#include "tests/must.h"
 #include "core/random.h"
 #include "annotation/canvas.h"
 #include "ui/annotateworkspace.h"
@@ -74,7 +75,7 @@ bool generate(const std::string &dir)
     if (!cls) return false;
     std::vector<core::Region> regions;
     core::SplitMix64 rng{1};
-    for (const auto &im : store->images()) {
+    for (const auto &im : must(store->images())) {
         const bool dense = im.relPath == "aaa_dense.jpg";
         const int n = dense ? 5000 : 20, pts = dense ? 50 : 12;
         const double w = dense ? 4000 : 1024, h = dense ? 3000 : 768, r = dense ? 18 : 30;

@@ -66,8 +66,10 @@ int main(int argc, char **argv)
     if (!rep) { std::cerr << rep.error().toString() << "\n"; return 1; }
 
     t = Clock::now();
-    core::Dataset back = store->exportDataset();
+    auto exported = store->exportDataset();
     const double load = secondsSince(t);
+    if (!exported) { std::cerr << exported.error().toString() << "\n"; return 1; }
+    core::Dataset &back = *exported;
     t = Clock::now();
     if (!core::FormatRegistry::instance().find("via")->write(back, dir + "/out_via.json", {})) return 1;
     const double viaOut = secondsSince(t);
@@ -81,6 +83,7 @@ int main(int argc, char **argv)
     auto reopened = core::ProjectStore::open(project);
     const auto images = reopened->images();
     const double open = secondsSince(t);
+    if (!images) { std::cerr << images.error().toString() << "\n"; return 1; }
 
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
@@ -91,7 +94,7 @@ int main(int argc, char **argv)
     std::printf("export: load from store     %7.3f s\n", load);
     std::printf("export: write VIA           %7.3f s   (load+write %.3f s, goal <= 2 s)\n", viaOut, load + viaOut);
     std::printf("export: write COCO          %7.3f s   (load+write %.3f s, goal <= 2 s)\n", cocoOut, load + cocoOut);
-    std::printf("project open + image list   %7.3f s   (%zu images, goal <= 0.2 s)\n", open, images.size());
+    std::printf("project open + image list   %7.3f s   (%zu images, goal <= 0.2 s)\n", open, images->size());
     std::printf("peak RSS                    %7.1f MB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
     return 0;
 }

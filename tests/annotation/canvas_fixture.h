@@ -8,6 +8,7 @@
 #include "annotation/tools/abstracttool.h"
 #include "core/project_store.h"
 #include "core/sample_project.h"
+#include "tests/must.h"
 
 #include <QDir>
 #include <QImage>
@@ -46,7 +47,7 @@ public:
         auto s = core::ProjectStore::open(project);
         if (!s) return false;
         store = std::make_shared<core::ProjectStore>(std::move(*s));
-        images = store->images();
+        images = must(store->images());
         doc = std::make_unique<annotation::Document>(store);
         canvas = std::make_unique<annotation::Canvas>();
         canvas->setDocument(doc.get());
@@ -60,18 +61,18 @@ public:
     {
         if (empty) {
             std::vector<core::Id> ids;
-            for (const auto &r : store->regions(images[static_cast<std::size_t>(row)].id)) ids.push_back(r.id);
+            for (const auto &r : must(store->regions(images[static_cast<std::size_t>(row)].id))) ids.push_back(r.id);
             if (!store->removeRegions(ids)) return false;
         }
         QSignalSpy ready(canvas.get(), &annotation::Canvas::imageReady);
         canvas->showImage(QString::fromStdString(images[static_cast<std::size_t>(row)].absPath));
         if (!ready.wait(10000) || !ready.first().at(0).toBool()) return false;
-        doc->setImage(images[static_cast<std::size_t>(row)].id);
+        if (!doc->setImage(images[static_cast<std::size_t>(row)].id)) return false;
         canvas->fitToWindow();
         return true;
     }
 
-    std::size_t stored() const { return core::ProjectStore::open(project)->regions(doc->image()).size(); }
+    std::size_t stored() const { return must(core::ProjectStore::open(project)->regions(doc->image())).size(); }
     QWidget *viewport() const { return canvas->viewport(); }
     QPoint at(double x, double y) const { return canvas->mapFromScene(QPointF(x, y)); }
     void click(double x, double y, Qt::KeyboardModifiers m = {}) { QTest::mouseClick(viewport(), Qt::LeftButton, m, at(x, y)); }

@@ -2,6 +2,7 @@
 // undo and redo restore regions under their ids; a vertex drag is one step; an
 // edit that changes nothing is not pushed; reopening the project finds the work.
 #include "annotation/document.h"
+#include "tests/must.h"
 
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -30,7 +31,7 @@ private Q_SLOTS:
         core::ImportOptions io;
         io.imageRoot = m_dir.path().toStdString();
         QVERIFY(store->importDataset(ds, io).ok());
-        m_image = store->images()[0].id;
+        m_image = must(store->images())[0].id;
         m_class = *store->addClass("cell");
     }
 
@@ -47,13 +48,13 @@ private Q_SLOTS:
         const core::Id id = doc.regions()[0].id;
         QCOMPARE(changed.last().at(0).value<ChangeEvent>().kind, ChangeEvent::Added);
         // Already in the store, through another connection: nothing waits for a save.
-        QCOMPARE(open()->regions(m_image).size(), std::size_t(1));
+        QCOMPARE(must(open()->regions(m_image)).size(), std::size_t(1));
         doc.undoStack()->undo();
         QVERIFY(doc.regions().empty());
-        QVERIFY(open()->regions(m_image).empty());
+        QVERIFY(must(open()->regions(m_image)).empty());
         doc.undoStack()->redo();
         QCOMPARE(doc.regions()[0].id, id); // the same region comes back, same id
-        QCOMPARE(open()->regions(m_image)[0].shape, r.shape);
+        QCOMPARE(must(open()->regions(m_image))[0].shape, r.shape);
     }
 
     void dragIsOneStep()
@@ -68,10 +69,10 @@ private Q_SLOTS:
         for (int k = 1; k <= 10; ++k) // a vertex dragged through ten positions
             doc.changeShape(id, *core::Shape::polygon({{0, 0}, {10.0 + k, double(k)}, {5, 5}}), 42);
         QCOMPARE(doc.undoStack()->count(), before + 1);
-        QCOMPARE(open()->regions(m_image)[0].shape, *core::Shape::polygon({{0, 0}, {20, 10}, {5, 5}}));
+        QCOMPARE(must(open()->regions(m_image))[0].shape, *core::Shape::polygon({{0, 0}, {20, 10}, {5, 5}}));
         doc.undoStack()->undo();
         QCOMPARE(doc.region(id)->shape, r.shape);
-        QCOMPARE(open()->regions(m_image)[0].shape, r.shape);
+        QCOMPARE(must(open()->regions(m_image))[0].shape, r.shape);
         // Unchanged shapes and classes push nothing.
         doc.changeShape(id, r.shape);
         doc.setClass({id}, 0);
@@ -96,7 +97,7 @@ private Q_SLOTS:
             doc.undoStack()->redo();
         } // the document is gone, as after a crash: nothing was held back
         auto store = open();
-        const auto regions = store->regions(m_image);
+        const auto regions = must(store->regions(m_image));
         QCOMPARE(regions.size(), std::size_t(1));
         QCOMPARE(regions[0].classId, m_class);
     }

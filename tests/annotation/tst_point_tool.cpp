@@ -14,7 +14,7 @@ private Q_SLOTS:
         QVERIFY(f.open());
         QVERIFY(f.show(2));
         f.canvas->setTool(&tool);
-        f.canvas->setNewRegionClass(f.store->classes().back().id);
+        f.canvas->setNewRegionClass(must(f.store->classes()).back().id);
     }
 
     void clicksPlacePoints()
@@ -27,7 +27,7 @@ private Q_SLOTS:
         const auto &p = f.last().shape.params();
         QCOMPARE(f.last().shape.type(), core::ShapeType::Point);
         QVERIFY(std::abs(p[0] - 90) < 0.5 && std::abs(p[1] - 100) < 0.5);
-        QCOMPARE(f.last().classId, f.store->classes().back().id);
+        QCOMPARE(f.last().classId, must(f.store->classes()).back().id);
         QCOMPARE(f.stored(), std::size_t(2));
         f.doc->undoStack()->undo();
         QCOMPARE(f.stored(), std::size_t(1));

@@ -17,7 +17,7 @@ private Q_SLOTS:
         QVERIFY(f.open());
         QVERIFY(f.show(2));
         f.canvas->setTool(&tool);
-        f.canvas->setNewRegionClass(f.store->classes().front().id);
+        f.canvas->setNewRegionClass(must(f.store->classes()).front().id);
     }
 
     void dragDrawsOneBox()
@@ -37,7 +37,7 @@ private Q_SLOTS:
         const core::Box b = r.shape.boundingBox();
         QVERIFY2(std::abs(b.x - 20) < 0.5 && std::abs(b.y - 30) < 0.5 && std::abs(b.w - 30) < 0.5 && std::abs(b.h - 20) < 0.5,
                  qPrintable(QStringLiteral("%1,%2 %3x%4").arg(b.x).arg(b.y).arg(b.w).arg(b.h)));
-        QCOMPARE(r.classId, f.store->classes().front().id);
+        QCOMPARE(r.classId, must(f.store->classes()).front().id);
         QCOMPARE(f.stored(), std::size_t(1));
         f.doc->undoStack()->undo();
         QCOMPARE(f.stored(), std::size_t(0));

@@ -19,7 +19,7 @@ class TestSelectTool : public QObject {
 
     core::Shape storedShape(core::Id id) const
     {
-        for (const auto &r : core::ProjectStore::open(f.project)->regions(f.doc->image()))
+        for (const auto &r : must(core::ProjectStore::open(f.project)->regions(f.doc->image())))
             if (r.id == id) return r.shape;
         return {};
     }

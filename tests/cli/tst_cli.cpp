@@ -2,6 +2,7 @@
 // import refusing paths outside the roots without changing the project, convert,
 // split determinism and validate finding the droplets leak.
 #include "app/cli/cli.h"
+#include "tests/must.h"
 #include "core/project_store.h"
 
 #include <QTemporaryDir>
@@ -113,7 +114,7 @@ private Q_SLOTS:
         const std::string p = tmp("s2") + "/sample.atproj";
         auto assignment = [&] {
             std::vector<int> v;
-            for (const auto &im : core::ProjectStore::open(p)->images())
+            for (const auto &im : must(core::ProjectStore::open(p)->images()))
                 v.push_back(static_cast<int>(im.split));
             return v;
         };
@@ -149,7 +150,7 @@ private Q_SLOTS:
         // Put the val folder's images into val, train's into train.
         auto store = core::ProjectStore::open(p);
         std::vector<std::pair<core::Id, core::Split>> splits;
-        for (const auto &im : store->images())
+        for (const auto &im : must(store->images()))
             splits.emplace_back(im.id, im.absPath.find("/val/") != std::string::npos ? core::Split::Val : core::Split::Train);
         QVERIFY(store->setSplits(splits).ok());
         auto r = runCli({"validate", p, "--json"});

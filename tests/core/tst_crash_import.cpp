@@ -1,6 +1,7 @@
 // SIGKILL at any moment of a long import leaves a project that opens and holds
 // the state before or after each import, never a half-imported one.
 #include "core/project_store.h"
+#include "tests/must.h"
 
 #include <QElapsedTimer>
 #include <QTemporaryDir>
@@ -85,14 +86,14 @@ private Q_SLOTS:
 
             auto s = ProjectStore::open(project);
             QVERIFY2(s.ok(), s.ok() ? "" : s.error().toString().c_str());
-            const auto images = s->images();
+            const auto images = must(s->images());
             QCOMPARE(int(images.size()) % kImages, 0);
             for (const auto &im : images)
                 QCOMPARE(im.regionCount, kRegionsPerImage);
         }
         QCOMPARE(killedMidway, 20);
         // Some imports completed between the kills, so the check above saw real data.
-        QVERIFY(ProjectStore::open(project)->imageCount() >= kImages);
+        QVERIFY(must(ProjectStore::open(project)->imageCount()) >= kImages);
     }
 };
 

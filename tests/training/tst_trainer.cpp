@@ -3,6 +3,7 @@
 // ends exactly where an uninterrupted one does, cancel keeps the last checkpoint,
 // eval reports the documented metrics, and bad settings are refused with a reason.
 #include "core/project_store.h"
+#include "tests/must.h"
 #include "core/sample_project.h"
 #include "training/data.h"
 #include "training/models/state_dict.h"
@@ -93,7 +94,7 @@ private Q_SLOTS:
         auto store = core::ProjectStore::open(m_project);
         QVERIFY(store.ok());
         bool found = false;
-        for (const auto &run : store->runs())
+        for (const auto &run : must(store->runs()))
             if (run.name == "run-down") {
                 found = true;
                 QCOMPARE(run.summary["status"].get<std::string>(), std::string("finished"));

@@ -7,6 +7,7 @@
 // Every change is an undo step: undoing a merge or a delete brings the class back
 // with the very regions and images it had, and the open dialog follows.
 #include "annotation/document.h"
+#include "tests/must.h"
 #include "core/project_store.h"
 #include "core/sample_project.h"
 #include "ui/classmanager.h"
@@ -87,34 +88,34 @@ class TestClassManager : public QObject {
 
     core::Id idOf(const std::string &name) const
     {
-        for (const auto &c : m_store->classes())
+        for (const auto &c : must(m_store->classes()))
             if (c.name == name) return c.id;
         return 0;
     }
     std::optional<core::ClassRecord> record(core::Id id) const
     {
-        for (const auto &c : m_store->classes())
+        for (const auto &c : must(m_store->classes()))
             if (c.id == id) return c;
         return std::nullopt;
     }
     int storedRegions(core::Id classId) const
     {
         int n = 0;
-        for (const auto &r : m_store->allRegions())
+        for (const auto &r : must(m_store->allRegions()))
             n += r.classId == classId;
         return n;
     }
     std::vector<core::Id> imagesOf(core::Id classId) const
     {
         std::vector<core::Id> ids;
-        for (const auto &im : m_store->images())
+        for (const auto &im : must(m_store->images()))
             if (im.classId == classId) ids.push_back(im.id);
         return ids;
     }
     std::vector<std::string> classNames() const
     {
         std::vector<std::string> names;
-        for (const auto &c : m_store->classes()) names.push_back(c.name);
+        for (const auto &c : must(m_store->classes())) names.push_back(c.name);
         return names;
     }
     static int rowNamed(const ui::ClassManagerDialog &d, const QString &name)
@@ -148,7 +149,7 @@ private Q_SLOTS:
         QVERIFY(s.ok());
         m_store = std::make_shared<core::ProjectStore>(std::move(*s));
         m_doc = std::make_unique<annotation::Document>(m_store);
-        m_doc->setImage(m_store->images().front().id);
+        m_doc->setImage(must(m_store->images()).front().id);
     }
     void cleanup()
     {
@@ -167,7 +168,7 @@ private Q_SLOTS:
             QVERIFY2(row >= 0, name);
             const core::Id id = idOf(name);
             QCOMPARE(d.classAt(row), id);
-            QCOMPARE(shownCount(d, QString::fromLatin1(name)), storedRegions(id));
+            QTRY_COMPARE(shownCount(d, QString::fromLatin1(name)), storedRegions(id));
             QCOMPARE(text(d, row, ui::ClassManagerDialog::ColourColumn), QString::fromStdString(record(id)->color));
             QVERIFY(!d.table()->item(row, ui::ClassManagerDialog::ColourColumn)->icon().isNull());
             total += storedRegions(id);
@@ -195,11 +196,11 @@ private Q_SLOTS:
         QCOMPARE(d.table()->rowCount(), 4);
         const int row = rowNamed(d, QStringLiteral("hexagon"));
         QVERIFY(row >= 0);
-        QCOMPARE(shownCount(d, QStringLiteral("hexagon")), 0);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("hexagon")), 0);
         const core::Id id = idOf("hexagon");
         QVERIFY(id != 0);
         QCOMPARE(d.selectedClass(), id);
-        QCOMPARE(m_store->classes().size(), std::size_t(4));
+        QCOMPARE(must(m_store->classes()).size(), std::size_t(4));
         // An empty or taken name is refused and changes nothing.
         QVERIFY(!d.addClass(QStringLiteral("   ")).ok());
         const auto taken = d.addClass(QStringLiteral("circle"));
@@ -207,7 +208,7 @@ private Q_SLOTS:
         QVERIFY(QString::fromStdString(taken.error().toString()).contains(QStringLiteral("circle")));
         QCOMPARE(changed.count(), 1);
         QCOMPARE(d.table()->rowCount(), 4);
-        QCOMPARE(m_store->classes().size(), std::size_t(4));
+        QCOMPARE(must(m_store->classes()).size(), std::size_t(4));
     }
 
     void renameAndDuplicateRefused()
@@ -221,7 +222,7 @@ private Q_SLOTS:
         QVERIFY(rowNamed(d, QStringLiteral("disc")) >= 0);
         QCOMPARE(rowNamed(d, QStringLiteral("circle")), -1);
         QCOMPARE(record(circle)->name, std::string("disc"));
-        QCOMPARE(shownCount(d, QStringLiteral("disc")), regions);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("disc")), regions);
         QCOMPARE(storedRegions(circle), regions);
         // Renaming square to the taken "disc" is refused with a message that says why.
         const core::Id square = idOf("square");
@@ -273,7 +274,7 @@ private Q_SLOTS:
         QSignalSpy changed(&d, &ui::ClassManagerDialog::classesChanged);
         const core::Id circle = idOf("circle"), square = idOf("square");
         const int a = storedRegions(circle), b = storedRegions(square);
-        const int total = static_cast<int>(m_store->allRegions().size());
+        const int total = static_cast<int>(must(m_store->allRegions()).size());
         const std::vector<core::Id> circleImages = imagesOf(circle);
         const std::vector<std::string> order = classNames();
         QVERIFY(a > 0 && b > 0 && !circleImages.empty());
@@ -283,16 +284,16 @@ private Q_SLOTS:
         QCOMPARE(changed.count(), 1);
         QCOMPARE(d.table()->rowCount(), 2);
         QCOMPARE(rowNamed(d, QStringLiteral("circle")), -1);
-        QCOMPARE(shownCount(d, QStringLiteral("square")), a + b);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("square")), a + b);
         QVERIFY(!record(circle));
         QCOMPARE(storedRegions(square), a + b);
         QCOMPARE(storedRegions(circle), 0);
-        QCOMPARE(static_cast<int>(m_store->allRegions().size()), total);
-        for (const auto &im : m_store->images())
+        QCOMPARE(static_cast<int>(must(m_store->allRegions()).size()), total);
+        for (const auto &im : must(m_store->images()))
             QVERIFY(im.classId != circle);
         // A dialog opened afresh counts the same.
         ui::ClassManagerDialog again(m_doc.get());
-        QCOMPARE(shownCount(again, QStringLiteral("square")), a + b);
+        QTRY_COMPARE(shownCount(again, QStringLiteral("square")), a + b);
         // Merging a class that is gone is an error, not a crash.
         QVERIFY(!d.merge(circle, square).ok());
         QCOMPARE(changed.count(), 1);
@@ -309,8 +310,8 @@ private Q_SLOTS:
         QCOMPARE(storedRegions(circle), a);
         QCOMPARE(storedRegions(square), b);
         QCOMPARE(imagesOf(circle), circleImages);
-        QCOMPARE(shownCount(d, QStringLiteral("circle")), a);
-        QCOMPARE(shownCount(d, QStringLiteral("square")), b);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("circle")), a);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("square")), b);
         QCOMPARE(d.table()->rowCount(), 3);
         QCOMPARE(classNames(), order); // and in its place
         if (qEnvironmentVariableIsSet("ANNOTRAIN_SCREENSHOT_DIR")) {
@@ -324,7 +325,7 @@ private Q_SLOTS:
         redo->click();
         QVERIFY(!record(circle));
         QCOMPARE(storedRegions(square), a + b);
-        QCOMPARE(shownCount(d, QStringLiteral("square")), a + b);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("square")), a + b);
     }
 
     void deleteLeavesRegionsUnclassed()
@@ -334,16 +335,16 @@ private Q_SLOTS:
         const core::Id triangle = idOf("triangle");
         const core::ClassRecord before = *record(triangle);
         const int n = storedRegions(triangle), unclassed = storedRegions(0);
-        const int total = static_cast<int>(m_store->allRegions().size());
+        const int total = static_cast<int>(must(m_store->allRegions()).size());
         QVERIFY(n > 0);
         QVERIFY(d.remove(triangle).ok());
         QCOMPARE(changed.count(), 1);
         QCOMPARE(d.table()->rowCount(), 2);
         QCOMPARE(rowNamed(d, QStringLiteral("triangle")), -1);
         QVERIFY(!record(triangle));
-        QCOMPARE(static_cast<int>(m_store->allRegions().size()), total);
+        QCOMPARE(static_cast<int>(must(m_store->allRegions()).size()), total);
         QCOMPARE(storedRegions(0), unclassed + n);
-        QCOMPARE(d.regionCount(0), unclassed + n);
+        QTRY_COMPARE(d.regionCount(0), unclassed + n);
         QVERIFY(!d.remove(triangle).ok());
         QCOMPARE(changed.count(), 1);
 
@@ -353,10 +354,10 @@ private Q_SLOTS:
         QCOMPARE(record(triangle)->hotkey, before.hotkey);
         QCOMPARE(storedRegions(triangle), n);
         QCOMPARE(storedRegions(0), unclassed);
-        QCOMPARE(shownCount(d, QStringLiteral("triangle")), n);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("triangle")), n);
         std::vector<core::Id> shown, stored;
         for (const core::Region &r : m_doc->regions()) shown.push_back(r.classId);
-        for (const core::Region &r : m_store->regions(m_doc->image())) stored.push_back(r.classId);
+        for (const core::Region &r : must(m_store->regions(m_doc->image()))) stored.push_back(r.classId);
         QCOMPARE(shown, stored);
         // A rename and its undo, twice over, land where they started.
         QVERIFY(d.renameClass(triangle, QStringLiteral("wedge")).ok());
@@ -408,6 +409,7 @@ private Q_SLOTS:
         QString question;
         {
             ModalAnswerer answer({clickBox(QMessageBox::No, &question)});
+            QTRY_VERIFY(button(d, QStringLiteral("Delete…"))->isEnabled()); // once the counts it quotes are in
             button(d, QStringLiteral("Delete…"))->click();
             QVERIFY(answer.allAnswered());
         }
@@ -417,6 +419,7 @@ private Q_SLOTS:
         QCOMPARE(changed.count(), 0);
         {
             ModalAnswerer answer({clickBox(QMessageBox::Yes)});
+            QTRY_VERIFY(button(d, QStringLiteral("Delete…"))->isEnabled()); // once the counts it quotes are in
             button(d, QStringLiteral("Delete…"))->click();
             QVERIFY(answer.allAnswered());
         }
@@ -443,6 +446,7 @@ private Q_SLOTS:
                                       in->accept();
                                   },
                                   clickBox(QMessageBox::Yes, &question)});
+            QTRY_VERIFY(button(d, QStringLiteral("Merge into…"))->isEnabled()); // once the counts it quotes are in
             button(d, QStringLiteral("Merge into…"))->click();
             QVERIFY(answer.allAnswered());
         }
@@ -450,7 +454,7 @@ private Q_SLOTS:
                  qPrintable(question));
         QCOMPARE(changed.count(), 1);
         QCOMPARE(storedRegions(triangle), a + b);
-        QCOMPARE(shownCount(d, QStringLiteral("triangle")), a + b);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("triangle")), a + b);
 
         const core::Id square = idOf("square");
         d.selectClass(square);

@@ -2,6 +2,7 @@
 // store, statistics draw their charts, and the validation report lists a
 // degenerate (bow-tie) polygon and jumps to it in the editor when double-clicked.
 #include "core/project_store.h"
+#include "tests/must.h"
 #include "core/sample_project.h"
 #include "ui/datasetdialogs.h"
 #include "annotation/canvas.h"
@@ -37,7 +38,7 @@ private Q_SLOTS:
         QVERIFY(applied.wait(10000));
         QVERIFY2(applied.first().at(0).toBool(), qPrintable(applied.first().at(1).toString()));
         std::map<core::Split, int> n;
-        for (const auto &im : core::ProjectStore::open(m_project.toStdString())->images()) ++n[im.split];
+        for (const auto &im : must(core::ProjectStore::open(m_project.toStdString())->images())) ++n[im.split];
         QCOMPARE(n[core::Split::Train], 24);
         QCOMPARE(n[core::Split::Val], 12);
         QCOMPARE(n[core::Split::Test], 12);
@@ -48,8 +49,8 @@ private Q_SLOTS:
         d.apply();
         QCOMPARE(applied.count(), 1);
         QVERIFY(!applied.first().at(0).toBool());
-        QCOMPARE(core::ProjectStore::open(m_project.toStdString())->images().front().split,
-                 core::ProjectStore::open(m_project.toStdString())->images().front().split);
+        QCOMPARE(must(core::ProjectStore::open(m_project.toStdString())->images()).front().split,
+                 must(core::ProjectStore::open(m_project.toStdString())->images()).front().split);
     }
 
     void statisticsDrawCharts()
@@ -69,12 +70,12 @@ private Q_SLOTS:
     {
         // A bow-tie polygon on the fourth image: its two lobes cancel, zero area.
         auto store = core::ProjectStore::open(m_project.toStdString());
-        const core::ImageInfo target = store->images()[3];
+        const core::ImageInfo target = must(store->images())[3];
         core::Region bow;
         bow.imageId = target.id;
         bow.shape = *core::Shape::polygon({{10, 10}, {50, 50}, {50, 10}, {10, 50}});
         QVERIFY(store->addRegions({bow}).ok());
-        const int index = static_cast<int>(store->regions(target.id).size()) - 1;
+        const int index = static_cast<int>(must(store->regions(target.id)).size()) - 1;
 
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);

@@ -4,6 +4,7 @@
 // image; resets and destruction while decodes are in flight; and 100,000 rows
 // filtered by name without a single thumbnail requested.
 #include "core/project_store.h"
+#include "tests/must.h"
 #include "core/sample_project.h"
 #include "ui/datasetmodel.h"
 
@@ -38,8 +39,8 @@ private Q_SLOTS:
         QVERIFY(p.ok());
         auto store = core::ProjectStore::open(*p);
         QVERIFY(store.ok());
-        m_images = store->images();
-        m_classes = store->classes();
+        m_images = must(store->images());
+        m_classes = must(store->classes());
         QCOMPARE(int(m_images.size()), 48);
         QVERIFY(!m_classes.empty());
     }

@@ -4,6 +4,7 @@
 // redo, switching images, and the work found in the store after reopening; a
 // process killed with SIGKILL in the middle of a polygon keeps every finished edit.
 #include "core/sample_project.h"
+#include "tests/must.h"
 #include "ui/attributeeditor.h"
 #include "annotation/canvas.h"
 #include "ui/annotateworkspace.h"
@@ -55,7 +56,7 @@ class TestEditor : public QObject {
         w.annotate()->canvas()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
         return true;
     }
-    static std::size_t storedRegions(const std::string &project, core::Id image) { return core::ProjectStore::open(project)->regions(image).size(); }
+    static std::size_t storedRegions(const std::string &project, core::Id image) { return must(core::ProjectStore::open(project)->regions(image)).size(); }
 
 private Q_SLOTS:
     void initTestCase()
@@ -118,7 +119,7 @@ private Q_SLOTS:
         QCOMPARE(doc->region(id)->shape.vertices().size(), std::size_t(4));
         doc->undoStack()->undo();
         QCOMPARE(doc->region(id)->shape.vertices().size(), std::size_t(5));
-        QCOMPARE(core::ProjectStore::open(m_project)->regions(doc->image()).back().shape.vertices().size(), std::size_t(5));
+        QCOMPARE(must(core::ProjectStore::open(m_project)->regions(doc->image())).back().shape.vertices().size(), std::size_t(5));
     }
 
     // Polyline, point, circle and ellipse by mouse; multi-select with Ctrl+click and one move;
@@ -202,7 +203,7 @@ private Q_SLOTS:
         doc->undoStack()->undo();
         QCOMPARE(doc->regions().size(), there + 2);
         // A class's hotkey (Dataset › Classes) sets the class of the selection.
-        const auto classes = doc->store().classes();
+        const auto classes = must(doc->store().classes());
         QVERIFY(doc->store().setClassHotkey(classes.back().id, '7').ok());
         QVERIFY(w.openProject(QString::fromStdString(m_project)).ok()); // the palette reads the hotkeys
         QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 4, 5000);
@@ -238,7 +239,7 @@ private Q_SLOTS:
         quality.name = "quality";
         quality.type = "dropdown";
         quality.options = {{"good", "good"}, {"bad", "bad"}};
-        const std::size_t schemaBefore = doc->store().attributeSchema().size();
+        const std::size_t schemaBefore = must(doc->store().attributeSchema()).size();
         QVERIFY(doc->setAttributeSchema(QStringLiteral("Add attributes"), {note, flags, quality}).ok());
         QVERIFY(!doc->regions().empty());
         const core::Id id = doc->regions().front().id;
@@ -262,8 +263,8 @@ private Q_SLOTS:
         Q_EMIT combo->activated(2);
         QCOMPARE(doc->imageAttributes()["quality"].get<std::string>(), std::string("bad"));
         auto stored = core::ProjectStore::open(m_project);
-        QCOMPARE(stored->imageAttributes(doc->image())["quality"].get<std::string>(), std::string("bad"));
-        for (const auto &r : stored->regions(doc->image()))
+        QCOMPARE(must(stored->imageAttributes(doc->image()))["quality"].get<std::string>(), std::string("bad"));
+        for (const auto &r : must(stored->regions(doc->image())))
             if (r.id == id) QCOMPARE(r.attributes["note"].get<std::string>(), std::string("half hidden"));
         // Three edits, three undo steps.
         doc->undoStack()->undo();
@@ -275,10 +276,10 @@ private Q_SLOTS:
         // The schema change itself is the fourth: undone, the fields go; redone, they come back.
         QCOMPARE(doc->undoStack()->undoText(), QStringLiteral("Add attributes"));
         doc->undoStack()->undo();
-        QCOMPARE(core::ProjectStore::open(m_project)->attributeSchema().size(), schemaBefore);
+        QCOMPARE(must(core::ProjectStore::open(m_project)->attributeSchema()).size(), schemaBefore);
         QTRY_VERIFY_WITH_TIMEOUT(ed->field(QStringLiteral("region"), QStringLiteral("note")) == nullptr, 2000);
         doc->undoStack()->redo();
-        QCOMPARE(core::ProjectStore::open(m_project)->attributeSchema().size(), std::size_t(3));
+        QCOMPARE(must(core::ProjectStore::open(m_project)->attributeSchema()).size(), std::size_t(3));
         QTRY_VERIFY_WITH_TIMEOUT(ed->field(QStringLiteral("region"), QStringLiteral("note")) != nullptr, 2000);
         doc->undoStack()->undo();
     }
@@ -472,8 +473,8 @@ private Q_SLOTS:
         QTemporaryDir dir;
         auto p = core::createSampleProject(dir.path().toStdString());
         QVERIFY(p.ok());
-        const core::ImageInfo first = core::ProjectStore::open(*p)->images().front();
-        const std::vector<core::Region> before = core::ProjectStore::open(*p)->regions(first.id);
+        const core::ImageInfo first = must(core::ProjectStore::open(*p)->images()).front();
+        const std::vector<core::Region> before = must(core::ProjectStore::open(*p)->regions(first.id));
 
         QProcess child;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -488,7 +489,7 @@ private Q_SLOTS:
         // The finished polygon and the moved box are stored; the half-drawn polygon is not.
         auto store = core::ProjectStore::open(*p);
         QVERIFY2(store.ok(), store.ok() ? "" : store.error().toString().c_str());
-        const std::vector<core::Region> after = store->regions(first.id);
+        const std::vector<core::Region> after = must(store->regions(first.id));
         QCOMPARE(after.size(), before.size() + 2);
         const core::Region &poly = after[after.size() - 2];
         QCOMPARE(poly.shape.type(), core::ShapeType::Polygon);

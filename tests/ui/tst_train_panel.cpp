@@ -6,6 +6,7 @@
 // Inspect accepts a segmentation prediction as regions, one undo step.
 #include "core/sample_project.h"
 #include "annotation/canvas.h"
+#include "tests/must.h"
 #include "ui/annotateworkspace.h"
 #include "ui/mainwindow.h"
 #ifdef ANNOTRAIN_WITH_TRAINING
@@ -170,7 +171,7 @@ private Q_SLOTS:
         const core::Id image = accepted.first().at(0).value<core::Id>();
         auto store = core::ProjectStore::open(*project);
         const QString top = inspect->scores()->item(0)->text().section(QStringLiteral("   "), 0, 0);
-        for (const auto &c : store->classes())
+        for (const auto &c : must(store->classes()))
             if (c.id == store->image(image)->classId) QCOMPARE(QString::fromStdString(c.name), top);
         if (qEnvironmentVariableIsSet("ANNOTRAIN_SCREENSHOT_DIR")) {
             QTest::qWait(300);
@@ -246,7 +247,7 @@ private Q_SLOTS:
         QVERIFY2(run.ok(), run.ok() ? "" : run.error().toString().c_str());
         { // a colour of the user's own, not the default palette
             auto store = core::ProjectStore::open(*project);
-            QVERIFY(store->setClassColor(store->classes()[1].id, "#123456").ok());
+            QVERIFY(store->setClassColor(must(store->classes())[1].id, "#123456").ok());
         }
 
         ui::MainWindow w;
@@ -268,7 +269,7 @@ private Q_SLOTS:
         QCOMPARE(inspect->acceptButton()->text(), QStringLiteral("Accept as Regions"));
         // The legend (and the overlay) use the project's class colours, as Annotate does.
         QCOMPARE(inspect->scores()->count(), 3);
-        for (const auto &cls : core::ProjectStore::open(*project)->classes()) {
+        for (const auto &cls : must(core::ProjectStore::open(*project)->classes())) {
             const auto found = inspect->scores()->findItems(QString::fromStdString(cls.name), Qt::MatchExactly);
             QCOMPARE(found.size(), 1);
             QCOMPARE(found.first()->background().color(), QColor(QString::fromStdString(cls.color)));
@@ -278,10 +279,10 @@ private Q_SLOTS:
         QTest::mouseClick(inspect->acceptButton(), Qt::LeftButton);
         QTRY_COMPARE_WITH_TIMEOUT(doc->regions().size(), before + proposed, 5000);
         auto store = core::ProjectStore::open(*project);
-        const std::vector<core::Region> stored = store->regions(image);
+        const std::vector<core::Region> stored = must(store->regions(image));
         QCOMPARE(stored.size(), before + proposed);
         std::set<core::Id> classIds;
-        for (const auto &cls : store->classes()) classIds.insert(cls.id);
+        for (const auto &cls : must(store->classes())) classIds.insert(cls.id);
         for (std::size_t i = before; i < stored.size(); ++i) {
             QCOMPARE(stored[i].origin, core::Origin::Model);
             QVERIFY(stored[i].score > 0 && stored[i].score <= 1);
@@ -291,7 +292,7 @@ private Q_SLOTS:
         }
         doc->undoStack()->undo();
         QCOMPARE(doc->regions().size(), before);
-        QCOMPARE(core::ProjectStore::open(*project)->regions(image).size(), before);
+        QCOMPARE(must(core::ProjectStore::open(*project)->regions(image)).size(), before);
 #endif
     }
 };

@@ -2,6 +2,7 @@
 // comes in off the GUI thread with its format detected, the project goes out as
 // COCO, and a broken file is refused with its name and changes nothing.
 #include "core/project_store.h"
+#include "tests/must.h"
 #include "ui/transferdialog.h"
 
 #include <QFile>
@@ -45,8 +46,8 @@ private Q_SLOTS:
         QCOMPARE(changed.count(), 1);
         auto store = core::ProjectStore::open(m_project.toStdString());
         QVERIFY(store.ok());
-        QVERIFY(store->imageCount() > 0);
-        QVERIFY(!store->allRegions().empty());
+        QVERIFY(must(store->imageCount()) > 0);
+        QVERIFY(!must(store->allRegions()).empty());
         QVERIFY(d.resultText().contains(QStringLiteral("regions")));
     }
 
@@ -57,7 +58,7 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write(R"({"a.jpg123": {"filename": "a.jpg", "size": 123, "regions": [{"shape_attributes": {"name": "polygon", "all_points_x": [1, 2)");
         f.close();
-        const auto before = core::ProjectStore::open(m_project.toStdString())->allRegions().size();
+        const auto before = must(core::ProjectStore::open(m_project.toStdString())->allRegions()).size();
         ui::TransferDialog d(ui::TransferDialog::Mode::Import, m_project);
         d.setSource(bad);
         d.setFormat(QStringLiteral("via"));
@@ -66,7 +67,7 @@ private Q_SLOTS:
         QVERIFY(!r.at(0).toBool());
         QVERIFY2(r.at(1).toString().contains(QStringLiteral("broken.json")), qPrintable(r.at(1).toString()));
         QVERIFY(d.resultText().contains(QStringLiteral("Nothing was changed")));
-        QCOMPARE(core::ProjectStore::open(m_project.toStdString())->allRegions().size(), before);
+        QCOMPARE(must(core::ProjectStore::open(m_project.toStdString())->allRegions()).size(), before);
     }
 
     void exportWritesCoco()
@@ -82,7 +83,7 @@ private Q_SLOTS:
         QVERIFY(f.open(QIODevice::ReadOnly));
         const auto doc = QJsonDocument::fromJson(f.readAll()).object();
         QCOMPARE(static_cast<std::size_t>(doc.value(QStringLiteral("annotations")).toArray().size()),
-                 core::ProjectStore::open(m_project.toStdString())->allRegions().size());
+                 must(core::ProjectStore::open(m_project.toStdString())->allRegions()).size());
     }
 };
 

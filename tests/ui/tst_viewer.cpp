@@ -1,6 +1,7 @@
 // The viewer opens the sample project, lists its images and draws the selected
 // image's regions once the worker thread has decoded it.
 #include "core/sample_project.h"
+#include "tests/must.h"
 #include "core/project_store.h"
 #include "ui/datasetmodel.h"
 #include "annotation/canvas.h"
@@ -60,7 +61,7 @@ private Q_SLOTS:
         QVERIFY(shown.wait(5000));
         int val = 0;
         std::set<std::string> valPaths;
-        for (const auto &im : core::ProjectStore::open(*project)->images())
+        for (const auto &im : must(core::ProjectStore::open(*project)->images()))
             if (im.split == core::Split::Val) {
                 ++val;
                 valPaths.insert(im.absPath);
