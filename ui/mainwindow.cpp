@@ -143,6 +143,7 @@ core::Status MainWindow::openProject(const QString &path)
     m_inspect->setPyramidCache(m_annotate->pyramidCache());
 #endif
     statusBar()->showMessage(tr("%1 images").arg(m_annotate->imageCount()));
+    if (m_tabs->currentWidget() == m_annotate) m_annotate->canvas()->setFocus(Qt::OtherFocusReason); // the first D or 1 works
     return {};
 }
 
