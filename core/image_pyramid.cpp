@@ -5,6 +5,10 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,7 +25,7 @@ namespace {
 constexpr char kMagic[8] = {'A', 'T', 'P', 'Y', 'R', 'A', 'M', '1'};
 constexpr char kEnd[8] = {'A', 'T', 'P', 'Y', 'E', 'N', 'D', '1'};
 constexpr std::uint32_t kVersion = 1;
-constexpr int kZstdLevel = 1; // fast: building a 600-megapixel pyramid is dominated by decoding the source
+constexpr int kZstdLevel = 1; // the fastest proper level: even so, compressing is most of a build's time
 
 Error ioError(const std::string &file, const std::string &why) { return makeError(ErrorCode::Io, file, {}, why); }
 
@@ -82,6 +86,89 @@ private:
     std::uint64_t m_offset = 0;
 };
 
+// Where a tile lies in the file.
+struct TilePlace {
+    std::uint64_t offset = 0;
+    std::uint32_t bytes = 0;
+};
+
+// Compresses tiles on worker threads (zstd is most of a build's time) and appends
+// them to the file in the order they finish; each tile's place goes into its index slot.
+// At most 2 tiles per worker wait, so memory stays a few tiles.
+class TileCompressor {
+public:
+    TileCompressor(Writer &out, int workers) : m_out(out)
+    {
+        for (int i = 0; i < workers; ++i) m_threads.emplace_back([this] { work(); });
+    }
+    ~TileCompressor() { (void)finish(); } // after an early return: the error is the caller's already
+
+    // Queues `rgb` (moved) to land in `*slot`; blocks while the queue is full. False after an error.
+    bool add(std::vector<std::uint8_t> rgb, TilePlace *slot)
+    {
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_room.wait(lock, [this] { return m_jobs.size() < 2 * m_threads.size() || !m_error.ok(); });
+        if (!m_error.ok()) return false;
+        m_jobs.push_back({std::move(rgb), slot});
+        m_ready.notify_one();
+        return true;
+    }
+    // Waits for every queued tile; the first error any of them met.
+    Status finish()
+    {
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_closing = true;
+        }
+        m_ready.notify_all();
+        for (auto &t : m_threads) t.join();
+        m_threads.clear();
+        return m_error;
+    }
+
+private:
+    struct Job {
+        std::vector<std::uint8_t> rgb;
+        TilePlace *slot;
+    };
+    void work()
+    {
+        ZSTD_CCtx *cctx = ZSTD_createCCtx();
+        std::vector<char> packed;
+        for (;;) {
+            Job job;
+            {
+                std::unique_lock<std::mutex> lock(m_mutex);
+                m_ready.wait(lock, [this] { return !m_jobs.empty() || m_closing; });
+                if (m_jobs.empty()) break;
+                job = std::move(m_jobs.front());
+                m_jobs.pop_front();
+            }
+            m_room.notify_one();
+            packed.resize(ZSTD_compressBound(job.rgb.size()));
+            const std::size_t n = ZSTD_compressCCtx(cctx, packed.data(), packed.size(), job.rgb.data(), job.rgb.size(), kZstdLevel);
+            std::lock_guard<std::mutex> lock(m_mutex);
+            if (!m_error.ok()) continue;
+            if (ZSTD_isError(n)) {
+                m_error = makeError(ErrorCode::Internal, {}, {}, ZSTD_getErrorName(n));
+            } else {
+                *job.slot = {m_out.offset(), static_cast<std::uint32_t>(n)};
+                if (auto w = m_out.write(packed.data(), n); !w) m_error = w;
+            }
+            if (!m_error.ok()) m_room.notify_all();
+        }
+        ZSTD_freeCCtx(cctx);
+    }
+
+    Writer &m_out;
+    std::vector<std::thread> m_threads;
+    std::mutex m_mutex;
+    std::condition_variable m_ready, m_room;
+    std::deque<Job> m_jobs;
+    bool m_closing = false;
+    Status m_error;
+};
+
 // 2 x 2 box average of `rows` rows of `in` (width w) appended to `out` at its row `out.rows`.
 void downscaleInto(const Band &in, Band &out)
 {
@@ -121,7 +208,7 @@ Status ImagePyramid::build(const std::string &image, const std::string &file, co
         bands.push_back(std::move(b));
         if (std::max(w, h) <= kTileSize) break;
     }
-    std::vector<std::vector<Entry>> index(bands.size());
+    std::vector<std::vector<TilePlace>> index(bands.size());
     for (std::size_t k = 0; k < bands.size(); ++k)
         index[k].resize(static_cast<std::size_t>((bands[k].width + kTileSize - 1) / kTileSize) * ((bands[k].height + kTileSize - 1) / kTileSize));
 
@@ -140,13 +227,8 @@ Status ImagePyramid::build(const std::string &image, const std::string &file, co
     for (std::uint32_t v : {kVersion, std::uint32_t(width), std::uint32_t(height), std::uint32_t(kTileSize), std::uint32_t(bands.size())}) put(header, v);
     if (auto s = out.write(header.data(), header.size()); !s) return s;
 
-    std::vector<std::uint8_t> tile(static_cast<std::size_t>(kTileSize) * kTileSize * 3);
-    std::vector<char> packed(ZSTD_compressBound(tile.size()));
-    ZSTD_CCtx *cctx = ZSTD_createCCtx();
-    struct FreeCtx {
-        ZSTD_CCtx *c;
-        ~FreeCtx() { ZSTD_freeCCtx(c); }
-    } freeCtx{cctx};
+    // The decoding and halving stay on this thread; the tiles are compressed beside it.
+    TileCompressor compressor(out, static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 2u, 8u)) - 1);
 
     // Writes the tiles of band k's current row and passes its half-size rows on to level k + 1.
     std::function<Status(std::size_t)> flush = [&](std::size_t k) -> Status {
@@ -154,13 +236,11 @@ Status ImagePyramid::build(const std::string &image, const std::string &file, co
         const int tilesX = (b.width + kTileSize - 1) / kTileSize;
         for (int tx = 0; tx < tilesX; ++tx) {
             const int x0 = tx * kTileSize, tw = std::min(kTileSize, b.width - x0);
+            std::vector<std::uint8_t> tile(static_cast<std::size_t>(tw) * 3 * b.rows);
             for (int y = 0; y < b.rows; ++y)
                 std::memcpy(tile.data() + static_cast<std::size_t>(y) * 3 * tw, b.rgb.data() + (static_cast<std::size_t>(y) * b.width + x0) * 3,
                             static_cast<std::size_t>(tw) * 3);
-            const std::size_t n = ZSTD_compressCCtx(cctx, packed.data(), packed.size(), tile.data(), static_cast<std::size_t>(tw) * 3 * b.rows, kZstdLevel);
-            if (ZSTD_isError(n)) return makeError(ErrorCode::Internal, file, {}, ZSTD_getErrorName(n));
-            index[k][static_cast<std::size_t>(b.bandRow) * tilesX + tx] = {out.offset(), static_cast<std::uint32_t>(n)};
-            if (auto s = out.write(packed.data(), n); !s) return s;
+            if (!compressor.add(std::move(tile), &index[k][static_cast<std::size_t>(b.bandRow) * tilesX + tx])) return compressor.finish();
         }
         if (k + 1 < bands.size()) {
             downscaleInto(b, bands[k + 1]);
@@ -185,10 +265,11 @@ Status ImagePyramid::build(const std::string &image, const std::string &file, co
         if (bands[k].rows > 0)
             if (auto s = flush(k); !s) return s;
 
+    if (auto s = compressor.finish(); !s) return s;
     std::string tail;
     const std::uint64_t indexOffset = out.offset();
     for (const auto &level : index)
-        for (const Entry &e : level) {
+        for (const TilePlace &e : level) {
             put(tail, e.offset);
             put(tail, e.bytes);
             put(tail, std::uint32_t(0));

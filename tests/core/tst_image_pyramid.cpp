@@ -7,14 +7,13 @@
 // within its size bound, and a cancelled build leaves nothing behind.
 #include "core/image_pyramid.h"
 #include "core/pyramid_cache.h"
+#include "tests/png_rows.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <QTemporaryDir>
 #include <QtTest>
-
-#include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -37,52 +36,6 @@ struct Pattern {
         rgb[2] = ((x / 37 + y / 53) & 1) ? 230 : 20;
     }
 };
-
-// Writes an RGB PNG row by row (zlib level 1, no filter): the picture never exists whole.
-bool writePng(const std::string &path, int width, int height, const std::function<void(int y, std::uint8_t *row)> &row)
-{
-    std::FILE *f = std::fopen(path.c_str(), "wb");
-    if (!f) return false;
-    auto chunk = [f](const char *type, const unsigned char *data, std::size_t n) {
-        unsigned char len[4] = {static_cast<unsigned char>(n >> 24), static_cast<unsigned char>(n >> 16), static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n)};
-        std::fwrite(len, 1, 4, f);
-        std::fwrite(type, 1, 4, f);
-        if (n) std::fwrite(data, 1, n, f);
-        uLong crc = crc32(0, reinterpret_cast<const Bytef *>(type), 4);
-        if (n) crc = crc32(crc, data, static_cast<uInt>(n));
-        unsigned char c[4] = {static_cast<unsigned char>(crc >> 24), static_cast<unsigned char>(crc >> 16), static_cast<unsigned char>(crc >> 8), static_cast<unsigned char>(crc)};
-        std::fwrite(c, 1, 4, f);
-    };
-    std::fwrite("\x89PNG\r\n\x1a\n", 1, 8, f);
-    const unsigned char ihdr[13] = {static_cast<unsigned char>(width >> 24), static_cast<unsigned char>(width >> 16), static_cast<unsigned char>(width >> 8),
-                                    static_cast<unsigned char>(width), static_cast<unsigned char>(height >> 24), static_cast<unsigned char>(height >> 16),
-                                    static_cast<unsigned char>(height >> 8), static_cast<unsigned char>(height), 8, 2, 0, 0, 0};
-    chunk("IHDR", ihdr, 13);
-    z_stream z{};
-    deflateInit(&z, 1);
-    std::vector<unsigned char> line(1 + static_cast<std::size_t>(width) * 3), out(1 << 20);
-    auto pump = [&](int flush) { // deflates what is in, writing IDAT chunks; true at the stream's end
-        int rc = Z_OK;
-        do {
-            z.next_out = out.data();
-            z.avail_out = static_cast<uInt>(out.size());
-            rc = deflate(&z, flush);
-            if (const std::size_t n = out.size() - z.avail_out) chunk("IDAT", out.data(), n);
-        } while (z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
-        return rc == Z_STREAM_END;
-    };
-    for (int y = 0; y < height; ++y) {
-        line[0] = 0; // filter: none
-        row(y, line.data() + 1);
-        z.next_in = line.data();
-        z.avail_in = static_cast<uInt>(line.size());
-        pump(Z_NO_FLUSH);
-    }
-    pump(Z_FINISH);
-    deflateEnd(&z);
-    chunk("IEND", nullptr, 0);
-    return std::fclose(f) == 0;
-}
 
 long peakRssKb()
 {
@@ -136,7 +89,7 @@ private Q_SLOTS:
     {
         const Pattern pat{30000, 20000};
         const std::string png = file("huge.png");
-        QVERIFY(writePng(png, pat.width, pat.height, [&](int y, std::uint8_t *row) {
+        QVERIFY(testutil::writePngRows(png, pat.width, pat.height, [&](int y, std::uint8_t *row) {
             for (int x = 0; x < pat.width; ++x) pat.at(x, y, row + 3 * x);
         }));
         const long before = peakRssKb();
