@@ -9,10 +9,12 @@
 #include <QMessageBox>
 #include <QStandardPaths>
 
+#include <csignal>
 #include <iostream>
 
 int main(int argc, char **argv)
 {
+    std::signal(SIGXFSZ, SIG_IGN); // a write past a file-size limit fails with EFBIG: the banner says so
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Annotrain Studio"));
     QApplication::setOrganizationName(QStringLiteral("Annotrain"));

@@ -6,11 +6,14 @@
 #include "core/project_store.h"
 #include "core/random.h"
 
+#include <opencv2/imgcodecs.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
@@ -136,32 +139,60 @@ nlohmann::json datasetStats(const Dataset &ds)
             {"classes", classes}, {"shapes", shapes}, {"splits", splits}};
 }
 
-std::vector<Problem> validateDataset(const Dataset &ds, const std::vector<std::string> &imageRoots)
+namespace {
+
+// A file that is an image this program can use: within the pixel limit, complete, and
+// decoding. 0 ok, 2 unreadable, 3 too large; the size on success.
+int checkImageFile(const std::string &path, ImageSize *size, std::string *error)
+{
+    auto s = readImageSize(path);
+    if (!s) {
+        *error = s.error().message;
+        return s.error().code == ErrorCode::TooLarge ? 3 : 2;
+    }
+    if (auto c = checkComplete(path); !c) {
+        *error = c.error().message;
+        return 2;
+    }
+    try {
+        if (cv::imread(path, cv::IMREAD_UNCHANGED).empty()) {
+            *error = "does not decode (damaged, or a format OpenCV cannot read)";
+            return 2;
+        }
+    } catch (const cv::Exception &e) {
+        *error = std::string("does not decode: ") + e.err;
+        return 2;
+    }
+    *size = *s;
+    return 0;
+}
+
+} // namespace
+
+std::vector<Problem> validateDataset(const Dataset &ds, const std::vector<std::string> &imageRoots,
+                                     const std::function<void(double)> &progress)
 {
     std::vector<Problem> problems;
     const std::size_t n = ds.images.size();
     const bool checkFiles = imageRoots.size() == n;
     std::vector<ImageSize> sizes(n);
     std::vector<std::uint64_t> hashes(n);
-    std::vector<int> fileState(n, 0); // 0 ok, 1 missing, 2 unreadable
+    std::vector<int> fileState(n, 0); // 0 ok, 1 missing, 2 unreadable, 3 too large
     std::vector<std::string> fileError(n);
     if (checkFiles) {
-        std::atomic<std::size_t> next{0};
+        std::atomic<std::size_t> next{0}, done{0};
+        std::mutex progressMutex;
         auto work = [&] {
             for (std::size_t i; (i = next++) < n;) {
                 const std::string p = imageRoots[i] + "/" + ds.images[i].path;
                 const auto hash = fileContentHash(p);
                 if (hash) hashes[i] = *hash;
-                if (!hash) {
-                    fileState[i] = 1;
-                    continue;
-                }
-                auto s = readImageSize(p);
-                if (!s) {
-                    fileState[i] = 2;
-                    fileError[i] = s.error().message;
-                } else {
-                    sizes[i] = *s;
+                if (!hash) fileState[i] = 1;
+                else fileState[i] = checkImageFile(p, &sizes[i], &fileError[i]);
+                const std::size_t finished = ++done;
+                if (progress && (finished % 16 == 0 || finished == n)) {
+                    std::lock_guard<std::mutex> lock(progressMutex);
+                    progress(static_cast<double>(finished) / static_cast<double>(n));
                 }
             }
         };
@@ -180,6 +211,8 @@ std::vector<Problem> validateDataset(const Dataset &ds, const std::vector<std::s
                 problems.push_back({"error", "missing_image", im.path, -1, "image file not found: " + imageRoots[i] + "/" + im.path});
             } else if (fileState[i] == 2) {
                 problems.push_back({"error", "unreadable_image", im.path, -1, "image cannot be read: " + fileError[i]});
+            } else if (fileState[i] == 3) {
+                problems.push_back({"error", "image_too_large", im.path, -1, fileError[i]});
             } else {
                 auto [it, fresh] = firstWithHash.emplace(hashes[i], i);
                 if (!fresh) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,8 @@ nlohmann::json datasetStats(const Dataset &ds);
 
 struct Problem {
     std::string severity;   // "error" or "warning"
-    std::string kind;       // missing_image, unreadable_image, degenerate_shape, self_intersection,
+    std::string kind;       // missing_image, unreadable_image (does not decode, or is truncated),
+                            // image_too_large (beyond maxImagePixels()), degenerate_shape, self_intersection,
                             // outside_image, no_class, duplicate_image, split_leak
     std::string image;      // image path as the dataset names it
     int region = -1;        // region index within the image, -1 for the image itself
@@ -49,8 +51,10 @@ struct Problem {
 
 // Checks a dataset whose image i lives at imageRoots[i] + "/" + images[i].path
 // (imageRoots may be empty: then only geometry and classes are checked).
-// Image files are read on all cores.
-std::vector<Problem> validateDataset(const Dataset &ds, const std::vector<std::string> &imageRoots);
+// Every image file is decoded completely, on all cores; `progress` (0..1, from those
+// threads, serialised) may be empty.
+std::vector<Problem> validateDataset(const Dataset &ds, const std::vector<std::string> &imageRoots,
+                                     const std::function<void(double)> &progress = {});
 nlohmann::json problemsToJson(const std::vector<Problem> &problems);
 
 } // namespace core

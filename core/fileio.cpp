@@ -11,18 +11,28 @@
 
 namespace core {
 
-Result<std::string> readFile(const std::string &path)
+Status readFileInto(const std::string &path, const std::function<char *(std::size_t)> &buffer)
 {
     std::ifstream in(path, std::ios::binary);
     if (!in) return makeError(ErrorCode::Io, path, {}, std::string("cannot open: ") + std::strerror(errno));
-    std::string s;
     in.seekg(0, std::ios::end);
     const auto size = in.tellg();
     if (size < 0) return makeError(ErrorCode::Io, path, {}, "cannot read (not a regular file?)");
-    s.resize(static_cast<std::size_t>(size));
+    char *data = buffer(static_cast<std::size_t>(size));
     in.seekg(0);
-    in.read(s.data(), static_cast<std::streamsize>(s.size()));
+    in.read(data, static_cast<std::streamsize>(size));
     if (!in) return makeError(ErrorCode::Io, path, {}, "read failed");
+    return {};
+}
+
+Result<std::string> readFile(const std::string &path)
+{
+    std::string s;
+    auto st = readFileInto(path, [&](std::size_t n) {
+        s.resize(n);
+        return s.data();
+    });
+    if (!st) return st.error();
     return s;
 }
 
@@ -80,7 +90,7 @@ Status writeFileAtomic(const std::string &path, const std::string &data)
     return {};
 }
 
-std::string lineColAt(const std::string &text, std::size_t offset)
+std::string lineColAt(std::string_view text, std::size_t offset)
 {
     std::size_t line = 1, col = 1;
     for (std::size_t i = 0; i < offset && i < text.size(); ++i) {

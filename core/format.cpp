@@ -1,6 +1,9 @@
 #include "core/format.h"
 
+#include "core/fileio.h"
 #include "core/formats/formats.h"
+
+#include <unordered_map>
 
 namespace core {
 
@@ -24,10 +27,60 @@ Result<Dataset> Format::read(const std::string &path, const ReadOptions &opts) c
     }
 }
 
-Status Format::write(const Dataset &data, const std::string &path, const WriteOptions &opts) const
+namespace {
+
+// Two images that would be one entry (or one file) in the output: refused with both named.
+Status distinctNames(const Format &f, const Dataset &data, const std::string &path)
+{
+    std::unordered_map<std::string, std::size_t> byName, byFile;
+    for (std::size_t i = 0; i < data.images.size(); ++i) {
+        const ImageEntry &im = data.images[i];
+        auto [at, fresh] = byName.emplace(normalizePath(im.path), i);
+        if (!fresh)
+            return makeError(ErrorCode::Invalid, path, {},
+                             "images " + std::to_string(at->second + 1) + " and " + std::to_string(i + 1) + " are both named '"
+                                 + im.path + "'; " + f.name() + " cannot keep them apart; nothing was written");
+        const std::string file = f.imageOutputFile(im);
+        if (file.empty()) continue;
+        auto [other, freshFile] = byFile.emplace(file, i);
+        if (!freshFile)
+            return makeError(ErrorCode::Invalid, path, {},
+                             "images '" + data.images[other->second].path + "' and '" + im.path + "' would both be written to " + file
+                                 + "; rename one of them or export them separately; nothing was written");
+    }
+    return {};
+}
+
+} // namespace
+
+std::vector<std::string> openShapesNote(std::size_t left, const std::string &format)
+{
+    if (!left) return {};
+    return {std::to_string(left) + " points and polylines were left out: " + format + " holds closed shapes only"};
+}
+
+Result<WriteReport> Format::write(const Dataset &data, const std::string &path, const WriteOptions &opts) const
 {
     try {
-        return doWrite(data, path, opts);
+        if (auto s = distinctNames(*this, data, path); !s) return s.error();
+        std::size_t unclassed = 0;
+        if (needsClasses())
+            for (const ImageEntry &im : data.images)
+                for (const RegionData &r : im.regions) unclassed += r.className.empty();
+        if (unclassed == 0) return doWrite(data, path, opts);
+        if (opts.defaultClass.empty())
+            return makeError(ErrorCode::Invalid, path, {}, std::to_string(unclassed) + " regions have no class and " + name()
+                                                               + " needs one; give a default class; nothing was written");
+        Dataset classed = data;
+        classed.ensureClass(opts.defaultClass);
+        for (ImageEntry &im : classed.images)
+            for (RegionData &r : im.regions)
+                if (r.className.empty()) r.className = opts.defaultClass;
+        auto report = doWrite(classed, path, opts);
+        if (report)
+            report->notes.insert(report->notes.begin(), std::to_string(unclassed) + " regions without a class were written as class '"
+                                                            + opts.defaultClass + "' (--default-class)");
+        return report;
     } catch (const std::exception &e) {
         return makeError(ErrorCode::Io, path, {}, "cannot write: " + withoutPrefix(e.what()));
     }
@@ -38,7 +91,7 @@ Result<Dataset> Format::doRead(const std::string &path, const ReadOptions &) con
     return makeError(ErrorCode::Unsupported, path, {}, "format '" + name() + "' cannot be read");
 }
 
-Status Format::doWrite(const Dataset &, const std::string &path, const WriteOptions &) const
+Result<WriteReport> Format::doWrite(const Dataset &, const std::string &path, const WriteOptions &) const
 {
     return makeError(ErrorCode::Unsupported, path, {}, "format '" + name() + "' cannot be written");
 }

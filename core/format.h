@@ -26,10 +26,19 @@ struct ReadOptions {
 };
 
 struct WriteOptions {
-    std::string imagesDir;                 // where the images are, for formats that must read their size (COCO, YOLO, VOC, masks)
+    std::string imagesDir;                 // where the images are, for formats that must read their size (COCO, YOLO, VOC, masks, labelme)
     std::string classAttribute = "class";  // VIA: region attribute that receives the class when the region has none
+    // Formats that need a class for every region (COCO, labelme, YOLO, VOC, masks) give
+    // this one to regions without a class; WriteReport::notes says how many.
+    std::string defaultClass = "object";
     std::function<void(double)> progress;
     const std::atomic<bool> *cancel = nullptr;
+};
+
+// What a write put into its output: the counts a command or dialog reports are these.
+struct WriteReport {
+    std::size_t images = 0, regions = 0;
+    std::vector<std::string> notes;        // what was changed or left out, and why: "3 polylines were left out: ..."
 };
 
 enum Capability : unsigned { CanRead = 1, CanWrite = 2 };
@@ -47,11 +56,20 @@ public:
     // Never throws: an exception from a codec (e.g. a JSON value of an unexpected type)
     // comes back as an Error naming the file.
     Result<Dataset> read(const std::string &path, const ReadOptions &opts) const;
-    Status write(const Dataset &data, const std::string &path, const WriteOptions &opts) const;
+    // Refuses, writing nothing, when two images would get the same name in the output
+    // (both named in the error); gives unclassed regions opts.defaultClass where the
+    // format needs classes; then writes. A failed write leaves no partial output file.
+    Result<WriteReport> write(const Dataset &data, const std::string &path, const WriteOptions &opts) const;
+
+    // Formats that write one file per image: that file, relative to the output folder
+    // ("labels/a.txt"); empty for formats that write one file for all images.
+    virtual std::string imageOutputFile(const ImageEntry &) const { return {}; }
+    // True when every region must have a class in this format.
+    virtual bool needsClasses() const { return false; }
 
 protected:
     virtual Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const;
-    virtual Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const;
+    virtual Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const;
 };
 
 class FormatRegistry {

@@ -3,6 +3,9 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <algorithm>
 #include <filesystem>
@@ -45,6 +48,52 @@ bool jpegSize(std::ifstream &in, ImageSize *out)
 
 } // namespace
 
+std::int64_t maxImagePixels()
+{
+    static const std::int64_t limit = [] {
+        constexpr std::int64_t kDefault = std::int64_t(1) << 30;
+        const char *env = std::getenv("ANNOTRAIN_MAX_IMAGE_PIXELS");
+        if (!env || !*env) return kDefault;
+        char *end = nullptr;
+        const long long v = std::strtoll(env, &end, 10);
+        return end && !*end && v > 0 ? static_cast<std::int64_t>(v) : kDefault;
+    }();
+    return limit;
+}
+
+Status checkPixelLimit(const std::string &path, int width, int height)
+{
+    const std::int64_t pixels = std::int64_t(width) * std::int64_t(height);
+    if (pixels <= maxImagePixels()) return {};
+    return makeError(ErrorCode::TooLarge, path, {},
+                     "image of " + std::to_string(width) + " x " + std::to_string(height) + " pixels is larger than the limit of "
+                         + std::to_string(maxImagePixels()) + " pixels (ANNOTRAIN_MAX_IMAGE_PIXELS); refused");
+}
+
+Status checkComplete(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) return makeError(ErrorCode::Io, path, {}, std::string("cannot open image: ") + std::strerror(errno));
+    const std::streamoff size = in.tellg();
+    unsigned char head[8] = {};
+    in.seekg(0);
+    in.read(reinterpret_cast<char *>(head), sizeof head);
+    // Look at the end of the file, allowing for a little padding after the end marker.
+    const std::streamoff tail = std::min<std::streamoff>(size, 4096);
+    std::string end(static_cast<std::size_t>(tail), '\0');
+    in.seekg(size - tail);
+    in.read(end.data(), tail);
+    if (head[0] == 0xFF && head[1] == 0xD8) {
+        // In entropy-coded data 0xFF is always followed by 0x00 or a restart marker, so FF D9 is the end.
+        if (end.find("\xFF\xD9") == std::string::npos)
+            return makeError(ErrorCode::Invalid, path, {}, "JPEG data ends early (no end-of-image marker): the file is truncated");
+    } else if (std::memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0) {
+        if (end.find("IEND") == std::string::npos)
+            return makeError(ErrorCode::Invalid, path, {}, "PNG data ends early (no IEND chunk): the file is truncated");
+    }
+    return {};
+}
+
 Result<ImageSize> readImageSize(const std::string &path)
 {
     std::ifstream in(path, std::ios::binary);
@@ -54,24 +103,34 @@ Result<ImageSize> readImageSize(const std::string &path)
     const auto got = in.gcount();
     in.clear();
     ImageSize s;
+    bool header = false;
     if (got >= 24 && std::memcmp(h, "\x89PNG\r\n\x1a\n", 8) == 0) {
-        s.width = static_cast<int>(be32(h + 16));
-        s.height = static_cast<int>(be32(h + 20));
-        if (s.width > 0 && s.height > 0) return s;
+        const unsigned w = be32(h + 16), hh = be32(h + 20);
+        s.width = w > 0x7fffffffu ? -1 : static_cast<int>(w);
+        s.height = hh > 0x7fffffffu ? -1 : static_cast<int>(hh);
+        header = true;
     } else if (got >= 4 && h[0] == 0xFF && h[1] == 0xD8) {
-        if (jpegSize(in, &s)) return s;
+        header = jpegSize(in, &s);
     } else if (got >= 26 && h[0] == 'B' && h[1] == 'M') {
         s.width = le32(h + 18);
-        s.height = std::abs(le32(h + 22));
-        if (s.width > 0 && s.height > 0) return s;
+        s.height = le32(h + 22) == INT32_MIN ? -1 : std::abs(le32(h + 22));
+        header = true;
     } else if (got >= 10 && std::memcmp(h, "GIF8", 4) == 0) {
         s.width = static_cast<int>(le16(h + 6));
         s.height = static_cast<int>(le16(h + 8));
-        if (s.width > 0 && s.height > 0) return s;
+        header = true;
     }
+    if (header && s.width > 0 && s.height > 0) {
+        if (auto st = checkPixelLimit(path, s.width, s.height); !st) return st.error();
+        return s;
+    }
+    // Other formats (TIFF, WebP): OpenCV decodes, under its own pixel limit (OPENCV_IO_MAX_IMAGE_PIXELS).
     try {
         cv::Mat m = cv::imread(path, cv::IMREAD_UNCHANGED);
-        if (!m.empty()) return ImageSize{m.cols, m.rows};
+        if (!m.empty()) {
+            if (auto st = checkPixelLimit(path, m.cols, m.rows); !st) return st.error();
+            return ImageSize{m.cols, m.rows};
+        }
     } catch (const cv::Exception &) {
     }
     return makeError(ErrorCode::Invalid, path, {}, "not a readable image (unknown or corrupt format)");
@@ -82,7 +141,10 @@ Result<ImageSize> entryImageSize(const ImageEntry &im, const std::string &images
     if (im.width > 0 && im.height > 0) return ImageSize{im.width, im.height};
     if (imagesDir.empty()) return makeError(ErrorCode::Invalid, outPath, {}, "size of image " + im.path + " is unknown; give the image folder");
     auto size = readImageSize(imagesDir + "/" + im.path);
-    if (!size) return makeError(ErrorCode::Io, outPath, {}, "cannot get the size of image " + im.path + ": " + size.error().message);
+    if (!size) {
+        const ErrorCode code = size.error().code == ErrorCode::TooLarge ? ErrorCode::TooLarge : ErrorCode::Io;
+        return makeError(code, outPath, {}, "cannot get the size of image " + im.path + ": " + size.error().message);
+    }
     return size;
 }
 

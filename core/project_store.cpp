@@ -2,6 +2,7 @@
 
 #include "core/fileio.h"
 #include "core/image_size.h"
+#include "core/sqlite_vfs.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
@@ -25,6 +26,10 @@ namespace core {
 namespace {
 
 constexpr int kApplicationId = 0x41545052; // "ATPR"
+// Every write transaction takes the write lock when it begins: a deferred one that read
+// first would fail at once (SQLITE_BUSY_SNAPSHOT, no busy wait) when another connection
+// committed in between. Reads use deferred transactions and never block a writer.
+constexpr SQLite::TransactionBehavior kWrite = SQLite::TransactionBehavior::IMMEDIATE;
 
 // Schema migrations: kMigrations[v] brings a database from user_version v to v + 1.
 const char *const kMigrations[] = {
@@ -204,7 +209,14 @@ struct ProjectStore::Impl {
     // The busy timeout is set before the first read, so opening a project that
     // another connection is writing waits instead of failing.
     Impl(const std::string &p, int flags, int busyTimeoutMs = ProjectStore::kBusyTimeoutMs)
-        : path(p), dir(fs::path(p).parent_path().generic_string()), db(p, flags, busyTimeoutMs) {}
+        : path(p), dir(fs::path(p).parent_path().generic_string()), db(p, flags, busyTimeoutMs, vfsName()) {}
+
+    // Locks that no other code in the process can release (core/sqlite_vfs.h).
+    static std::string vfsName()
+    {
+        const char *name = projectVfsName();
+        return name ? name : "";
+    }
 
     // The image roots as the database has them now. Not cached: another connection
     // (Add Image Folder on a worker, the CLI) may add a root at any time, and the
@@ -298,7 +310,12 @@ Status migrate(SQLite::Database &db, const std::string &path, bool creating)
                              + "); open it with a newer version");
     }
     while (version < ProjectStore::kSchemaVersion) {
-        SQLite::Transaction tx(db);
+        SQLite::Transaction tx(db, kWrite);
+        // Another process may have migrated while this one waited for the lock.
+        if (const int now = db.execAndGet("PRAGMA user_version").getInt(); now > version) {
+            version = now;
+            continue;
+        }
         db.exec(kMigrations[version]);
         ++version;
         db.exec("PRAGMA user_version = " + std::to_string(version));
@@ -414,7 +431,7 @@ Result<Id> ProjectStore::addRoot(const std::string &dir)
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) return makeError(ErrorCode::Io, dir, {}, "not a folder");
     try {
-        SQLite::Transaction tx(d->db);
+        SQLite::Transaction tx(d->db, kWrite);
         const Id id = d->insertRoot(absolute(dir));
         tx.commit();
         return id;
@@ -447,7 +464,7 @@ Result<int> ProjectStore::addImagesFromDir(const std::string &dir)
     if (ec) return makeError(ErrorCode::Io, dir, {}, "cannot list folder: " + ec.message());
     std::sort(files.begin(), files.end());
     try {
-        SQLite::Transaction tx(d->db);
+        SQLite::Transaction tx(d->db, kWrite);
         const Id root = d->insertRoot(absDir);
         SQLite::Statement st(d->db, "INSERT OR IGNORE INTO images(root_id, rel_path, file_size) VALUES(?,?,?)");
         int added = 0;
@@ -545,7 +562,7 @@ template <typename Fn>
 Status inTransaction(SQLite::Database &db, const std::string &path, Fn fn)
 {
     try {
-        SQLite::Transaction tx(db);
+        SQLite::Transaction tx(db, kWrite);
         if (Status s = fn(); !s) return s;
         tx.commit();
         return {};
@@ -623,7 +640,7 @@ Result<Id> ProjectStore::addClass(const std::string &name, const std::string &co
 {
     if (name.empty()) return makeError(ErrorCode::Invalid, d->path, {}, "a class needs a name");
     try {
-        SQLite::Transaction tx(d->db);
+        SQLite::Transaction tx(d->db, kWrite);
         if (d->classIds().count(name)) return makeError(ErrorCode::Invalid, d->path, {}, "class '" + name + "' exists already");
         const Id id = d->insertClass(name, color, hotkey);
         tx.commit();
@@ -1001,7 +1018,7 @@ Result<ImportReport> ProjectStore::importDataset(const Dataset &data, const Impo
 
     ImportReport report;
     try {
-        SQLite::Transaction tx(d->db);
+        SQLite::Transaction tx(d->db, kWrite);
         const Id importRoot = needImportRoot ? d->insertRoot(root) : 0;
         for (auto &w : where)
             if (w.first == 0) w.first = importRoot;
@@ -1190,7 +1207,7 @@ Result<Dataset> ProjectStore::exportDataset(std::optional<Split> split, std::vec
 Result<Id> ProjectStore::addRun(const RunRecord &run)
 {
     try {
-        SQLite::Transaction tx(d->db);
+        SQLite::Transaction tx(d->db, kWrite);
         SQLite::Statement st(d->db, "INSERT INTO runs(name, created_at, dir, config, summary) VALUES(?,?,?,?,?)");
         st.bind(1, run.name);
         st.bind(2, run.createdAt.empty() ? nowIso() : run.createdAt);

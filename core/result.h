@@ -18,6 +18,7 @@ enum class ErrorCode {
     Cancelled,
     NotFound,      // no such image, class, region or run in the project
     Busy,          // another program holds a lock on the file
+    TooLarge,      // beyond a limit this program sets (image pixels, ...)
     Internal,
 };
 

@@ -39,6 +39,8 @@ Result<ImportReport> importInto(ProjectStore &store, const Format &format, const
     if (r.progress) ro.progress = [&r](double p) { r.progress(0.7 * p); };
     auto ds = format.read(r.source, ro);
     if (!ds) return ds.error();
+    if (r.split)
+        for (ImageEntry &im : ds->images) im.split = *r.split;
     ImportOptions io;
     io.imageRoot = ro.imagesDir;
     io.replaceRegions = r.replaceRegions;
@@ -53,7 +55,7 @@ Result<ImportReport> importInto(ProjectStore &store, const Format &format, const
     return rep;
 }
 
-Result<ExportReport> exportFrom(const ProjectStore &store, const Format &format, const ExportRequest &r)
+Result<WriteReport> exportFrom(const ProjectStore &store, const Format &format, const ExportRequest &r)
 {
     std::vector<std::string> roots;
     auto read = store.exportDataset(r.split, &roots);
@@ -64,13 +66,13 @@ Result<ExportReport> exportFrom(const ProjectStore &store, const Format &format,
     WriteOptions wo;
     wo.imagesDir = roots.empty() ? std::string() : roots.front();
     wo.classAttribute = *classAttribute;
+    wo.defaultClass = r.defaultClass;
     wo.progress = r.progress;
     wo.cancel = r.cancel;
     // Image paths are relative to their own root; with several roots, name them relative to the first.
     for (std::size_t i = 0; i < ds.images.size(); ++i)
         if (roots[i] != wo.imagesDir) ds.images[i].path = fs::relative(fs::path(roots[i]) / ds.images[i].path, wo.imagesDir).generic_string();
-    if (auto s = format.write(ds, r.out, wo); !s) return s.error();
-    return ExportReport{ds.images.size(), ds.regionCount()};
+    return format.write(ds, r.out, wo);
 }
 
 } // namespace core

@@ -18,6 +18,7 @@ struct ImportRequest {
     std::string images;          // image folder; empty: the source folder, else the folder of the source file
     std::string classAttribute;  // empty: the project's setting, else auto
     std::string defaultClass;
+    std::optional<Split> split;  // the imported images go into this split (a train/ and a val/ folder, say)
     bool replaceRegions = false;
     std::function<void(double)> progress;
     const std::atomic<bool> *cancel = nullptr;
@@ -33,14 +34,12 @@ Result<ImportReport> importInto(ProjectStore &store, const Format &format, const
 struct ExportRequest {
     std::string out;
     std::optional<Split> split;  // all images when empty
+    std::string defaultClass = "object"; // for regions without a class, in formats that need one
     std::function<void(double)> progress;
     const std::atomic<bool> *cancel = nullptr;
 };
 
-struct ExportReport {
-    std::size_t images = 0, regions = 0;
-};
-
-Result<ExportReport> exportFrom(const ProjectStore &store, const Format &format, const ExportRequest &request);
+// The report counts what was written; its notes say what was changed or left out.
+Result<WriteReport> exportFrom(const ProjectStore &store, const Format &format, const ExportRequest &request);
 
 } // namespace core

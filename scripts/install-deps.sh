@@ -8,9 +8,10 @@ pkgs=(
   build-essential cmake ninja-build pkg-config git
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev libqt6svg6 qt6-qpa-plugins
   libopencv-dev libtorch-dev libopenblas0-openmp
-  nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev libcli11-dev zlib1g-dev
+  nlohmann-json3-dev libsimdjson-dev libsqlitecpp-dev libsqlite3-dev libcli11-dev zlib1g-dev
   libpng-dev libjpeg62-turbo-dev libtiff-dev libzstd-dev
   python3-torch python3-torchvision
+  labelme   # the real labelme client of the labelme export test
   dataset-fashion-mnist
   clang-14 libclang-rt-14-dev
 )

@@ -2,11 +2,11 @@
 
 #include "core/project_store.h"
 #include "ui/annotateworkspace.h"
+#include "ui/filedialogs.h"
 #include "ui/mainwindow.h"
 #include "ui/transferdialog.h"
 
 #include <QApplication>
-#include <QFileDialog>
 #include <QMenu>
 #include <QMessageBox>
 #include <QSettings>
@@ -19,7 +19,7 @@ FileActions::FileActions(MainWindow *window, QMenu *menu) : QObject(window), m_w
 {
     menu->addAction(tr("&New Project…"), QKeySequence::New, this, &FileActions::newProject);
     menu->addAction(tr("&Open Project…"), QKeySequence::Open, this, [this] {
-        const QString p = QFileDialog::getOpenFileName(m_window, tr("Open Project"), {}, tr("Annotrain projects (*.atproj)"));
+        const QString p = openFileName(m_window, tr("Open Project"), tr("Annotrain projects (*.atproj)"));
         if (!p.isEmpty()) m_window->openProjectOrSay(p);
     });
     m_recent = menu->addMenu(tr("Open &Recent"));
@@ -31,7 +31,7 @@ FileActions::FileActions(MainWindow *window, QMenu *menu) : QObject(window), m_w
     });
     menu->addSeparator();
     m_projectActions << menu->addAction(tr("Add Image &Folder…"), this, [this] {
-        const QString dir = QFileDialog::getExistingDirectory(m_window, tr("Add Images"));
+        const QString dir = existingDirectory(m_window, tr("Add Images"));
         if (!dir.isEmpty()) addImageFolder(dir);
     });
     m_projectActions << menu->addAction(tr("&Import Annotations…"), QKeySequence(QStringLiteral("Ctrl+I")), this, [this] { showTransfer(true, {}); });
@@ -42,7 +42,7 @@ FileActions::FileActions(MainWindow *window, QMenu *menu) : QObject(window), m_w
 
 void FileActions::newProject()
 {
-    const QString path = QFileDialog::getSaveFileName(m_window, tr("New Project"), {}, tr("Annotrain projects (*.atproj)"));
+    const QString path = saveFileName(m_window, tr("New Project"), tr("Annotrain projects (*.atproj)"));
     if (path.isEmpty()) return;
     const QString file = path.endsWith(QStringLiteral(".atproj")) ? path : path + QStringLiteral(".atproj");
     auto store = core::ProjectStore::create(file.toStdString());

@@ -5,6 +5,7 @@
 #include "ui/confusionview.h"
 #include "ui/picturegrid.h"
 #include "ui/projectruns.h"
+#include "ui/filedialogs.h"
 
 #include <QChart>
 #include <QChartView>
@@ -16,7 +17,6 @@
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFile>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QFuture>
@@ -391,7 +391,7 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
         m_valMetric->setName(metricLabel(task));
     });
     connect(browse, &QPushButton::clicked, this, [this] {
-        const QString f = QFileDialog::getOpenFileName(this, tr("Weights"), QString(), tr("PyTorch state dicts (*.pth *.pt);;All files (*)"));
+        const QString f = openFileName(this, tr("Weights"), tr("PyTorch state dicts (*.pth *.pt);;All files (*)"));
         if (!f.isEmpty()) m_weights->setText(f);
     });
     connect(m_preview, &QPushButton::clicked, this, &TrainPanel::previewAugmentation);

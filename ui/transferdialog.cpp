@@ -1,11 +1,11 @@
 #include "ui/transferdialog.h"
+#include "ui/filedialogs.h"
 
 #include "core/transfer.h"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -109,8 +109,8 @@ void TransferDialog::browse()
 {
     const core::Format *f = core::FormatRegistry::instance().find(m_format->currentData().toString().toStdString());
     const QString filter = f ? QStringLiteral("%1 (%2);;").arg(QString::fromStdString(f->description()), QString::fromStdString(f->fileFilter())) : QString();
-    const QString path = m_mode == Mode::Import ? QFileDialog::getOpenFileName(this, windowTitle(), {}, filter + tr("All files (*)"))
-                                                : QFileDialog::getSaveFileName(this, windowTitle(), {}, filter + tr("All files (*)"));
+    const QString path = m_mode == Mode::Import ? openFileName(this, windowTitle(), filter + tr("All files (*)"))
+                                                : saveFileName(this, windowTitle(), filter + tr("All files (*)"));
     if (!path.isEmpty()) setSource(path);
 }
 
@@ -190,10 +190,12 @@ void TransferDialog::start()
             if (!store) return Outcome{false, QString::fromStdString(store.error().toString())};
             auto rep = core::exportFrom(*store, *format, req);
             if (!rep) return Outcome{false, QString::fromStdString(rep.error().toString())};
-            return Outcome{true, QObject::tr("Exported %1 images and %2 regions to %3.")
-                                     .arg(rep->images)
-                                     .arg(rep->regions)
-                                     .arg(QString::fromStdString(req.out))};
+            QString message = QObject::tr("Exported %1 images and %2 regions to %3.")
+                                  .arg(rep->images)
+                                  .arg(rep->regions)
+                                  .arg(QString::fromStdString(req.out));
+            for (const std::string &note : rep->notes) message += QLatin1Char('\n') + QString::fromStdString(note) + QLatin1Char('.');
+            return Outcome{true, message};
         }));
     }
     setRunning(true);

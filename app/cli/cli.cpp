@@ -25,6 +25,19 @@ namespace {
 
 constexpr int kOk = 0, kProblems = 1, kBadInput = 2;
 
+// DESIGN.md's contract: 2 for bad or unreadable input, 1 for an operation that ran and
+// failed (a write error, a lock, a cancel).
+int exitCodeFor(const Error &e)
+{
+    switch (e.code) {
+    case ErrorCode::Io:
+    case ErrorCode::Busy:
+    case ErrorCode::Cancelled:
+    case ErrorCode::Internal: return kProblems;
+    default: return kBadInput;
+    }
+}
+
 struct Context {
     std::ostream &out;
     std::ostream &err;
@@ -95,9 +108,28 @@ int cmdNew(const Context &ctx, const std::string &project, const std::vector<std
 }
 
 struct ImportArgs {
-    std::string project, src, format, images, classAttribute, defaultClass;
+    std::string project, src, format, images, classAttribute, defaultClass, split;
     bool replace = false;
 };
+
+// --split: "" (none given) or one of train, val, test, unassigned.
+bool parseSplit(const Context &ctx, const std::string &text, std::optional<Split> *out)
+{
+    if (text.empty()) return true;
+    Split s;
+    if (!splitFromName(text, &s)) {
+        ctx.fail("--split: '" + text + "' is not train, val, test or unassigned");
+        return false;
+    }
+    *out = s;
+    return true;
+}
+
+// What a writer changed or left out, one note a line on stderr.
+void printNotes(const Context &ctx, const WriteReport &report)
+{
+    for (const std::string &n : report.notes) ctx.err << "note: " << n << "\n";
+}
 
 int cmdImport(const Context &ctx, const ImportArgs &a)
 {
@@ -111,39 +143,36 @@ int cmdImport(const Context &ctx, const ImportArgs &a)
     req.classAttribute = a.classAttribute;
     req.defaultClass = a.defaultClass;
     req.replaceRegions = a.replace;
+    if (!parseSplit(ctx, a.split, &req.split)) return kBadInput;
     req.progress = progressBar(ctx, "importing");
     auto rep = importInto(*store, *f, req);
-    if (!rep) return ctx.fail(rep.error(), rep.error().code == ErrorCode::Io ? kProblems : kBadInput);
+    if (!rep) return ctx.fail(rep.error(), exitCodeFor(rep.error()));
     ctx.out << "imported " << rep->imagesAdded << " new images (" << rep->imagesMatched << " already in the project), "
             << rep->regionsAdded << " regions, " << rep->classesAdded << " new classes\n";
     return kOk;
 }
 
 int cmdExport(const Context &ctx, const std::string &project, const std::string &outPath, const std::string &format,
-              const std::string &splitText)
+              const std::string &splitText, const std::string &defaultClass)
 {
     const Format *f = findFormat(ctx, format, CanWrite);
     if (!f) return kBadInput;
-    std::optional<Split> split;
-    if (!splitText.empty()) {
-        Split s;
-        if (!splitFromName(splitText, &s)) return ctx.fail("--split: '" + splitText + "' is not train, val, test or unassigned");
-        split = s;
-    }
+    ExportRequest req;
+    if (!parseSplit(ctx, splitText, &req.split)) return kBadInput;
     auto store = ProjectStore::open(project);
     if (!store) return ctx.fail(store.error(), kBadInput);
-    ExportRequest req;
     req.out = outPath;
-    req.split = split;
+    req.defaultClass = defaultClass;
     req.progress = progressBar(ctx, "exporting");
     auto rep = exportFrom(*store, *f, req);
-    if (!rep) return ctx.fail(rep.error(), kProblems);
+    if (!rep) return ctx.fail(rep.error(), exitCodeFor(rep.error()));
+    printNotes(ctx, *rep);
     ctx.out << "exported " << rep->images << " images, " << rep->regions << " regions to " << outPath << "\n";
     return kOk;
 }
 
 int cmdConvert(const Context &ctx, const std::string &src, const std::string &outPath, const std::string &from,
-               const std::string &to, const std::string &images)
+               const std::string &to, const std::string &images, const std::string &defaultClass)
 {
     const Format *in = findFormat(ctx, from, CanRead);
     if (!in) return kBadInput;
@@ -155,8 +184,11 @@ int cmdConvert(const Context &ctx, const std::string &src, const std::string &ou
     if (!ds) return ctx.fail(ds.error(), kBadInput);
     WriteOptions wo;
     wo.imagesDir = ro.imagesDir;
-    if (auto s = out->write(*ds, outPath, wo); !s) return ctx.fail(s.error(), kProblems);
-    ctx.out << "converted " << ds->images.size() << " images, " << ds->regionCount() << " regions\n";
+    wo.defaultClass = defaultClass;
+    auto rep = out->write(*ds, outPath, wo);
+    if (!rep) return ctx.fail(rep.error(), exitCodeFor(rep.error()));
+    printNotes(ctx, *rep);
+    ctx.out << "converted " << rep->images << " images, " << rep->regions << " regions\n";
     return kOk;
 }
 
@@ -207,7 +239,7 @@ int cmdValidate(const Context &ctx, const std::string &target, bool json, const 
         ds = std::move(r.value());
         roots.assign(ds.images.size(), ro.imagesDir);
     }
-    const auto problems = validateDataset(ds, roots);
+    const auto problems = validateDataset(ds, roots, progressBar(ctx, "decoding"));
     if (json) {
         ctx.out << problemsToJson(problems).dump(2) << "\n";
     } else {
@@ -249,7 +281,7 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
     app.require_subcommand(1);
     int rc = kOk;
 
-    std::string project, src, outPath, format, from, to, images, split, ratios = "0.8,0.1,0.1";
+    std::string project, src, outPath, format, from, to, images, split, ratios = "0.8,0.1,0.1", defaultClass = "object";
     std::vector<std::string> dirs;
     bool json = false, stratify = false;
     std::uint64_t seed = 0;
@@ -269,6 +301,7 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
     cImport->add_option("--images", ia.images, "folder the annotation's image names are relative to (default: beside SRC)");
     cImport->add_option("--class-attribute", ia.classAttribute, "region attribute holding the class (VIA)");
     cImport->add_option("--default-class", ia.defaultClass, "class for regions that name none");
+    cImport->add_option("--split", ia.split, "put the imported images in this split: train, val, test or unassigned");
     cImport->add_flag("--replace", ia.replace, "replace the regions of images already in the project");
     cImport->callback([&] { rc = cmdImport(ctx, ia); });
 
@@ -277,7 +310,8 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
     cExport->add_option("OUT", outPath, "output file or folder")->required();
     cExport->add_option("--format", format, "output format")->required()->check(CLI::IsMember(writers));
     cExport->add_option("--split", split, "only this split: train, val, test or unassigned");
-    cExport->callback([&] { rc = cmdExport(ctx, project, outPath, format, split); });
+    cExport->add_option("--default-class", defaultClass, "class for regions without one, where the format needs a class")->capture_default_str();
+    cExport->callback([&] { rc = cmdExport(ctx, project, outPath, format, split, defaultClass); });
 
     auto *cConvert = app.add_subcommand("convert", "Convert annotations from one format to another, without a project");
     cConvert->add_option("SRC", src, "input file or folder")->required();
@@ -285,7 +319,8 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
     cConvert->add_option("--from", from, "input format")->required()->check(CLI::IsMember(readers));
     cConvert->add_option("--to", to, "output format")->required()->check(CLI::IsMember(writers));
     cConvert->add_option("--images", images, "image folder (for formats that need image sizes)");
-    cConvert->callback([&] { rc = cmdConvert(ctx, src, outPath, from, to, images); });
+    cConvert->add_option("--default-class", defaultClass, "class for regions without one, where the output format needs a class")->capture_default_str();
+    cConvert->callback([&] { rc = cmdConvert(ctx, src, outPath, from, to, images, defaultClass); });
 
     auto *cStats = app.add_subcommand("stats", "Counts of images, regions, classes, shapes and splits");
     cStats->add_option("PROJECT", project, "project file")->required();

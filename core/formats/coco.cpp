@@ -7,11 +7,13 @@
 #include "core/formats/formats.h"
 #include "core/formats/via_common.h"
 #include "core/image_size.h"
+#include "core/json_object_builder.h"
 
 #include <opencv2/imgproc.hpp>
 
 #include <fstream>
 #include <map>
+#include <optional>
 
 namespace core {
 
@@ -111,6 +113,282 @@ ojson shapeToCocoPolygon(const Shape &s)
 
 ojson paramsJson(const Shape &s) { return s.params(); }
 
+namespace od = json::od;
+
+// One annotation as read from the file, checked once all its members are in (they come in any order).
+struct AnnotationFields {
+    ojson ids = ojson::object(); // image_id, category_id, iscrowd: small values checked as ordered_json
+    ojson others = ojson::object();
+    enum { None, Polygons, Rle } segmentation = None;
+    std::vector<std::vector<double>> polygons;
+    std::optional<Error> polygonError; // the first polygon that is not one
+    ojson rle, bbox;
+};
+
+// segmentation as a list of polygons [[x0, y0, x1, y1, ...], ...], read straight into doubles.
+Status readPolygons(od::value seg, json::JsonReader &in, JsonPath &path, AnnotationFields *a)
+{
+    auto g = path.index(0);
+    std::size_t k = 0;
+    for (auto element : seg.get_array()) {
+        path.setIndex(k++);
+        od::value p = element.value();
+        std::vector<double> xy;
+        std::size_t firstBad = SIZE_MAX;
+        if (p.type() == od::json_type::array) {
+            for (auto c : p.get_array()) {
+                double d = 0;
+                if (!json::numberLike(c.value(), &d) && firstBad == SIZE_MAX) firstBad = xy.size();
+                xy.push_back(d);
+            }
+        }
+        if (p.type() != od::json_type::array || xy.size() % 2 != 0 || xy.size() < 6) {
+            a->polygonError = invalid(in.file(), path.str(), "polygon needs an even number (>= 6) of coordinates");
+        } else if (firstBad != SIZE_MAX) {
+            a->polygonError = invalid(in.file(), path.str(), "holds a value that is not a finite number");
+        }
+        if (a->polygonError) return {}; // the rest is left for simdjson to skip
+        a->polygons.push_back(std::move(xy));
+    }
+    return {};
+}
+
+Status readAnnotationFields(od::value v, json::JsonReader &in, JsonPath &path, AnnotationFields *a)
+{
+    JsonObjectBuilder ids(a->ids), others(a->others);
+    for (auto field : v.get_object()) {
+        const std::string_view k = field.unescaped_key();
+        od::value x = field.value();
+        auto g = path.member(k);
+        Status s;
+        if (k == "image_id" || k == "category_id" || k == "iscrowd") {
+            s = in.toOjson(x, &ids.slot(k), path);
+        } else if (k == "segmentation") {
+            a->segmentation = AnnotationFields::None;
+            a->polygons.clear();
+            a->polygonError.reset();
+            const od::json_type t = x.type();
+            if (t == od::json_type::array) {
+                a->segmentation = AnnotationFields::Polygons;
+                s = readPolygons(x, in, path, a);
+                if (s && a->polygons.empty() && !a->polygonError) a->segmentation = AnnotationFields::None;
+            } else if (t == od::json_type::object) {
+                a->segmentation = AnnotationFields::Rle;
+                s = in.toOjson(x, &a->rle, path);
+            } else {
+                s = in.check(x, path);
+            }
+        } else if (k == "bbox") {
+            s = in.toOjson(x, &a->bbox, path);
+        } else {
+            s = in.toOjson(x, &others.slot(k), path);
+        }
+        if (!s) return s;
+    }
+    return {};
+}
+
+// The regions of one annotation: a region per polygon (sharing extra.coco, with extra.coco.part),
+// the polygons traced from an RLE mask, or the bbox.
+Status addAnnotation(AnnotationFields &a, bool isObject, const JsonPath &at, const std::string &path,
+                     const std::map<long long, std::string> &categoryName, const std::map<long long, std::size_t> &imageIndex, Dataset &ds)
+{
+    auto where = [&] { return at.str(); };
+    const ojson &ids = a.ids;
+    if (!isObject || !ids.contains("image_id") || !ids["image_id"].is_number_integer())
+        return invalid(path, where(), "annotation needs an integer image_id");
+    auto im = imageIndex.find(ids["image_id"].get<long long>());
+    if (im == imageIndex.end()) return invalid(path, where() + ".image_id", "names image " + ids["image_id"].dump() + " which is not listed");
+    std::string cls;
+    if (ids.contains("category_id")) {
+        if (!ids["category_id"].is_number_integer()) return invalid(path, where() + ".category_id", "is not an integer");
+        auto c = categoryName.find(ids["category_id"].get<long long>());
+        if (c == categoryName.end()) return invalid(path, where() + ".category_id", "names category " + ids["category_id"].dump() + " which is not listed");
+        cls = c->second;
+    }
+    RegionData base;
+    base.className = cls;
+    int crowd = 0;
+    if (!via::readInt(ids, "iscrowd", 0, 1, &crowd)) return invalid(path, where() + ".iscrowd", "must be 0 or 1");
+    base.iscrowd = crowd != 0;
+    if (!a.others.empty()) base.extra["coco"] = std::move(a.others);
+    std::vector<RegionData> parts;
+    if (a.segmentation == AnnotationFields::Polygons) {
+        if (a.polygonError) return *a.polygonError;
+        for (std::size_t k = 0; k < a.polygons.size(); ++k) {
+            const std::vector<double> &xy = a.polygons[k];
+            std::vector<Point> pts(xy.size() / 2);
+            for (std::size_t q = 0; q < pts.size(); ++q)
+                pts[q] = {xy[2 * q], xy[2 * q + 1]};
+            RegionData r = base;
+            r.shape = *Shape::polygon(std::move(pts));
+            if (a.polygons.size() > 1) r.extra["coco"]["part"] = k;
+            parts.push_back(std::move(r));
+        }
+    } else if (a.segmentation == AnnotationFields::Rle) {
+        const ojson &seg = a.rle;
+        auto mask = rleToMask(seg, path, where() + ".segmentation");
+        if (!mask) return mask.error();
+        auto polys = maskToPolygons(*mask);
+        for (std::size_t k = 0; k < polys.size(); ++k) {
+            RegionData r = base;
+            r.shape = *Shape::polygon(polys[k]);
+            if (k == 0) {
+                r.extra["coco"]["rle"] = seg;
+                r.extra["coco"]["rle_shape"] = paramsJson(r.shape);
+            }
+            if (polys.size() > 1) r.extra["coco"]["part"] = k;
+            parts.push_back(std::move(r));
+        }
+    }
+    if (parts.empty()) { // bbox only
+        const ojson &bb = a.bbox;
+        double v[4];
+        if (!bb.is_array() || bb.size() != 4) return invalid(path, where(), "has neither a segmentation nor a bbox [x, y, w, h]");
+        for (int k = 0; k < 4; ++k)
+            if (!via::toNumber(bb[k], &v[k])) return invalid(path, where() + ".bbox", "holds a value that is not a finite number");
+        auto s = Shape::rect(v[0], v[1], v[2], v[3]);
+        if (!s) return invalid(path, where() + ".bbox", s.error().message);
+        RegionData r = base;
+        r.shape = *s;
+        r.extra["coco"]["bbox_only"] = true;
+        parts.push_back(std::move(r));
+    }
+    for (auto &r : parts)
+        ds.images[im->second].regions.push_back(std::move(r));
+    return {};
+}
+
+// The element at position `at` of the root object, for the pass that reads it.
+template <class F>
+Status atMember(json::JsonReader &in, std::size_t at, F &&read)
+{
+    in.rewind();
+    std::size_t n = 0;
+    for (auto field : in.doc().get_object()) {
+        if (n++ != at) continue;
+        return read(field.value());
+    }
+    return {};
+}
+
+// Four passes over the indexed file: which lists there are (and info, licenses), the
+// categories, the images, the annotations. Annotations refer to both by id and often
+// come before the categories; simdjson re-walks the index without parsing anew, and each
+// pass skips what it does not read. A repeated top-level key counts once, its last value.
+Result<Dataset> readCoco(json::JsonReader &in, const ReadOptions &opts)
+{
+    const std::string &path = in.file();
+    if (in.doc().type() != od::json_type::object) return invalid(path, "$", "is not an object");
+    const char *const lists[] = {"images", "annotations", "categories"};
+    enum { Images, Annotations, Categories };
+    std::size_t at[3] = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
+    bool isList[3] = {false, false, false};
+    std::optional<ojson> kept[2]; // info, licenses
+    std::size_t n = 0;
+    for (auto field : in.doc().get_object()) {
+        const std::string_view k = field.unescaped_key();
+        od::value v = field.value();
+        JsonPath where;
+        auto g = where.member(k);
+        bool listed = false;
+        for (int l = 0; l < 3; ++l) {
+            if (k != lists[l]) continue;
+            at[l] = n;
+            isList[l] = v.type() == od::json_type::array;
+            listed = true;
+        }
+        if (!listed) {
+            const int keep = k == "info" ? 0 : k == "licenses" ? 1 : -1;
+            if (keep >= 0) kept[keep].emplace();
+            if (auto s = keep >= 0 ? in.toOjson(v, &*kept[keep], where) : in.check(v, where); !s) return s.error();
+        }
+        ++n;
+    }
+    if (auto s = in.expectEnd(); !s) return s.error();
+    for (int l = 0; l < 3; ++l)
+        if (at[l] != SIZE_MAX && !isList[l]) return invalid(path, std::string("$.") + lists[l], "is not a list");
+    if (at[Images] == SIZE_MAX) return invalid(path, "$", "has no images list; not a COCO instances file");
+
+    Dataset ds;
+    ClassNames classes(ds);
+    std::map<long long, std::string> categoryName;
+    ojson categoryIds = ojson::object(), supercategories = ojson::object();
+    // Categories and images are small objects: each is read into an ordered_json and checked there.
+    auto eachElement = [&](int list, auto &&check) -> Status {
+        return atMember(in, at[list], [&](od::value v) -> Status {
+            JsonPath where;
+            auto g = where.field(lists[list]);
+            auto gi = where.index(0);
+            std::size_t i = 0;
+            for (auto element : v.get_array()) {
+                where.setIndex(i);
+                ojson e;
+                if (auto s = in.toOjson(element.value(), &e, where); !s) return s;
+                if (auto s = check(e, "$." + std::string(lists[list]) + "[" + std::to_string(i) + "]"); !s) return s;
+                ++i;
+            }
+            return {};
+        });
+    };
+    if (at[Categories] != SIZE_MAX) {
+        auto s = eachElement(Categories, [&](const ojson &c, const std::string &where) -> Status {
+            if (!c.is_object() || !c.contains("id") || !c["id"].is_number_integer() || !c.contains("name") || !c["name"].is_string())
+                return invalid(path, where, "category needs an integer id and a name");
+            const std::string name = c["name"].get<std::string>();
+            categoryName[c["id"].get<long long>()] = name;
+            categoryIds[name] = c["id"];
+            if (c.contains("supercategory")) supercategories[name] = c["supercategory"];
+            classes.ensure(name);
+            return {};
+        });
+        if (!s) return s.error();
+    }
+    std::map<long long, std::size_t> imageIndex;
+    auto images = eachElement(Images, [&](const ojson &im, const std::string &where) -> Status {
+        if (!im.is_object() || !im.contains("id") || !im["id"].is_number_integer() || !im.contains("file_name") || !im["file_name"].is_string())
+            return invalid(path, where, "image needs an integer id and a file_name");
+        ImageEntry e;
+        e.path = im["file_name"].get<std::string>();
+        if (!via::readInt(im, "width", 0, 1000000, &e.width) || !via::readInt(im, "height", 0, 1000000, &e.height))
+            return invalid(path, where, "width and height must be whole numbers from 0 to 1000000");
+        for (auto it = im.begin(); it != im.end(); ++it)
+            if (it.key() != "file_name" && it.key() != "width" && it.key() != "height") e.extra["coco"][it.key()] = it.value();
+        if (!imageIndex.emplace(im["id"].get<long long>(), ds.images.size()).second)
+            return invalid(path, where + ".id", "image id " + im["id"].dump() + " appears twice");
+        ds.images.push_back(std::move(e));
+        return {};
+    });
+    if (!images) return images.error();
+
+    if (at[Annotations] != SIZE_MAX) {
+        auto s = atMember(in, at[Annotations], [&](od::value list) -> Status {
+            JsonPath path2;
+            auto g = path2.field("annotations");
+            auto gi = path2.index(0);
+            std::size_t i = 0;
+            for (auto element : list.get_array()) {
+                if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
+                if (opts.progress && i % 1024 == 0) opts.progress(in.progress());
+                path2.setIndex(i++);
+                od::value v = element.value();
+                AnnotationFields a;
+                const bool isObject = v.type() == od::json_type::object;
+                if (isObject) {
+                    if (auto r = readAnnotationFields(v, in, path2, &a); !r) return r;
+                }
+                if (auto r = addAnnotation(a, isObject, path2, path, categoryName, imageIndex, ds); !r) return r;
+            }
+            return {};
+        });
+        if (!s) return s.error();
+    }
+    ds.extra["coco"] = {{"category_ids", categoryIds}, {"supercategories", supercategories}};
+    for (int k = 0; k < 2; ++k)
+        if (kept[k]) ds.extra["coco"][k == 0 ? "info" : "licenses"] = std::move(*kept[k]);
+    return ds;
+}
+
 class CocoFormat : public Format {
 public:
     std::string name() const override { return "coco"; }
@@ -129,126 +407,14 @@ public:
 
     Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
-        auto text = readFile(path);
-        if (!text) return text.error();
-        auto parsed = via::parseJsonText(*text, path);
-        if (!parsed) return parsed.error();
-        const ojson &j = *parsed;
-        if (!j.is_object()) return invalid(path, "$", "is not an object");
-        for (const char *k : {"images", "annotations", "categories"})
-            if (j.contains(k) && !j[k].is_array()) return invalid(path, std::string("$.") + k, "is not a list");
-        if (!j.contains("images")) return invalid(path, "$", "has no images list; not a COCO instances file");
-
-        Dataset ds;
-        std::map<long long, std::string> categoryName;
-        ojson categoryIds = ojson::object(), supercategories = ojson::object();
-        const ojson cats = j.value("categories", ojson::array());
-        for (std::size_t i = 0; i < cats.size(); ++i) {
-            const ojson &c = cats[i];
-            const std::string where = "$.categories[" + std::to_string(i) + "]";
-            if (!c.is_object() || !c.contains("id") || !c["id"].is_number_integer() || !c.contains("name") || !c["name"].is_string())
-                return invalid(path, where, "category needs an integer id and a name");
-            const std::string name = c["name"].get<std::string>();
-            categoryName[c["id"].get<long long>()] = name;
-            categoryIds[name] = c["id"];
-            if (c.contains("supercategory")) supercategories[name] = c["supercategory"];
-            ds.ensureClass(name);
-        }
-        std::map<long long, std::size_t> imageIndex;
-        const ojson &imgs = j["images"];
-        for (std::size_t i = 0; i < imgs.size(); ++i) {
-            const ojson &im = imgs[i];
-            const std::string where = "$.images[" + std::to_string(i) + "]";
-            if (!im.is_object() || !im.contains("id") || !im["id"].is_number_integer() || !im.contains("file_name") || !im["file_name"].is_string())
-                return invalid(path, where, "image needs an integer id and a file_name");
-            ImageEntry e;
-            e.path = im["file_name"].get<std::string>();
-            if (!via::readInt(im, "width", 0, 1000000, &e.width) || !via::readInt(im, "height", 0, 1000000, &e.height))
-                return invalid(path, where, "width and height must be whole numbers from 0 to 1000000");
-            for (auto it = im.begin(); it != im.end(); ++it)
-                if (it.key() != "file_name" && it.key() != "width" && it.key() != "height") e.extra["coco"][it.key()] = it.value();
-            if (!imageIndex.emplace(im["id"].get<long long>(), ds.images.size()).second)
-                return invalid(path, where + ".id", "image id " + im["id"].dump() + " appears twice");
-            ds.images.push_back(std::move(e));
-        }
-        const ojson anns = j.value("annotations", ojson::array());
-        for (std::size_t i = 0; i < anns.size(); ++i) {
-            if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
-            const ojson &a = anns[i];
-            const std::string where = "$.annotations[" + std::to_string(i) + "]";
-            if (!a.is_object() || !a.contains("image_id") || !a["image_id"].is_number_integer())
-                return invalid(path, where, "annotation needs an integer image_id");
-            auto im = imageIndex.find(a["image_id"].get<long long>());
-            if (im == imageIndex.end()) return invalid(path, where + ".image_id", "names image " + a["image_id"].dump() + " which is not listed");
-            std::string cls;
-            if (a.contains("category_id")) {
-                if (!a["category_id"].is_number_integer()) return invalid(path, where + ".category_id", "is not an integer");
-                auto c = categoryName.find(a["category_id"].get<long long>());
-                if (c == categoryName.end()) return invalid(path, where + ".category_id", "names category " + a["category_id"].dump() + " which is not listed");
-                cls = c->second;
-            }
-            RegionData base;
-            base.className = cls;
-            int crowd = 0;
-            if (!via::readInt(a, "iscrowd", 0, 1, &crowd)) return invalid(path, where + ".iscrowd", "must be 0 or 1");
-            base.iscrowd = crowd != 0;
-            for (auto it = a.begin(); it != a.end(); ++it)
-                if (it.key() != "segmentation" && it.key() != "bbox" && it.key() != "image_id" && it.key() != "category_id" && it.key() != "iscrowd")
-                    base.extra["coco"][it.key()] = it.value();
-            std::vector<RegionData> parts;
-            const ojson seg = a.value("segmentation", ojson());
-            if (seg.is_array() && !seg.empty()) {
-                for (std::size_t k = 0; k < seg.size(); ++k) {
-                    const std::string w = where + ".segmentation[" + std::to_string(k) + "]";
-                    if (!seg[k].is_array() || seg[k].size() % 2 != 0 || seg[k].size() < 6)
-                        return invalid(path, w, "polygon needs an even number (>= 6) of coordinates");
-                    std::vector<Point> pts(seg[k].size() / 2);
-                    for (std::size_t q = 0; q < pts.size(); ++q)
-                        if (!via::toNumber(seg[k][2 * q], &pts[q].x) || !via::toNumber(seg[k][2 * q + 1], &pts[q].y))
-                            return invalid(path, w, "holds a value that is not a finite number");
-                    RegionData r = base;
-                    r.shape = *Shape::polygon(std::move(pts));
-                    if (seg.size() > 1) r.extra["coco"]["part"] = k;
-                    parts.push_back(std::move(r));
-                }
-            } else if (seg.is_object()) {
-                auto mask = rleToMask(seg, path, where + ".segmentation");
-                if (!mask) return mask.error();
-                auto polys = maskToPolygons(*mask);
-                for (std::size_t k = 0; k < polys.size(); ++k) {
-                    RegionData r = base;
-                    r.shape = *Shape::polygon(polys[k]);
-                    if (k == 0) {
-                        r.extra["coco"]["rle"] = seg;
-                        r.extra["coco"]["rle_shape"] = paramsJson(r.shape);
-                    }
-                    if (polys.size() > 1) r.extra["coco"]["part"] = k;
-                    parts.push_back(std::move(r));
-                }
-            }
-            if (parts.empty()) { // bbox only
-                const ojson bb = a.value("bbox", ojson());
-                double v[4];
-                if (!bb.is_array() || bb.size() != 4) return invalid(path, where, "has neither a segmentation nor a bbox [x, y, w, h]");
-                for (int k = 0; k < 4; ++k)
-                    if (!via::toNumber(bb[k], &v[k])) return invalid(path, where + ".bbox", "holds a value that is not a finite number");
-                auto s = Shape::rect(v[0], v[1], v[2], v[3]);
-                if (!s) return invalid(path, where + ".bbox", s.error().message);
-                RegionData r = base;
-                r.shape = *s;
-                r.extra["coco"]["bbox_only"] = true;
-                parts.push_back(std::move(r));
-            }
-            for (auto &r : parts)
-                ds.images[im->second].regions.push_back(std::move(r));
-        }
-        ds.extra["coco"] = {{"category_ids", categoryIds}, {"supercategories", supercategories}};
-        for (const char *k : {"info", "licenses"})
-            if (j.contains(k)) ds.extra["coco"][k] = j[k];
-        return ds;
+        json::JsonReader in;
+        if (auto s = in.open(path); !s) return s.error();
+        return in.guard([&]() { return readCoco(in, opts); });
     }
 
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    bool needsClasses() const override { return true; } // pycocotools and detectron2 reject an annotation without a category
+
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         const ojson coco = data.extra.value("coco", ojson::object());
         const ojson knownIds = coco.value("category_ids", ojson::object());
@@ -269,6 +435,8 @@ public:
         }
         ojson images = ojson::array(), annotations = ojson::array();
         long long annId = 1;
+        WriteReport report;
+        std::size_t open = 0;
         for (std::size_t i = 0; i < data.images.size(); ++i) {
             if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
             if (opts.progress && i % 128 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
@@ -286,7 +454,11 @@ public:
             ojson *current = nullptr;
             ojson currentSourceId;
             for (const RegionData &r : im.regions) {
-                if (!r.shape.isClosed()) continue; // points and polylines are not instances
+                if (!r.shape.isClosed()) { // points and polylines are not instances
+                    ++open;
+                    continue;
+                }
+                ++report.regions;
                 const ojson rc = r.extra.value("coco", ojson::object());
                 const Box bb = r.shape.boundingBox();
                 // Parts of one source annotation continue it.
@@ -302,7 +474,13 @@ public:
                 ojson a = ojson::object();
                 a["id"] = annId++;
                 a["image_id"] = imageId;
-                if (!r.className.empty()) a["category_id"] = catId[r.className];
+                // Format::write gave every region a class; one missing from the class list is added.
+                auto cat = catId.find(r.className);
+                if (cat == catId.end()) {
+                    cat = catId.emplace(r.className, next++).first;
+                    categories.push_back({{"id", cat->second}, {"name", r.className}, {"supercategory", ""}});
+                }
+                a["category_id"] = cat->second;
                 if (rc.contains("rle") && rc.value("rle_shape", ojson()) == paramsJson(r.shape)) {
                     a["segmentation"] = rc["rle"];
                 } else if (rc.value("bbox_only", false) && r.shape.type() == ShapeType::Rect) {
@@ -322,7 +500,10 @@ public:
         out["images"] = std::move(images);
         out["annotations"] = std::move(annotations);
         out["categories"] = std::move(categories);
-        return writeFileAtomic(path, out.dump());
+        if (auto s = writeFileAtomic(path, out.dump()); !s) return s.error();
+        report.images = data.images.size();
+        report.notes = openShapesNote(open, "COCO");
+        return report;
     }
 };
 

@@ -22,4 +22,8 @@ std::unique_ptr<Format> makeIdxFormat();         // "idx": MNIST/Fashion-MNIST I
 std::unique_ptr<Format> makeFolderFormat();      // "folder": class-per-folder image tree (import)
 std::unique_ptr<Format> makeMasksFormat();       // "masks": per-image mask PNGs (export)
 
+// For WriteReport::notes of formats that hold closed shapes only: how many points and
+// polylines were left out, or nothing when none were.
+std::vector<std::string> openShapesNote(std::size_t left, const std::string &format);
+
 } // namespace core

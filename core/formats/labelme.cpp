@@ -5,6 +5,8 @@
 #include "core/fileio.h"
 #include "core/formats/formats.h"
 #include "core/formats/via_common.h"
+#include "core/image_size.h"
+#include "core/json_object_builder.h"
 
 #include <cmath>
 #include <filesystem>
@@ -23,14 +25,36 @@ Error invalid(const std::string &file, const std::string &where, const std::stri
     return makeError(ErrorCode::Invalid, file, where, msg);
 }
 
-Status readOne(const std::string &file, const std::string &relDir, const ReadOptions &opts, Dataset &ds)
+const char *const kNotLabelme = "missing or not a list; not a labelme file";
+
+// The file's members but imageData (embedded pixels, often megabytes: checked, never copied).
+Result<ojson> readMembers(json::JsonReader &in)
 {
-    auto text = readFile(file);
-    if (!text) return text.error();
-    auto parsed = via::parseJsonText(*text, file);
+    namespace od = json::od;
+    if (in.doc().type() != od::json_type::object) return invalid(in.file(), "$.shapes", kNotLabelme);
+    ojson j = ojson::object();
+    JsonObjectBuilder members(j);
+    for (auto field : in.doc().get_object()) {
+        const std::string_view k = field.unescaped_key();
+        JsonPath where;
+        auto g = where.member(k);
+        if (k == "imageData") {
+            if (auto s = in.check(field.value(), where); !s) return s.error();
+        } else if (auto s = in.toOjson(field.value(), &members.slot(k), where); !s) {
+            return s.error();
+        }
+    }
+    if (auto s = in.expectEnd(); !s) return s.error();
+    return j;
+}
+
+Status readOne(json::JsonReader &in, const std::string &file, const std::string &relDir, const ReadOptions &opts, ClassNames &classes, Dataset &ds)
+{
+    if (auto s = in.open(file); !s) return s;
+    auto parsed = in.guard([&] { return readMembers(in); });
     if (!parsed) return parsed.error();
     const ojson &j = *parsed;
-    if (!j.is_object() || !j.contains("shapes") || !j["shapes"].is_array()) return invalid(file, "$.shapes", "missing or not a list; not a labelme file");
+    if (!j.is_object() || !j.contains("shapes") || !j["shapes"].is_array()) return invalid(file, "$.shapes", kNotLabelme);
     ImageEntry im;
     std::string imagePath = j.value("imagePath", "");
     std::replace(imagePath.begin(), imagePath.end(), '\\', '/');
@@ -87,7 +111,7 @@ Status readOne(const std::string &file, const std::string &relDir, const ReadOpt
         r.shape = std::move(shape.value());
         if (s.contains("label") && !s["label"].is_string()) return invalid(file, where + ".label", "is not a string");
         r.className = s.value("label", opts.defaultClass);
-        if (!r.className.empty()) ds.ensureClass(r.className);
+        if (!r.className.empty()) classes.ensure(r.className);
         if (s.contains("flags") && s["flags"].is_object() && !s["flags"].empty()) r.attributes["flags"] = s["flags"];
         if (s.contains("description") && s["description"].is_string() && !s["description"].get<std::string>().empty())
             r.attributes["description"] = s["description"];
@@ -126,6 +150,8 @@ public:
     Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
         Dataset ds;
+        ClassNames classes(ds);
+        json::JsonReader in; // one parser for every file of a folder
         std::error_code ec;
         if (fs::is_directory(path, ec)) {
             std::vector<fs::path> files;
@@ -137,22 +163,35 @@ public:
                 if (opts.progress) opts.progress(static_cast<double>(i) / static_cast<double>(files.size()));
                 std::string rel = fs::relative(files[i].parent_path(), path, ec).generic_string();
                 if (rel == ".") rel.clear();
-                if (auto s = readOne(files[i].string(), rel, opts, ds); !s) return s.error();
+                if (auto s = readOne(in, files[i].string(), rel, opts, classes, ds); !s) return s.error();
             }
         } else {
-            if (auto s = readOne(path, {}, opts, ds); !s) return s.error();
+            if (auto s = readOne(in, path, {}, opts, classes, ds); !s) return s.error();
         }
         return ds;
     }
 
-    // `path` is a folder; one <image stem>.json per image, beside where the image would be.
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    bool needsClasses() const override { return true; } // a labelme shape has a label
+    std::string imageOutputFile(const ImageEntry &im) const override
+    {
+        const fs::path rel(im.path);
+        return (rel.parent_path() / (rel.stem().string() + ".json")).lexically_normal().generic_string();
+    }
+
+    // `path` is a folder; one <image path stem>.json per image. labelme opens the image
+    // at imagePath relative to the JSON's folder, and checks imageHeight/imageWidth
+    // against it: both are written from the image itself.
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         std::error_code ec;
         fs::create_directories(path, ec);
         if (ec) return makeError(ErrorCode::Io, path, {}, "cannot create folder: " + ec.message());
+        WriteReport report;
         for (const ImageEntry &im : data.images) {
             if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
+            auto size = entryImageSize(im, opts.imagesDir, path);
+            if (!size) return size.error();
+            const fs::path out = fs::absolute(fs::path(path) / imageOutputFile(im)).lexically_normal();
             ojson j = ojson::object();
             j["version"] = "5.0.1";
             j["flags"] = im.fileAttributes.value("flags", ojson::object());
@@ -194,20 +233,21 @@ public:
                         if (it.key() != "shape_type") s[it.key()] = it.value();
                 shapes.push_back(std::move(s));
             }
+            report.regions += shapes.size();
             j["shapes"] = std::move(shapes);
-            const fs::path rel(im.path);
-            j["imagePath"] = rel.filename().string();
+            const fs::path image = fs::absolute(fs::path(opts.imagesDir.empty() ? path : opts.imagesDir) / im.path).lexically_normal();
+            j["imagePath"] = image.lexically_relative(out.parent_path()).generic_string();
             j["imageData"] = nullptr;
-            j["imageHeight"] = im.height;
-            j["imageWidth"] = im.width;
+            j["imageHeight"] = size->height;
+            j["imageWidth"] = size->width;
             if (im.extra.contains("labelme"))
                 for (auto it = im.extra["labelme"].begin(); it != im.extra["labelme"].end(); ++it)
                     if (!j.contains(it.key())) j[it.key()] = it.value();
-            const fs::path out = fs::path(path) / rel.parent_path() / (rel.stem().string() + ".json");
             fs::create_directories(out.parent_path(), ec);
-            if (auto s = writeFileAtomic(out.string(), j.dump(2)); !s) return s;
+            if (auto s = writeFileAtomic(out.string(), j.dump(2)); !s) return s.error();
+            ++report.images;
         }
-        return {};
+        return report;
     }
 };
 

@@ -5,6 +5,8 @@
 #include "core/fileio.h"
 #include "core/formats/formats.h"
 #include "core/formats/via_common.h"
+#include "core/json_parse.h"
+#include "core/json_path.h"
 
 #include <cmath>
 #include <fstream>
@@ -129,7 +131,7 @@ public:
     {
         auto text = readFile(path);
         if (!text) return text.error();
-        auto parsed = via::parseJsonText(*text, path);
+        auto parsed = parseJson<ojson>(*text, path);
         if (!parsed) return parsed.error();
         const ojson &j = *parsed;
         for (const char *k : {"project", "file", "view", "metadata"})
@@ -141,7 +143,7 @@ public:
         if (auto attrs = j.find("attribute"); attrs != j.end() && attrs->is_object()) {
             for (auto it = attrs->begin(); it != attrs->end(); ++it) {
                 const ojson &a = it.value();
-                const std::string where = "$.attribute" + via::keyPath(it.key());
+                const std::string where = "$.attribute" + jsonKeyPath(it.key());
                 if (!a.is_object() || !a.contains("aname") || !a["aname"].is_string()) return invalid(path, where, "has no aname");
                 AttributeDef def;
                 def.name = a["aname"].get<std::string>();
@@ -173,7 +175,7 @@ public:
         for (auto it = files.begin(); it != files.end(); ++it) {
             const ojson &f = it.value();
             if (!f.is_object() || !f.contains("fname") || !f["fname"].is_string())
-                return invalid(path, "$.file" + via::keyPath(it.key()), "has no fname");
+                return invalid(path, "$.file" + jsonKeyPath(it.key()), "has no fname");
             ImageEntry im;
             im.path = f["fname"].get<std::string>();
             if (f.contains("src") && f["src"].is_string() && !f["src"].get<std::string>().empty()) im.extra["src"] = f["src"];
@@ -184,7 +186,7 @@ public:
         const ojson &meta = j["metadata"];
         for (auto it = meta.begin(); it != meta.end(); ++it) {
             const ojson &m = it.value();
-            const std::string where = "$.metadata" + via::keyPath(it.key());
+            const std::string where = "$.metadata" + jsonKeyPath(it.key());
             if (!m.is_object() || !m.contains("vid")) return invalid(path, where, "has no vid");
             const std::string vid = m["vid"].is_string() ? m["vid"].get<std::string>() : m["vid"].dump();
             auto v = views.find(vid);

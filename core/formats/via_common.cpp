@@ -1,10 +1,13 @@
 #include "core/formats/via_common.h"
 
 #include "core/fileio.h"
+#include "core/json_object_builder.h"
 
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <optional>
+#include <unordered_map>
 
 namespace core::via {
 
@@ -12,22 +15,283 @@ namespace {
 
 const char *const kBookkeeping = "@via"; // our own notes in extra, never written back as VIA keys
 
-Error invalid(const Context &ctx, const std::string &where, const std::string &msg)
+namespace od = json::od;
+
+// The members of one shape_attributes object, gathered before the shape's type decides
+// which are missing or invalid, so that both ways of reading it (a simdjson walk, an
+// ordered_json from a CSV cell) report the same errors in the same order.
+struct ShapeFields {
+    enum Slot { X, Y, Width, Height, Cx, Cy, R, Rx, Ry, Theta, kSlots, Xs = 100, Ys, Unknown = -1 };
+    struct Number {
+        bool present = false, finite = false;
+        double v = 0;
+    };
+    struct Points {
+        bool present = false, isArray = false;
+        std::vector<double> v;
+        std::size_t firstBad = SIZE_MAX;
+        void reset()
+        {
+            present = true;
+            isArray = false;
+            v.clear();
+            firstBad = SIZE_MAX;
+        }
+    };
+    std::string name;
+    ShapeType type = ShapeType::Point;
+    Number num[kSlots];
+    Points xs, ys;
+
+    // The slot of `key` for this shape's type; Unknown for keys the type does not define (kept in extra).
+    int slotOf(std::string_view key) const
+    {
+        auto is = [&](const char *k) { return key == k; };
+        switch (type) {
+        case ShapeType::Rect:
+            return is("x") ? X : is("y") ? Y : is("width") ? Width : is("height") ? Height : Unknown;
+        case ShapeType::Circle:
+            return is("cx") ? Cx : is("cy") ? Cy : is("r") ? R : Unknown;
+        case ShapeType::Ellipse:
+            return is("cx") ? Cx : is("cy") ? Cy : is("rx") ? Rx : is("ry") ? Ry : is("theta") ? Theta : Unknown;
+        case ShapeType::Point:
+            return is("cx") ? Cx : is("cy") ? Cy : Unknown;
+        case ShapeType::Polygon:
+        case ShapeType::Polyline:
+            return is("all_points_x") ? Xs : is("all_points_y") ? Ys : Unknown;
+        }
+        return Unknown;
+    }
+};
+
+const char *const kSlotNames[ShapeFields::kSlots] = {"x", "y", "width", "height", "cx", "cy", "r", "rx", "ry", "theta"};
+
+// Reading shape members from a simdjson walk.
+struct WalkedValues {
+    json::JsonReader &in;
+    JsonPath &path;
+    bool number(od::value v, double *out) { return json::numberLike(v, out); }
+    Status points(od::value v, ShapeFields::Points *p)
+    {
+        p->reset();
+        if (v.type() != od::json_type::array) return {};
+        p->isArray = true;
+        for (auto element : v.get_array()) {
+            double d = 0;
+            if (!json::numberLike(element.value(), &d) && p->firstBad == SIZE_MAX) p->firstBad = p->v.size();
+            p->v.push_back(d);
+        }
+        return {};
+    }
+    Status keep(od::value v, std::string_view key, ojson *slot)
+    {
+        auto g = path.member(key);
+        return in.toOjson(v, slot, path);
+    }
+};
+
+// Reading shape members from an ordered_json (VIA CSV cells).
+struct JsonValues {
+    bool number(const ojson &v, double *out) { return toNumber(v, out); }
+    Status points(const ojson &v, ShapeFields::Points *p)
+    {
+        p->reset();
+        if (!v.is_array()) return {};
+        p->isArray = true;
+        for (const ojson &e : v) {
+            double d = 0;
+            if (!toNumber(e, &d) && p->firstBad == SIZE_MAX) p->firstBad = p->v.size();
+            p->v.push_back(d);
+        }
+        return {};
+    }
+    Status keep(const ojson &v, std::string_view, ojson *slot)
+    {
+        *slot = v;
+        return {};
+    }
+};
+
+template <class Values, class Value>
+Status takeShapeMember(ShapeFields &f, std::string_view key, Value &&v, Values &values, JsonObjectBuilder &unknown)
 {
-    return makeError(ErrorCode::Invalid, ctx.file, ctx.path + where, msg);
+    if (key == "name") return {}; // read first: it gave the type
+    const int slot = f.slotOf(key);
+    if (slot == ShapeFields::Unknown) return values.keep(v, key, &unknown.slot(key));
+    if (slot == ShapeFields::Xs || slot == ShapeFields::Ys) return values.points(v, slot == ShapeFields::Xs ? &f.xs : &f.ys);
+    ShapeFields::Number &n = f.num[slot];
+    n.present = true;
+    n.finite = values.number(v, &n.v);
+    return {};
+}
+
+// The shape from its gathered members, checked in the order VIA's fields are listed;
+// `invalid(suffix, message)` makes the error at the shape_attributes' path + suffix.
+template <class Invalid>
+Result<Shape> buildShape(const ShapeFields &f, ojson *unknown, const Invalid &invalid)
+{
+    auto num = [&](ShapeFields::Slot s, double *out, bool required = true) -> Status {
+        const ShapeFields::Number &n = f.num[s];
+        if (!n.present) {
+            if (!required) return {};
+            return invalid("", f.name + " has no '" + kSlotNames[s] + "'");
+        }
+        if (!n.finite) return invalid(std::string(".") + kSlotNames[s], "is not a finite number");
+        *out = n.v;
+        return {};
+    };
+    using S = ShapeFields;
+    Result<Shape> shape = Shape();
+    double a = 0, b = 0, c = 0, e = 0, th = 0;
+    switch (f.type) {
+    case ShapeType::Rect:
+        for (auto [k, p] : {std::pair{S::X, &a}, {S::Y, &b}, {S::Width, &c}, {S::Height, &e}})
+            if (auto s = num(k, p); !s) return s.error();
+        shape = Shape::rect(a, b, c, e);
+        break;
+    case ShapeType::Circle:
+        for (auto [k, p] : {std::pair{S::Cx, &a}, {S::Cy, &b}, {S::R, &c}})
+            if (auto s = num(k, p); !s) return s.error();
+        shape = Shape::circle(a, b, c);
+        break;
+    case ShapeType::Ellipse:
+        for (auto [k, p] : {std::pair{S::Cx, &a}, {S::Cy, &b}, {S::Rx, &c}, {S::Ry, &e}})
+            if (auto s = num(k, p); !s) return s.error();
+        if (auto s = num(S::Theta, &th, false); !s) return s.error();
+        shape = Shape::ellipse(a, b, c, e, th);
+        break;
+    case ShapeType::Point:
+        for (auto [k, p] : {std::pair{S::Cx, &a}, {S::Cy, &b}})
+            if (auto s = num(k, p); !s) return s.error();
+        shape = Shape::point(a, b);
+        break;
+    case ShapeType::Polygon:
+    case ShapeType::Polyline: {
+        if (!f.xs.present || !f.ys.present || !f.xs.isArray || !f.ys.isArray)
+            return invalid("", f.name + " needs arrays all_points_x and all_points_y");
+        if (f.xs.v.size() != f.ys.v.size())
+            return invalid("", "all_points_x has " + std::to_string(f.xs.v.size()) + " values, all_points_y " + std::to_string(f.ys.v.size()));
+        if (const std::size_t bad = std::min(f.xs.firstBad, f.ys.firstBad); bad != SIZE_MAX)
+            return invalid(".all_points_x[" + std::to_string(bad) + "]", "is not a finite number");
+        std::vector<Point> pts(f.xs.v.size());
+        for (std::size_t i = 0; i < pts.size(); ++i)
+            pts[i] = {f.xs.v[i], f.ys.v[i]};
+        shape = f.type == ShapeType::Polygon ? Shape::polygon(std::move(pts)) : Shape::polyline(std::move(pts));
+        break;
+    }
+    }
+    if (!shape) return invalid("", shape.error().message);
+    if (f.type == ShapeType::Ellipse && f.num[S::Theta].present) (*unknown)[kBookkeeping]["theta"] = true;
+    return shape;
+}
+
+// shape_attributes from an ordered_json: a CSV cell, or a walked object whose name did not come first.
+template <class Invalid>
+Result<Shape> shapeFromJson(const ojson &sa, ojson *unknown, const Invalid &invalid)
+{
+    if (!sa.is_object()) return invalid("", "is not an object");
+    auto nameIt = sa.find("name");
+    if (nameIt == sa.end() || !nameIt->is_string()) return invalid("", "has no shape name");
+    ShapeFields f;
+    f.name = nameIt->get<std::string>();
+    if (!shapeTypeFromName(f.name, &f.type)) return invalid(".name", "unknown shape '" + f.name + "'");
+    JsonValues values;
+    JsonObjectBuilder unknownMembers(*unknown);
+    for (auto it = sa.begin(); it != sa.end(); ++it)
+        if (auto s = takeShapeMember(f, it.key(), it.value(), values, unknownMembers); !s) return s.error();
+    return buildShape(f, unknown, invalid);
+}
+
+// shape_attributes from a simdjson walk. VIA writes "name" first, so its type is known before
+// the coordinates come and they are read straight into doubles; an object that starts with
+// another key is gathered as ordered_json and read as a CSV cell is.
+Result<Shape> walkShape(od::value sa, json::JsonReader &in, JsonPath &path, ojson *unknown)
+{
+    auto invalid = [&](const std::string &suffix, const std::string &msg) {
+        return makeError(ErrorCode::Invalid, in.file(), path.str() + suffix, msg);
+    };
+    if (sa.type() != od::json_type::object) return invalid("", "is not an object");
+    ShapeFields f;
+    WalkedValues values{in, path};
+    JsonObjectBuilder unknownMembers(*unknown);
+    std::optional<ojson> gathered; // set when "name" was not first
+    std::optional<JsonObjectBuilder> gatheredMembers;
+    bool first = true;
+    for (auto field : sa.get_object()) {
+        const std::string_view key = field.unescaped_key();
+        od::value v = field.value();
+        if (first) {
+            first = false;
+            if (key == "name") {
+                if (v.type() != od::json_type::string) return invalid("", "has no shape name");
+                f.name = std::string(std::string_view(v.get_string()));
+                if (!shapeTypeFromName(f.name, &f.type)) return invalid(".name", "unknown shape '" + f.name + "'");
+                continue;
+            }
+            gathered.emplace(ojson::object());
+            gatheredMembers.emplace(*gathered);
+        }
+        if (gathered) {
+            auto g = path.member(key);
+            if (auto s = in.toOjson(v, &gatheredMembers->slot(key), path); !s) return s.error();
+        } else if (auto s = takeShapeMember(f, key, v, values, unknownMembers); !s) {
+            return s.error();
+        }
+    }
+    if (first) return invalid("", "has no shape name");
+    if (gathered) return shapeFromJson(*gathered, unknown, invalid);
+    return buildShape(f, unknown, invalid);
+}
+
+// A region {shape_attributes, region_attributes, ...} from a simdjson walk.
+Result<RegionData> walkRegion(od::value region, json::JsonReader &in, JsonPath &path, const ReadOptions &opts, ClassNames &classes)
+{
+    auto invalid = [&](const std::string &suffix, const std::string &msg) {
+        return makeError(ErrorCode::Invalid, in.file(), path.str() + suffix, msg);
+    };
+    if (region.type() != od::json_type::object) return invalid("", "region is not an object");
+    RegionData r;
+    bool hasShape = false, attributesBad = false;
+    ojson unknownShape, others; // null unless the file has such members
+    JsonObjectBuilder otherMembers(others);
+    for (auto field : region.get_object()) {
+        const std::string_view key = field.unescaped_key();
+        od::value v = field.value();
+        if (key == "shape_attributes") {
+            hasShape = true;
+            auto g = path.field("shape_attributes");
+            unknownShape = nullptr;
+            auto shape = walkShape(v, in, path, &unknownShape);
+            if (!shape) return shape.error();
+            r.shape = std::move(shape.value());
+        } else if (key == "region_attributes") {
+            // Reported after the shape's errors, as the fields are checked in that order.
+            attributesBad = v.type() != od::json_type::object;
+            if (attributesBad) continue;
+            auto g = path.field("region_attributes");
+            if (auto s = in.toOjson(v, &r.attributes, path); !s) return s.error();
+        } else {
+            auto g = path.member(key);
+            if (auto s = in.toOjson(v, &otherMembers.slot(key), path); !s) return s.error();
+        }
+    }
+    if (!hasShape) return invalid("", "region has no shape_attributes");
+    if (attributesBad) return invalid(".region_attributes", "is not an object");
+    if (!unknownShape.empty()) r.extra["shape_attributes"] = std::move(unknownShape);
+    if (!others.empty()) r.extra["region"] = std::move(others);
+    r.className = classFromAttributes(r.attributes, opts);
+    if (!r.className.empty()) classes.ensure(r.className);
+    return r;
+}
+
+bool fileSizeFromNumber(double d, std::int64_t *out)
+{
+    if (d < -1 || d > 9e15 || std::floor(d) != d) return false;
+    *out = static_cast<std::int64_t>(d);
+    return true;
 }
 
 } // namespace
-
-std::string keyPath(const std::string &key)
-{
-    std::string k;
-    for (char c : key) {
-        if (c == '\'' || c == '\\') k += '\\';
-        k += c;
-    }
-    return "['" + k + "']";
-}
 
 bool toNumber(const ojson &v, double *out)
 {
@@ -35,12 +299,7 @@ bool toNumber(const ojson &v, double *out)
         *out = v.get<double>();
         return std::isfinite(*out);
     }
-    if (v.is_string()) {
-        const std::string &s = v.get_ref<const std::string &>();
-        char *end = nullptr;
-        *out = std::strtod(s.c_str(), &end);
-        return !s.empty() && end && *end == '\0' && std::isfinite(*out);
-    }
+    if (v.is_string()) return json::numberFromText(v.get_ref<const std::string &>(), out);
     return false;
 }
 
@@ -57,30 +316,13 @@ bool readInt(const ojson &obj, const char *key, int lo, int hi, int *out)
 bool toFileSize(const ojson &v, std::int64_t *out)
 {
     double d;
-    if (!toNumber(v, &d) || d < -1 || d > 9e15 || std::floor(d) != d) return false;
-    *out = static_cast<std::int64_t>(d);
-    return true;
+    return toNumber(v, &d) && fileSizeFromNumber(d, out);
 }
 
 ojson number(double v)
 {
     if (std::floor(v) == v && std::fabs(v) < 9e15) return static_cast<std::int64_t>(v);
     return v;
-}
-
-Result<ojson> parseJsonText(const std::string &text, const std::string &file)
-{
-    try {
-        return ojson::parse(text);
-    } catch (const nlohmann::json::parse_error &e) {
-        std::string what = e.what();
-        // nlohmann: "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
-        if (auto p = what.find(": ", what.find("column")); p != std::string::npos) what = what.substr(p + 2);
-        const std::size_t at = e.byte > 0 ? e.byte - 1 : 0;
-        return makeError(ErrorCode::Parse, file, lineColAt(text, at), "invalid JSON: " + what);
-    } catch (const std::exception &e) {
-        return makeError(ErrorCode::Parse, file, {}, std::string("invalid JSON: ") + e.what());
-    }
 }
 
 std::string classFromAttributes(const ojson &attrs, const ReadOptions &opts)
@@ -106,141 +348,111 @@ std::string classFromAttributes(const ojson &attrs, const ReadOptions &opts)
     return c.empty() ? opts.defaultClass : c;
 }
 
-Result<Shape> readShapeAttributes(const ojson &sa, const Context &ctx, ojson *unknown)
+Result<RegionData> regionFromCells(const ojson &shapeAttributes, ojson regionAttributes, const std::string &file,
+                                   const std::string &where, const ReadOptions &opts, ClassNames &classes)
 {
-    if (!sa.is_object()) return invalid(ctx, ".shape_attributes", "is not an object");
-    auto nameIt = sa.find("name");
-    if (nameIt == sa.end() || !nameIt->is_string()) return invalid(ctx, ".shape_attributes", "has no shape name");
-    const std::string name = nameIt->get<std::string>();
-    ShapeType type;
-    if (!shapeTypeFromName(name, &type)) return invalid(ctx, ".shape_attributes.name", "unknown shape '" + name + "'");
-
-    auto num = [&](const char *key, double *out, bool required = true) -> Status {
-        auto it = sa.find(key);
-        if (it == sa.end()) {
-            if (!required) return {};
-            return invalid(ctx, ".shape_attributes", name + " has no '" + key + "'");
-        }
-        if (!toNumber(*it, out)) return invalid(ctx, ".shape_attributes." + std::string(key), "is not a finite number");
-        return {};
+    auto invalid = [&](const std::string &suffix, const std::string &msg) {
+        return makeError(ErrorCode::Invalid, file, where + ".shape_attributes" + suffix, msg);
     };
-    std::vector<std::string> known{"name"};
-    Result<Shape> shape = Shape();
-    double a = 0, b = 0, c = 0, e = 0, th = 0;
-    switch (type) {
-    case ShapeType::Rect:
-        known.insert(known.end(), {"x", "y", "width", "height"});
-        for (auto [k, p] : {std::pair{"x", &a}, {"y", &b}, {"width", &c}, {"height", &e}})
-            if (auto s = num(k, p); !s) return s.error();
-        shape = Shape::rect(a, b, c, e);
-        break;
-    case ShapeType::Circle:
-        known.insert(known.end(), {"cx", "cy", "r"});
-        for (auto [k, p] : {std::pair{"cx", &a}, {"cy", &b}, {"r", &c}})
-            if (auto s = num(k, p); !s) return s.error();
-        shape = Shape::circle(a, b, c);
-        break;
-    case ShapeType::Ellipse:
-        known.insert(known.end(), {"cx", "cy", "rx", "ry", "theta"});
-        for (auto [k, p] : {std::pair{"cx", &a}, {"cy", &b}, {"rx", &c}, {"ry", &e}})
-            if (auto s = num(k, p); !s) return s.error();
-        if (auto s = num("theta", &th, false); !s) return s.error();
-        shape = Shape::ellipse(a, b, c, e, th);
-        break;
-    case ShapeType::Point:
-        known.insert(known.end(), {"cx", "cy"});
-        for (auto [k, p] : {std::pair{"cx", &a}, {"cy", &b}})
-            if (auto s = num(k, p); !s) return s.error();
-        shape = Shape::point(a, b);
-        break;
-    case ShapeType::Polygon:
-    case ShapeType::Polyline: {
-        known.insert(known.end(), {"all_points_x", "all_points_y"});
-        auto xs = sa.find("all_points_x"), ys = sa.find("all_points_y");
-        if (xs == sa.end() || ys == sa.end() || !xs->is_array() || !ys->is_array())
-            return invalid(ctx, ".shape_attributes", name + " needs arrays all_points_x and all_points_y");
-        if (xs->size() != ys->size()) {
-            return invalid(ctx, ".shape_attributes", "all_points_x has " + std::to_string(xs->size()) + " values, all_points_y "
-                                                         + std::to_string(ys->size()));
-        }
-        std::vector<Point> pts(xs->size());
-        for (std::size_t i = 0; i < pts.size(); ++i) {
-            if (!toNumber((*xs)[i], &pts[i].x) || !toNumber((*ys)[i], &pts[i].y))
-                return invalid(ctx, ".shape_attributes.all_points_x[" + std::to_string(i) + "]", "is not a finite number");
-        }
-        shape = type == ShapeType::Polygon ? Shape::polygon(std::move(pts)) : Shape::polyline(std::move(pts));
-        break;
-    }
-    }
-    if (!shape) return invalid(ctx, ".shape_attributes", shape.error().message);
-    for (auto it = sa.begin(); it != sa.end(); ++it)
-        if (std::find(known.begin(), known.end(), it.key()) == known.end()) (*unknown)[it.key()] = it.value();
-    if (type == ShapeType::Ellipse && sa.contains("theta")) (*unknown)[kBookkeeping]["theta"] = true;
-    return shape;
-}
-
-Result<RegionData> readRegion(const ojson &region, const Context &ctx, const ReadOptions &opts, Dataset &ds)
-{
-    if (!region.is_object()) return invalid(ctx, "", "region is not an object");
-    auto sa = region.find("shape_attributes");
-    if (sa == region.end()) return invalid(ctx, "", "region has no shape_attributes");
     RegionData r;
     ojson unknownShape = ojson::object();
-    auto shape = readShapeAttributes(*sa, ctx, &unknownShape);
+    auto shape = shapeFromJson(shapeAttributes, &unknownShape, invalid);
     if (!shape) return shape.error();
     r.shape = std::move(shape.value());
     if (!unknownShape.empty()) r.extra["shape_attributes"] = std::move(unknownShape);
-    if (auto ra = region.find("region_attributes"); ra != region.end()) {
-        if (!ra->is_object()) return invalid(ctx, ".region_attributes", "is not an object");
-        r.attributes = *ra;
-    }
-    for (auto it = region.begin(); it != region.end(); ++it)
-        if (it.key() != "shape_attributes" && it.key() != "region_attributes") r.extra["region"][it.key()] = it.value();
+    r.attributes = std::move(regionAttributes);
     r.className = classFromAttributes(r.attributes, opts);
-    if (!r.className.empty()) ds.ensureClass(r.className);
+    if (!r.className.empty()) classes.ensure(r.className);
     return r;
 }
 
-Result<ImageEntry> readImageRecord(const std::string &key, const ojson &rec, const Context &ctx,
-                                   const ReadOptions &opts, Dataset &ds)
+Result<ImageEntry> readImageRecord(std::string_view key, od::value rec, json::JsonReader &in, JsonPath &path,
+                                   const ReadOptions &opts, ClassNames &classes)
 {
-    if (!rec.is_object()) return invalid(ctx, "", "image record is not an object");
+    auto invalid = [&](const std::string &suffix, const std::string &msg) {
+        return makeError(ErrorCode::Invalid, in.file(), path.str() + suffix, msg);
+    };
+    if (rec.type() != od::json_type::object) return invalid("", "image record is not an object");
     ImageEntry im;
-    auto fn = rec.find("filename");
-    if (fn != rec.end() && !fn->is_string()) return invalid(ctx, ".filename", "is not a string");
-    im.path = fn != rec.end() ? fn->get<std::string>() : key;
-    if (im.path.empty()) return invalid(ctx, ".filename", "is empty");
-    if (auto sz = rec.find("size"); sz != rec.end()) {
-        if (!toFileSize(*sz, &im.fileSize)) return invalid(ctx, ".size", "is not a file size");
-    }
-    if (key != im.path + (im.fileSize >= 0 ? std::to_string(im.fileSize) : std::string()))
-        im.extra[kBookkeeping]["key"] = key;
-    if (auto fa = rec.find("file_attributes"); fa != rec.end()) {
-        if (!fa->is_object()) return invalid(ctx, ".file_attributes", "is not an object");
-        im.fileAttributes = *fa;
-    }
-    if (auto rs = rec.find("regions"); rs != rec.end()) {
-        if (rs->is_object()) {
-            im.extra[kBookkeeping]["regions"] = "object";
-            for (auto it = rs->begin(); it != rs->end(); ++it) {
-                auto r = readRegion(it.value(), {ctx.file, ctx.path + ".regions" + keyPath(it.key())}, opts, ds);
-                if (!r) return r.error();
-                r->extra[kBookkeeping]["key"] = it.key(); // VIA keys need not be 0..n-1
-                im.regions.push_back(std::move(r.value()));
-            }
-        } else if (rs->is_array()) {
-            for (std::size_t i = 0; i < rs->size(); ++i) {
-                auto r = readRegion((*rs)[i], {ctx.file, ctx.path + ".regions[" + std::to_string(i) + "]"}, opts, ds);
-                if (!r) return r.error();
-                im.regions.push_back(std::move(r.value()));
+    // Problems are reported in the order VIA lists the fields, whatever order the file has.
+    bool hasFilename = false, filenameBad = false, sizeBad = false, attributesBad = false, regionsAsObject = false;
+    std::optional<Error> regionsError;
+    ojson others; // null unless the file has other members
+    JsonObjectBuilder otherMembers(others);
+    for (auto field : rec.get_object()) {
+        const std::string_view k = field.unescaped_key();
+        od::value v = field.value();
+        if (k == "filename") {
+            hasFilename = true;
+            filenameBad = v.type() != od::json_type::string;
+            if (!filenameBad) im.path = std::string(std::string_view(v.get_string()));
+        } else if (k == "size") {
+            double d = 0;
+            im.fileSize = -1;
+            sizeBad = !json::numberLike(v, &d) || !fileSizeFromNumber(d, &im.fileSize);
+        } else if (k == "file_attributes") {
+            attributesBad = v.type() != od::json_type::object;
+            if (attributesBad) continue;
+            auto g = path.field("file_attributes");
+            if (auto s = in.toOjson(v, &im.fileAttributes, path); !s) return s.error();
+        } else if (k == "regions") {
+            auto g = path.field("regions");
+            im.regions.clear();
+            regionsError.reset();
+            const od::json_type t = v.type();
+            regionsAsObject = t == od::json_type::object;
+            if (t == od::json_type::object) {
+                std::unordered_map<std::string_view, std::size_t> byKey; // a repeated key replaces the region, as JSON parsers do
+                for (auto member : v.get_object()) {
+                    const std::string_view rk = member.unescaped_key();
+                    auto gk = path.key(rk);
+                    auto r = walkRegion(member.value(), in, path, opts, classes);
+                    if (!r) {
+                        if (r.error().code == ErrorCode::Parse) return r.error();
+                        regionsError = r.error();
+                        break;
+                    }
+                    r->extra[kBookkeeping]["key"] = std::string(rk); // VIA keys need not be 0..n-1
+                    auto [at, added] = byKey.emplace(rk, im.regions.size());
+                    if (added) {
+                        im.regions.push_back(std::move(r.value()));
+                    } else {
+                        im.regions[at->second] = std::move(r.value());
+                    }
+                }
+            } else if (t == od::json_type::array) {
+                auto gi = path.index(0);
+                std::size_t i = 0;
+                for (auto element : v.get_array()) {
+                    path.setIndex(i++);
+                    auto r = walkRegion(element.value(), in, path, opts, classes);
+                    if (!r) {
+                        if (r.error().code == ErrorCode::Parse) return r.error();
+                        regionsError = r.error();
+                        break;
+                    }
+                    im.regions.push_back(std::move(r.value()));
+                }
+            } else {
+                regionsError = invalid("", "is neither an object nor a list");
             }
         } else {
-            return invalid(ctx, ".regions", "is neither an object nor a list");
+            auto g = path.member(k);
+            if (auto s = in.toOjson(v, &otherMembers.slot(k), path); !s) return s.error();
         }
     }
-    for (auto it = rec.begin(); it != rec.end(); ++it) {
-        const std::string &k = it.key();
-        if (k != "filename" && k != "size" && k != "file_attributes" && k != "regions") im.extra[k] = it.value();
+    if (filenameBad) return invalid(".filename", "is not a string");
+    if (!hasFilename) im.path = std::string(key);
+    if (im.path.empty()) return invalid(".filename", "is empty");
+    if (sizeBad) return invalid(".size", "is not a file size");
+    if (attributesBad) return invalid(".file_attributes", "is not an object");
+    if (regionsError) return *regionsError;
+    if (key != im.path + (im.fileSize >= 0 ? std::to_string(im.fileSize) : std::string())) im.extra[kBookkeeping]["key"] = std::string(key);
+    if (regionsAsObject) im.extra[kBookkeeping]["regions"] = "object";
+    if (!others.is_null()) {
+        JsonObjectBuilder extra(im.extra);
+        for (auto &m : others.get_ref<ojson::object_t &>())
+            extra.set(m.first, std::move(m.second));
     }
     return im;
 }
@@ -365,16 +577,25 @@ std::int64_t fileSizeFor(const ImageEntry &im, const WriteOptions &opts)
     return size;
 }
 
-std::string imageKey(const ImageEntry &im, const WriteOptions &opts)
+std::vector<std::string> imageKeys(const Dataset &data, const WriteOptions &opts)
 {
-    if (im.extra.contains(kBookkeeping)) {
-        const ojson &book = im.extra[kBookkeeping];
-        if (book.contains("key") && book["key"].is_string()) return book["key"].get<std::string>();
+    std::vector<std::string> keys(data.images.size());
+    std::unordered_map<std::string, int> uses;
+    for (std::size_t i = 0; i < data.images.size(); ++i) {
+        const ImageEntry &im = data.images[i];
+        if (im.extra.contains(kBookkeeping)) {
+            const ojson &book = im.extra[kBookkeeping];
+            if (book.contains("key") && book["key"].is_string()) keys[i] = book["key"].get<std::string>();
+        }
+        if (!keys[i].empty()) ++uses[keys[i]];
     }
-    return im.path + std::to_string(fileSizeFor(im, opts));
+    // Image paths are distinct (Format::write checks), so filename + size is too.
+    for (std::size_t i = 0; i < data.images.size(); ++i)
+        if (keys[i].empty() || uses[keys[i]] > 1) keys[i] = data.images[i].path + std::to_string(fileSizeFor(data.images[i], opts));
+    return keys;
 }
 
-std::string imageRecordJson(const ImageEntry &im, const WriteOptions &opts, std::string *key)
+std::string imageRecordJson(const ImageEntry &im, const WriteOptions &opts)
 {
     const std::int64_t size = fileSizeFor(im, opts);
     std::string out = "{\"filename\":";
@@ -397,7 +618,6 @@ std::string imageRecordJson(const ImageEntry &im, const WriteOptions &opts, std:
     out += im.fileAttributes.is_object() ? im.fileAttributes.dump() : std::string("{}");
     appendExtra(out, im.extra);
     out += '}';
-    *key = imageKey(im, opts);
     return out;
 }
 

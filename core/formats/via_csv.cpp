@@ -4,6 +4,7 @@
 #include "core/fileio.h"
 #include "core/formats/formats.h"
 #include "core/formats/via_common.h"
+#include "core/json_parse.h"
 
 #include <fstream>
 #include <map>
@@ -116,6 +117,7 @@ public:
             if (!col.count(c)) return makeError(ErrorCode::Invalid, path, "1", std::string("header has no column '") + c + "'");
 
         Dataset ds;
+        ClassNames classes(ds);
         std::map<std::string, std::size_t> imageIndex; // filename+size -> index in ds.images
         for (std::size_t r = 1; r < rows->size(); ++r) {
             const CsvRow &row = (*rows)[r];
@@ -126,9 +128,9 @@ public:
             }
             auto field = [&](const char *name) -> const std::string & { return row.fields[col[name]]; };
             auto parseField = [&](const char *name) -> Result<ojson> {
-                auto j = ojson::parse(field(name), nullptr, false);
-                if (j.is_discarded() || !j.is_object())
-                    return makeError(ErrorCode::Parse, path, where, std::string(name) + " is not a JSON object");
+                auto j = parseJson<ojson>(field(name), path, kMaxJsonDepth, std::string(name) + ": $");
+                if (!j && isTooDeep(j.error())) return makeError(ErrorCode::Parse, path, where, j.error().where + ": " + j.error().message);
+                if (!j || !j->is_object()) return makeError(ErrorCode::Parse, path, where, std::string(name) + " is not a JSON object");
                 return j;
             };
             const std::string key = field("filename") + field("file_size");
@@ -151,15 +153,14 @@ public:
             if (sa->empty()) continue;
             auto ra = parseField("region_attributes");
             if (!ra) return ra.error();
-            ojson region = {{"shape_attributes", std::move(sa.value())}, {"region_attributes", std::move(ra.value())}};
-            auto rd = via::readRegion(region, {path, where + " (region " + field("region_id") + ")"}, opts, ds);
+            auto rd = via::regionFromCells(*sa, std::move(ra.value()), path, where + " (region " + field("region_id") + ")", opts, classes);
             if (!rd) return rd.error();
             ds.images[it->second].regions.push_back(std::move(rd.value()));
         }
         return ds;
     }
 
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         std::string out = "filename,file_size,file_attributes,region_count,region_id,region_shape_attributes,region_attributes\n";
         for (const ImageEntry &im : data.images) {
@@ -175,7 +176,8 @@ public:
                        + "," + csvQuote(via::regionAttributesFor(r, opts).dump()) + "\n";
             }
         }
-        return writeFileAtomic(path, out);
+        if (auto s = writeFileAtomic(path, out); !s) return s.error();
+        return WriteReport{data.images.size(), data.regionCount(), {}};
     }
 };
 

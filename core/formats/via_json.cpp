@@ -2,8 +2,11 @@
 #include "core/fileio.h"
 #include "core/formats/formats.h"
 #include "core/formats/via_common.h"
+#include "core/json_object_builder.h"
 
 #include <fstream>
+#include <optional>
+#include <unordered_map>
 
 namespace core {
 
@@ -21,44 +24,92 @@ bool startsLikeJsonObject(const std::string &path, const char *needle)
     return first != std::string::npos && head[first] == '{' && (!needle || head.find(needle) != std::string::npos);
 }
 
-// Reads the per-image records of an annotations object (the whole file, or a project's _via_img_metadata).
-Status readImageRecords(const ojson &records, const std::string &file, const std::string &prefix,
-                        const ReadOptions &opts, Dataset &ds)
+namespace od = json::od;
+
+const char *const kNotRecords = "is not an object of image records";
+
+// Reads the image records of an annotations object (the whole file, or a project's _via_img_metadata).
+// A VIA annotations file (`topLevel`) must not be a project: its records would be read as images.
+Status readImageRecords(od::value records, json::JsonReader &in, JsonPath &path, const ReadOptions &opts, Dataset &ds, bool topLevel)
 {
-    if (!records.is_object()) return makeError(ErrorCode::Invalid, file, prefix.empty() ? "$" : prefix, "is not an object of image records");
-    const std::size_t n = records.size();
+    if (records.type() != od::json_type::object) return makeError(ErrorCode::Invalid, in.file(), path.str(), kNotRecords);
+    ClassNames classes(ds);
+    std::unordered_map<std::string_view, std::size_t> byKey; // a repeated key replaces the record, as JSON parsers do
     std::size_t i = 0;
-    ds.images.reserve(ds.images.size() + n);
-    for (auto it = records.begin(); it != records.end(); ++it, ++i) {
-        if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, file, {}, "cancelled");
-        if (opts.progress && i % 256 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(n));
-        auto im = via::readImageRecord(it.key(), it.value(), {file, (prefix.empty() ? "$" : prefix) + via::keyPath(it.key())}, opts, ds);
+    for (auto field : records.get_object()) {
+        if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, in.file(), {}, "cancelled");
+        if (opts.progress && i++ % 256 == 0) opts.progress(in.progress());
+        const std::string_view key = field.unescaped_key();
+        if (topLevel && key == "_via_img_metadata")
+            return makeError(ErrorCode::Invalid, in.file(), "$", "is a VIA project file; import it with --format via-project");
+        auto g = path.key(key);
+        auto im = via::readImageRecord(key, field.value(), in, path, opts, classes);
         if (!im) return im.error();
-        ds.images.push_back(std::move(im.value()));
+        auto [at, added] = byKey.emplace(key, ds.images.size());
+        if (added) {
+            ds.images.push_back(std::move(im.value()));
+        } else {
+            ds.images[at->second] = std::move(im.value());
+        }
     }
     return {};
 }
 
-// The annotations object: {"<key>": <image record>, ...} as JSON text.
-std::string writeImageRecords(const Dataset &data, const WriteOptions &opts)
+// The annotations object: {"<key>": <image record>, ...} as JSON text, under `keys`.
+std::string writeImageRecords(const Dataset &data, const std::vector<std::string> &keys, const WriteOptions &opts)
 {
     std::string out = "{";
     for (std::size_t i = 0; i < data.images.size(); ++i) {
         if (opts.progress && i % 256 == 0) opts.progress(static_cast<double>(i) / static_cast<double>(data.images.size()));
-        std::string key;
-        std::string rec = via::imageRecordJson(data.images[i], opts, &key);
         if (i) out += ',';
-        out += ojson(key).dump();
+        out += ojson(keys[i]).dump();
         out += ':';
-        out += rec;
+        out += via::imageRecordJson(data.images[i], opts);
     }
     return out + "}";
 }
 
-Status writeJson(const std::string &text, const std::string &path, const WriteOptions &opts)
+// Every image and every region goes into a VIA file.
+Result<WriteReport> writeJson(const std::string &text, const Dataset &data, const std::string &path, const WriteOptions &opts)
 {
     if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
-    return writeFileAtomic(path, text);
+    if (auto s = writeFileAtomic(path, text); !s) return s.error();
+    return WriteReport{data.images.size(), data.regionCount(), {}};
+}
+
+const char *const kViaTypes[] = {"text", "checkbox", "radio", "dropdown", "image"};
+
+// VIA's attribute schema, _via_attributes: region attributes first, then file attributes.
+Status readAttributeSchema(const ojson &attrs, const std::string &path, Dataset &ds)
+{
+    if (!attrs.is_object()) return makeError(ErrorCode::Invalid, path, "$._via_attributes", "is not an object");
+    for (const char *scope : {"region", "file"}) {
+        auto sc = attrs.find(scope);
+        if (sc == attrs.end()) continue;
+        if (!sc->is_object()) return makeError(ErrorCode::Invalid, path, std::string("$._via_attributes.") + scope, "is not an object");
+        for (auto it = sc->begin(); it != sc->end(); ++it) {
+            const std::string where = std::string("$._via_attributes.") + scope + jsonKeyPath(it.key());
+            const ojson &def = it.value();
+            if (!def.is_object()) return makeError(ErrorCode::Invalid, path, where, "is not an object");
+            AttributeDef a;
+            a.scope = scope;
+            a.name = it.key();
+            if (def.contains("type") && !def["type"].is_string()) return makeError(ErrorCode::Invalid, path, where + ".type", "is not a string");
+            if (def.contains("description") && !def["description"].is_string())
+                return makeError(ErrorCode::Invalid, path, where + ".description", "is not a string");
+            a.type = def.value("type", "text");
+            if (std::find(std::begin(kViaTypes), std::end(kViaTypes), a.type) == std::end(kViaTypes))
+                return makeError(ErrorCode::Invalid, path, where + ".type", "unknown attribute type '" + a.type + "'");
+            a.description = def.value("description", "");
+            if (auto o = def.find("options"); o != def.end() && o->is_object()) a.options = *o;
+            if (auto o = def.find("default_options"); o != def.end() && o->is_object())
+                for (auto d = o->begin(); d != o->end(); ++d)
+                    if (d.value() == true) a.defaults.push_back(d.key());
+            if (auto v = def.find("default_value"); v != def.end() && v->is_string()) a.defaultValue = *v;
+            ds.attributes.push_back(std::move(a));
+        }
+    }
+    return {};
 }
 
 class ViaJsonFormat : public Format {
@@ -74,24 +125,23 @@ public:
 
     Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
-        auto text = readFile(path);
-        if (!text) return text.error();
-        auto j = via::parseJsonText(*text, path);
-        if (!j) return j.error();
-        if (j->is_object() && j->contains("_via_img_metadata"))
-            return makeError(ErrorCode::Invalid, path, "$", "is a VIA project file; import it with --format via-project");
-        Dataset ds;
-        if (auto s = readImageRecords(*j, path, {}, opts, ds); !s) return s.error();
-        return ds;
+        json::JsonReader in;
+        if (auto s = in.open(path); !s) return s.error();
+        return in.guard([&]() -> Result<Dataset> {
+            Dataset ds;
+            JsonPath where;
+            if (in.doc().type() != od::json_type::object) return makeError(ErrorCode::Invalid, path, "$", kNotRecords);
+            if (auto s = readImageRecords(in.doc().get_value(), in, where, opts, ds, true); !s) return s.error();
+            if (auto s = in.expectEnd(); !s) return s.error();
+            return ds;
+        });
     }
 
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
-        return writeJson(writeImageRecords(data, opts), path, opts);
+        return writeJson(writeImageRecords(data, via::imageKeys(data, opts), opts), data, path, opts);
     }
 };
-
-const char *const kViaTypes[] = {"text", "checkbox", "radio", "dropdown", "image"};
 
 class ViaProjectFormat : public Format {
 public:
@@ -103,51 +153,14 @@ public:
 
     Result<Dataset> doRead(const std::string &path, const ReadOptions &opts) const override
     {
-        auto text = readFile(path);
-        if (!text) return text.error();
-        auto j = via::parseJsonText(*text, path);
-        if (!j) return j.error();
-        if (!j->is_object() || !j->contains("_via_img_metadata"))
-            return makeError(ErrorCode::Invalid, path, "$", "has no _via_img_metadata; not a VIA 2.x project");
-        Dataset ds;
-        // The schema first, so class names follow the attribute order of the project.
-        if (auto attrs = j->find("_via_attributes"); attrs != j->end()) {
-            if (!attrs->is_object()) return makeError(ErrorCode::Invalid, path, "$._via_attributes", "is not an object");
-            for (const char *scope : {"region", "file"}) {
-                auto sc = attrs->find(scope);
-                if (sc == attrs->end()) continue;
-                if (!sc->is_object()) return makeError(ErrorCode::Invalid, path, std::string("$._via_attributes.") + scope, "is not an object");
-                for (auto it = sc->begin(); it != sc->end(); ++it) {
-                    const std::string where = std::string("$._via_attributes.") + scope + via::keyPath(it.key());
-                    const ojson &def = it.value();
-                    if (!def.is_object()) return makeError(ErrorCode::Invalid, path, where, "is not an object");
-                    AttributeDef a;
-                    a.scope = scope;
-                    a.name = it.key();
-                    if (def.contains("type") && !def["type"].is_string()) return makeError(ErrorCode::Invalid, path, where + ".type", "is not a string");
-                    if (def.contains("description") && !def["description"].is_string())
-                        return makeError(ErrorCode::Invalid, path, where + ".description", "is not a string");
-                    a.type = def.value("type", "text");
-                    if (std::find(std::begin(kViaTypes), std::end(kViaTypes), a.type) == std::end(kViaTypes))
-                        return makeError(ErrorCode::Invalid, path, where + ".type", "unknown attribute type '" + a.type + "'");
-                    a.description = def.value("description", "");
-                    if (auto o = def.find("options"); o != def.end() && o->is_object()) a.options = *o;
-                    if (auto o = def.find("default_options"); o != def.end() && o->is_object())
-                        for (auto d = o->begin(); d != o->end(); ++d)
-                            if (d.value() == true) a.defaults.push_back(d.key());
-                    if (auto v = def.find("default_value"); v != def.end() && v->is_string()) a.defaultValue = *v;
-                    ds.attributes.push_back(std::move(a));
-                }
-            }
-        }
-        if (auto s = readImageRecords((*j)["_via_img_metadata"], path, "$._via_img_metadata", opts, ds); !s) return s.error();
-        for (auto it = j->begin(); it != j->end(); ++it)
-            if (it.key() != "_via_img_metadata" && it.key() != "_via_attributes") ds.extra[it.key()] = it.value();
-        return ds;
+        json::JsonReader in;
+        if (auto s = in.open(path); !s) return s.error();
+        return in.guard([&]() { return read(in, opts); });
     }
 
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
+        const std::vector<std::string> keys = via::imageKeys(data, opts);
         ojson out = ojson::object();
         out["_via_settings"] = data.extra.contains("_via_settings") ? data.extra["_via_settings"] : defaultSettings();
         out["_via_img_metadata"] = nullptr; // placeholder: the records are spliced in as text below
@@ -167,19 +180,73 @@ public:
         }
         out["_via_attributes"] = std::move(attrs);
         ojson ids = ojson::array();
-        for (const ImageEntry &im : data.images)
-            ids.push_back(via::imageKey(im, opts));
+        for (const std::string &key : keys)
+            ids.push_back(key);
         out["_via_image_id_list"] = std::move(ids);
         out["_via_data_format_version"] = data.extra.value("_via_data_format_version", "2.0.10");
         for (auto it = data.extra.begin(); it != data.extra.end(); ++it)
             if (!out.contains(it.key())) out[it.key()] = it.value();
         std::string text = out.dump();
         const std::string placeholder = "\"_via_img_metadata\":null";
-        text.replace(text.find(placeholder), placeholder.size(), "\"_via_img_metadata\":" + writeImageRecords(data, opts));
-        return writeJson(text, path, opts);
+        text.replace(text.find(placeholder), placeholder.size(), "\"_via_img_metadata\":" + writeImageRecords(data, keys, opts));
+        return writeJson(text, data, path, opts);
     }
 
 private:
+    // Three passes over the indexed file, so that problems are reported in the order the
+    // fields are checked and a repeated top-level key counts once, its last value (as JSON
+    // parsers keep it): which keys are there; the attribute schema; the image records and
+    // the other keys, kept for the round trip.
+    static Result<Dataset> read(json::JsonReader &in, const ReadOptions &opts)
+    {
+        const std::string &path = in.file();
+        const auto none = SIZE_MAX;
+        std::size_t metadataAt = none, attributesAt = none, n = 0;
+        if (in.doc().type() == od::json_type::object) {
+            for (auto field : in.doc().get_object()) {
+                const std::string_view k = field.unescaped_key();
+                if (k == "_via_img_metadata") metadataAt = n;
+                if (k == "_via_attributes") attributesAt = n;
+                ++n;
+            }
+            if (auto s = in.expectEnd(); !s) return s.error();
+        }
+        if (metadataAt == none) return makeError(ErrorCode::Invalid, path, "$", "has no _via_img_metadata; not a VIA 2.x project");
+        std::optional<ojson> attributes;
+        if (attributesAt != none) {
+            in.rewind();
+            n = 0;
+            for (auto field : in.doc().get_object()) {
+                if (n++ != attributesAt) continue;
+                JsonPath where;
+                auto g = where.field("_via_attributes");
+                attributes.emplace();
+                if (auto s = in.toOjson(field.value(), &*attributes, where); !s) return s.error();
+                break;
+            }
+        }
+        Dataset ds;
+        // The schema first, so class names follow the attribute order of the project.
+        if (attributes) {
+            if (auto s = readAttributeSchema(*attributes, path, ds); !s) return s.error();
+        }
+        in.rewind();
+        n = 0;
+        JsonObjectBuilder extra(ds.extra);
+        for (auto field : in.doc().get_object()) {
+            const std::string_view k = field.unescaped_key();
+            JsonPath where;
+            if (n++ == metadataAt) {
+                auto g = where.field("_via_img_metadata");
+                if (auto s = readImageRecords(field.value(), in, where, opts, ds, false); !s) return s.error();
+            } else if (k != "_via_img_metadata" && k != "_via_attributes") {
+                auto g = where.member(k);
+                if (auto s = in.toOjson(field.value(), &extra.slot(k), where); !s) return s.error();
+            }
+        }
+        return ds;
+    }
+
     static ojson defaultSettings()
     {
         return {{"ui", {{"annotation_editor_height", 25}, {"annotation_editor_fontsize", 0.8}, {"leftsidebar_width", 18},

@@ -270,40 +270,53 @@ public:
         // VOC layout: Annotations/*.xml with images in JPEGImages/.
         const bool vocLayout = fs::is_directory(path + "/Annotations", ec);
         const std::string dir = vocLayout ? path + "/Annotations" : path;
+        // Below subfolders too: an export keeps each image's folder (train/x.xml for train/x.jpg).
         std::vector<fs::path> files;
-        for (const auto &e : fs::directory_iterator(dir, ec))
-            if (e.is_regular_file() && e.path().extension() == ".xml") files.push_back(e.path());
+        for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+            if (it->is_regular_file() && it->path().extension() == ".xml") files.push_back(it->path());
         std::sort(files.begin(), files.end());
         if (files.empty()) return makeError(ErrorCode::Invalid, path, {}, "folder holds no VOC .xml files");
         for (std::size_t i = 0; i < files.size(); ++i) {
             if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
             if (opts.progress) opts.progress(static_cast<double>(i) / static_cast<double>(files.size()));
-            if (auto s = readOne(files[i].string(), vocLayout ? "JPEGImages" : "", ds); !s) return s.error();
+            const std::string sub = files[i].parent_path().lexically_relative(dir).generic_string();
+            std::string annDir = vocLayout ? "JPEGImages" : "";
+            if (!sub.empty() && sub != ".") annDir += (annDir.empty() ? "" : "/") + sub;
+            if (auto s = readOne(files[i].string(), annDir, ds); !s) return s.error();
         }
         return ds;
     }
 
+    bool needsClasses() const override { return true; }
+    std::string imageOutputFile(const ImageEntry &im) const override
+    {
+        const fs::path rel(im.path);
+        return (rel.parent_path() / (rel.stem().string() + ".xml")).lexically_normal().generic_string();
+    }
+
     // One <image stem>.xml per image into the folder `path`; rectangles as boxes, other closed shapes by their bounding box.
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         std::error_code ec;
         fs::create_directories(path, ec);
         if (ec) return makeError(ErrorCode::Io, path, {}, "cannot create folder: " + ec.message());
+        WriteReport report;
+        std::size_t open = 0;
         for (const ImageEntry &im : data.images) {
             if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
-            int w = im.width, h = im.height;
-            if ((w <= 0 || h <= 0) && !opts.imagesDir.empty()) {
-                if (auto size = readImageSize(opts.imagesDir + "/" + im.path)) {
-                    w = size->width;
-                    h = size->height;
-                }
-            }
+            auto size = entryImageSize(im, opts.imagesDir, path); // VOC tools need the size
+            if (!size) return size.error();
+            const int w = size->width, h = size->height;
             const fs::path rel(im.path);
             std::string x = "<annotation>\n  <folder>" + xmlEscape(rel.parent_path().generic_string()) + "</folder>\n  <filename>"
                             + xmlEscape(rel.filename().string()) + "</filename>\n  <size>\n    <width>" + std::to_string(w)
                             + "</width>\n    <height>" + std::to_string(h) + "</height>\n    <depth>3</depth>\n  </size>\n";
             for (const RegionData &r : im.regions) {
-                if (!r.shape.isClosed()) continue;
+                if (!r.shape.isClosed()) {
+                    ++open;
+                    continue;
+                }
+                ++report.regions;
                 const Box b = r.shape.boundingBox();
                 x += "  <object>\n    <name>" + xmlEscape(r.className) + "</name>\n";
                 for (const char *k : {"pose", "truncated", "difficult", "occluded"})
@@ -314,11 +327,13 @@ public:
                      + "</ymax>\n    </bndbox>\n  </object>\n";
             }
             x += "</annotation>\n";
-            const fs::path file = fs::path(path) / rel.parent_path() / (rel.stem().string() + ".xml");
+            const fs::path file = fs::path(path) / imageOutputFile(im);
             fs::create_directories(file.parent_path(), ec);
-            if (auto s = writeFileAtomic(file.string(), x); !s) return s;
+            if (auto s = writeFileAtomic(file.string(), x); !s) return s.error();
+            ++report.images;
         }
-        return {};
+        report.notes = openShapesNote(open, "Pascal VOC");
+        return report;
     }
 };
 

@@ -165,8 +165,14 @@ public:
         return ds;
     }
 
+    bool needsClasses() const override { return true; }
+    std::string imageOutputFile(const ImageEntry &im) const override
+    {
+        return (fs::path("labels") / fs::path(im.path).replace_extension(".txt")).lexically_normal().generic_string();
+    }
+
     // `path` is the output folder: labels/<image path>.txt and classes.txt. Images are not copied.
-    Status doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
+    Result<WriteReport> doWrite(const Dataset &data, const std::string &path, const WriteOptions &opts) const override
     {
         std::error_code ec;
         fs::create_directories(path + "/labels", ec);
@@ -177,7 +183,9 @@ public:
             names += data.classes[i].name + "\n";
             id[data.classes[i].name] = i;
         }
-        if (auto s = writeFileAtomic(path + "/classes.txt", names); !s) return s;
+        if (auto s = writeFileAtomic(path + "/classes.txt", names); !s) return s.error();
+        WriteReport report;
+        std::size_t open = 0;
         for (const ImageEntry &im : data.images) {
             if (opts.cancel && opts.cancel->load()) return makeError(ErrorCode::Cancelled, path, {}, "cancelled");
             auto size = entryImageSize(im, opts.imagesDir, path);
@@ -186,7 +194,11 @@ public:
             std::ostringstream out;
             out.precision(8);
             for (const RegionData &r : im.regions) {
-                if (r.className.empty() || !r.shape.isClosed()) continue;
+                if (r.className.empty() || !r.shape.isClosed()) {
+                    ++open;
+                    continue;
+                }
+                ++report.regions;
                 out << id[r.className];
                 if (r.shape.type() == ShapeType::Rect) {
                     const Box b = r.shape.boundingBox();
@@ -197,11 +209,13 @@ public:
                 }
                 out << '\n';
             }
-            const fs::path file = fs::path(path) / "labels" / fs::path(im.path).replace_extension(".txt");
+            const fs::path file = fs::path(path) / imageOutputFile(im);
             fs::create_directories(file.parent_path(), ec);
-            if (auto s = writeFileAtomic(file.string(), out.str()); !s) return s;
+            if (auto s = writeFileAtomic(file.string(), out.str()); !s) return s.error();
+            ++report.images;
         }
-        return {};
+        report.notes = openShapesNote(open, "YOLO");
+        return report;
     }
 };
 

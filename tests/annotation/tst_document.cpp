@@ -38,7 +38,7 @@ private Q_SLOTS:
     void addUndoRedoWriteThrough()
     {
         Document doc(open());
-        doc.setImage(m_image);
+        QVERIFY(doc.setImage(m_image).ok());
         QSignalSpy changed(&doc, &Document::changed);
         core::Region r;
         r.shape = *core::Shape::polygon({{1, 1}, {10, 1}, {5, 8}});
@@ -60,7 +60,7 @@ private Q_SLOTS:
     void dragIsOneStep()
     {
         Document doc(open());
-        doc.setImage(m_image);
+        QVERIFY(doc.setImage(m_image).ok());
         core::Region r;
         r.shape = *core::Shape::polygon({{0, 0}, {10, 0}, {5, 5}});
         doc.addRegion(r);
@@ -83,7 +83,7 @@ private Q_SLOTS:
     {
         {
             Document doc(open());
-            doc.setImage(m_image);
+            QVERIFY(doc.setImage(m_image).ok());
             core::Region r;
             r.shape = *core::Shape::rect(1, 2, 3, 4);
             doc.addRegion(r);

@@ -2,6 +2,7 @@
 // import refusing paths outside the roots without changing the project, convert,
 // split determinism and validate finding the droplets leak.
 #include "app/cli/cli.h"
+#include "core/json_parse.h"
 #include "tests/must.h"
 #include "core/project_store.h"
 
@@ -68,6 +69,41 @@ private Q_SLOTS:
         auto r = runCli({"import", project, bad, "--format", "via"});
         QCOMPARE(r.rc, 2);
         QVERIFY2(QString::fromStdString(r.err).startsWith(QString::fromStdString("error: " + bad + ":2:")), r.err.c_str());
+    }
+
+    void deeplyNestedJsonIsRefusedWithItsPath()
+    {
+        // Issue 9: these crashed import, validate and convert with SIGSEGV.
+        const std::string project = tmp("deep.atproj");
+        QCOMPARE(runCli({"new", project}).rc, 0);
+        const std::string deepArray = tmp("deep_array.json"), deepObject = tmp("deep_object.json");
+        std::ofstream(deepArray) << R"({"img.jpg": {"filename": "img.jpg", "size": 1, "regions": [], "file_attributes": {"a": )"
+                                 << std::string(200000, '[') << std::string(200000, ']') << "}}}";
+        {
+            std::ofstream o(deepObject);
+            for (int i = 0; i < 100000; ++i) o << "{\"a\":";
+            o << "1" << std::string(100000, '}');
+        }
+        const std::string limit = std::to_string(core::kMaxJsonDepth);
+        const std::pair<std::string, std::string> cases[] = {
+            {deepArray, "$['img.jpg'].file_attributes.a[0][0][0][0][0][0][0][0][0][0][0][0][0]...: nesting deeper than " + limit + " levels"},
+            {deepObject, "$['a'].a.a.a.a.a.a.a.a.a.a.a.a.a.a.a...: nesting deeper than " + limit + " levels"}};
+        for (const auto &[file, where] : cases) {
+            const std::string expected = "error: " + file + ":" + where + "\n";
+            auto imp = runCli({"import", project, file, "--format", "via"});
+            QCOMPARE(imp.rc, 2);
+            QCOMPARE(QString::fromStdString(imp.err), QString::fromStdString(expected));
+            auto val = runCli({"validate", file, "--format", "via"});
+            QCOMPARE(val.rc, 2);
+            QCOMPARE(QString::fromStdString(val.err), QString::fromStdString(expected));
+            const std::string out = tmp("deep-out.json");
+            auto conv = runCli({"convert", file, out, "--from", "via", "--to", "coco"});
+            QCOMPARE(conv.rc, 2);
+            QCOMPARE(QString::fromStdString(conv.err), QString::fromStdString(expected));
+            QVERIFY(!QFileInfo::exists(QString::fromStdString(out)));
+        }
+        auto s = nlohmann::json::parse(runCli({"stats", project, "--json"}).out);
+        QCOMPARE(s["images"].get<int>(), 0); // nothing changed in the project
     }
 
     void importOutsideRootsChangesNothing()
@@ -168,8 +204,11 @@ private Q_SLOTS:
     void validateReportsEachProblemKind()
     {
         QDir().mkpath(QString::fromStdString(tmp("v")));
-        // A real 10x10 PNG, a corrupt file and a missing one.
-        const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0, 10, 0, 0, 0, 10};
+        // A real 10x10 PNG (validate decodes it whole), a corrupt file and a missing one.
+        const unsigned char png[] = {0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00,
+                                     0x00, 0x0a, 0x00, 0x00, 0x00, 0x0a, 0x08, 0x00, 0x00, 0x00, 0x00, 0xa8, 0x59, 0x90, 0x61, 0x00, 0x00, 0x00,
+                                     0x0e, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x68, 0x80, 0x03, 0x06, 0xda, 0x33, 0x01, 0xbf, 0x04, 0x32,
+                                     0x01, 0x1c, 0xa7, 0xf3, 0x0d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
         std::ofstream(tmp("v/ok.png"), std::ios::binary).write(reinterpret_cast<const char *>(png), sizeof png);
         std::ofstream(tmp("v/corrupt.jpg")) << "not an image";
         const std::string f = tmp("v/ann.json");

@@ -149,7 +149,7 @@ private Q_SLOTS:
         QVERIFY(s.ok());
         m_store = std::make_shared<core::ProjectStore>(std::move(*s));
         m_doc = std::make_unique<annotation::Document>(m_store);
-        m_doc->setImage(must(m_store->images()).front().id);
+        QVERIFY(m_doc->setImage(must(m_store->images()).front().id).ok());
     }
     void cleanup()
     {
