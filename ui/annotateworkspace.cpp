@@ -234,7 +234,10 @@ void AnnotateWorkspace::applyLists(std::vector<core::ImageInfo> images, std::vec
     m_images = std::move(images);
     m_panel->setImages(m_images, classes);
     applyClasses(std::move(classes));
-    if (!hadImage) return;
+    if (!hadImage) { // the first images of an empty project (Add Image Folder): the first goes on the canvas
+        if (!m_images.empty()) selectRow(0);
+        return;
+    }
     // The image on the canvas stays; only its row may have moved.
     int keep = -1;
     for (std::size_t i = 0; i < m_images.size(); ++i)

@@ -97,7 +97,7 @@ DatasetPanel::DatasetPanel(QWidget *parent) : QWidget(parent)
     connect(m_filter, &QAbstractItemModel::rowsInserted, this, &DatasetPanel::updateCount);
     connect(m_filter, &QAbstractItemModel::rowsRemoved, this, &DatasetPanel::updateCount);
     connect(m_list->selectionModel(), &QItemSelectionModel::currentChanged, this, [this](const QModelIndex &current) {
-        if (current.isValid()) Q_EMIT rowActivated(m_filter->mapToSource(current).row());
+        if (current.isValid() && !m_quiet) Q_EMIT rowActivated(m_filter->mapToSource(current).row());
     });
 }
 
@@ -122,8 +122,11 @@ bool DatasetPanel::showRow(int row)
 {
     const QModelIndex index = m_filter->mapFromSource(m_model->index(row));
     if (!index.isValid()) return false;
-    const QSignalBlocker block(m_list->selectionModel());
+    // Quiet towards the workspace only: blocking the selection model's signals would keep the
+    // view from repainting the row it leaves, and two rows would look selected.
+    m_quiet = true;
     m_list->setCurrentIndex(index);
+    m_quiet = false;
     m_list->scrollTo(index);
     return true;
 }

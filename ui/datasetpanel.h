@@ -45,6 +45,8 @@ Q_SIGNALS:
 private:
     void updateCount();
 
+    bool m_quiet = false; // showRow() moves the current row without announcing it
+
     DatasetModel *m_model;
     DatasetFilter *m_filter;
     QListView *m_list;

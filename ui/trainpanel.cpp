@@ -71,15 +71,6 @@ QLineSeries *series(QChart *chart, const QString &name, QValueAxis *x, QValueAxi
     return s;
 }
 
-QValueAxis *axis(QChart *chart, Qt::Alignment where, const QString &title = {}, bool integer = false)
-{
-    auto *a = new QValueAxis;
-    if (!title.isEmpty()) a->setTitleText(title);
-    if (integer) a->setLabelFormat(QStringLiteral("%d"));
-    chart->addAxis(a, where);
-    return a;
-}
-
 // An axis of whole numbers (epochs, steps) from 0 to at least `max`: ticks only at
 // whole numbers, a round step apart (1, 2 or 5 times a power of ten, at most eight
 // steps), so every label names the place it stands at ("%d" on QValueAxis's five
@@ -95,6 +86,18 @@ void setIntegerRange(QValueAxis *a, double max)
     a->setTickAnchor(0);
     a->setTickInterval(step);
     a->setRange(0, std::ceil(top / step) * step);
+}
+
+QValueAxis *axis(QChart *chart, Qt::Alignment where, const QString &title = {}, bool integer = false)
+{
+    auto *a = new QValueAxis;
+    if (!title.isEmpty()) a->setTitleText(title);
+    chart->addAxis(a, where);
+    if (integer) { // whole-number ticks from the start: an empty chart read "0 0 0 0 1" before
+        a->setLabelFormat(QStringLiteral("%d"));
+        setIntegerRange(a, 1);
+    }
+    return a;
 }
 
 // Exponential moving average, the "smoothed" curve.
@@ -440,6 +443,7 @@ void TrainPanel::setProject(const QString &projectPath)
         m_filterGrid->setPictures({});
         m_featureGrid->setPictures({});
         m_filterNote->clear();
+        for (QValueAxis *a : {m_stepAxis, m_epochAxis, m_lrStepAxis}) setIntegerRange(a, 1);
         if (m_running) m_log->appendPlainText(tr("A run of %1 is still going; Stop ends it.").arg(QFileInfo(m_runProject).fileName()));
     }
     setRunning(m_running);

@@ -14,6 +14,7 @@
 #include "ui/attributeeditor.h"
 #include "ui/datasetmodel.h"
 #include "ui/datasetpanel.h"
+#include "ui/fileactions.h"
 #include "ui/mainwindow.h"
 #ifdef ANNOTRAIN_WITH_TRAINING
 #include "ui/trainpanel.h"
@@ -25,7 +26,9 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QLabel>
+#include <QItemSelectionModel>
 #include <QLineEdit>
+#include <QListView>
 #include <QListWidget>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -202,6 +205,47 @@ private Q_SLOTS:
         QCOMPARE(w.annotate()->datasetFilter()->rowCount(), w.annotate()->imageCount());
     }
 
+    // File › Add Image Folder on a new, empty project: the first image goes on the canvas
+    // (before, the list filled and the canvas stayed empty until a row was clicked).
+    void addedImagesShowTheFirstOne()
+    {
+        const std::string project = m_dir.filePath(QStringLiteral("empty.atproj")).toStdString();
+        QVERIFY(core::ProjectStore::create(project).ok());
+        ui::MainWindow w;
+        QVERIFY(w.openProject(QString::fromStdString(project)).ok());
+        w.show();
+        QVERIFY(w.annotate()->currentImagePath().isEmpty());
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        w.fileActions()->addImageFolder(m_dir.filePath(QStringLiteral("sample/images")));
+        QVERIFY(shown.wait(10000));
+        QVERIFY(w.annotate()->imageCount() > 1);
+        QCOMPARE(shown.first().at(0).toInt(), 0);
+        QVERIFY(!w.annotate()->currentImagePath().isEmpty());
+        QCOMPARE(w.annotate()->datasetPanel()->list()->selectionModel()->selectedRows().size(), 1);
+    }
+
+    // D moves the list's highlight: the view is told that the row it leaves is no longer
+    // selected (with the selection model's signals blocked it was not, and kept painting
+    // the old row highlighted beside the new one).
+    void walkingTheListMovesTheHighlight()
+    {
+        ui::MainWindow w;
+        QVERIFY(openShown(w, m_project));
+        QListView *list = w.annotate()->datasetPanel()->list();
+        const QModelIndex first = list->currentIndex();
+        QVERIFY(first.isValid());
+        QSignalSpy changed(list->selectionModel(), &QItemSelectionModel::selectionChanged);
+        QSignalSpy shown(&w, &ui::MainWindow::imageShown);
+        QTest::keyClick(w.annotate()->canvas(), Qt::Key_D);
+        QVERIFY(shown.wait(5000));
+        QVERIFY(list->currentIndex() != first);
+        bool toldDeselected = false;
+        for (const auto &args : changed)
+            toldDeselected |= args.at(1).value<QItemSelection>().contains(first);
+        QVERIFY2(toldDeselected, "the view was not told that the first row left the selection");
+        QCOMPARE(list->selectionModel()->selectedRows(), QModelIndexList{list->currentIndex()});
+    }
+
 #ifdef ANNOTRAIN_WITH_TRAINING
     void anotherProjectShowsNoneOfTheLastOnesRun()
     {
@@ -231,6 +275,20 @@ private Q_SLOTS:
         QVERIFY(train->log()->toPlainText().isEmpty());
         QCOMPARE(train->runList()->count(), 0);
         QVERIFY(train->compareBox()->count() <= 1);
+        // An empty history's axis counts whole epochs too (it read "0 0 0 0 1").
+        QCOMPARE(epochs->tickType(), QValueAxis::TicksDynamic);
+        QCOMPARE(epochs->tickInterval(), 1.0);
+        QCOMPARE(epochs->max(), 1.0);
+    }
+
+    void aFreshTrainTabCountsWholeEpochs()
+    {
+        ui::MainWindow w;
+        QValueAxis *epochs = w.trainPanel()->epochAxis();
+        QCOMPARE(epochs->tickType(), QValueAxis::TicksDynamic);
+        QCOMPARE(epochs->tickAnchor(), 0.0);
+        QCOMPARE(epochs->tickInterval(), 1.0);
+        QCOMPARE(epochs->max(), 1.0);
     }
 
     void epochTicksForLongerRuns()
