@@ -70,6 +70,7 @@ AttributeEditor::AttributeEditor(QWidget *parent) : QWidget(parent)
     layout->addWidget(add);
     layout->addStretch(1);
     setMinimumWidth(200);
+    refresh();
 }
 
 void AttributeEditor::setDocument(annotation::Document *doc)
@@ -123,7 +124,13 @@ void AttributeEditor::refresh()
     m_refreshQueued = false;
     clearForm(m_regionForm);
     clearForm(m_imageForm);
-    if (!m_doc) return;
+    if (!m_doc) { // no project: nothing to edit, and no empty class box pretending there is
+        m_regionNote->setText(tr("Open a project to edit its regions' classes and attributes."));
+        m_regionBox->hide();
+        m_imageBox->hide();
+        return;
+    }
+    m_imageBox->show();
     const core::Region *r = m_region ? m_doc->region(m_region) : nullptr;
     m_regionNote->setText(r ? QString() : tr("Select one region to edit its class and attributes."));
     m_regionBox->setVisible(r != nullptr);

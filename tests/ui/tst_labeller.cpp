@@ -92,6 +92,19 @@ private Q_SLOTS:
         m_project = *p;
     }
 
+    // Before a project is open the panel offers no class box to pick from.
+    void noClassBoxWithoutAProject()
+    {
+        ui::MainWindow w;
+        w.show();
+        ui::AttributeEditor *editor = w.annotate()->attributeEditor();
+        QVERIFY(!editor->classBox()->isVisibleTo(editor));
+        QVERIFY(openShown(w, m_project));
+        QVERIFY(!w.annotate()->document()->regions().empty());
+        w.annotate()->setSelection({w.annotate()->document()->regions().front().id});
+        QTRY_VERIFY(editor->classBox()->isVisibleTo(editor));
+    }
+
     void classShownAndChangedInPlace()
     {
         ui::MainWindow w;
