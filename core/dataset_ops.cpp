@@ -1,5 +1,7 @@
 #include "core/dataset_ops.h"
 
+#include "core/fileio.h"
+
 #include "core/image_size.h"
 #include "core/project_store.h"
 #include "core/random.h"
@@ -35,22 +37,6 @@ void assign(const std::vector<std::size_t> &items, const SplitOptions &o, std::v
     const auto nTest = std::min(n - std::min(n, nVal), static_cast<std::size_t>(std::llround(o.test * static_cast<double>(n))));
     for (std::size_t k = 0; k < n; ++k)
         out[items[k]] = k < nVal ? Split::Val : k < nVal + nTest ? Split::Test : Split::Train;
-}
-
-std::uint64_t fnv1a(const std::string &path, bool *ok)
-{
-    std::ifstream in(path, std::ios::binary);
-    *ok = static_cast<bool>(in);
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    char buf[1 << 16];
-    while (in) {
-        in.read(buf, sizeof buf);
-        for (std::streamsize i = 0; i < in.gcount(); ++i) {
-            h ^= static_cast<unsigned char>(buf[i]);
-            h *= 0x100000001b3ULL;
-        }
-    }
-    return h;
 }
 
 } // namespace
@@ -199,9 +185,9 @@ std::vector<Problem> validateDataset(const Dataset &ds, const std::vector<std::s
         auto work = [&] {
             for (std::size_t i; (i = next++) < n;) {
                 const std::string p = imageRoots[i] + "/" + ds.images[i].path;
-                bool ok = false;
-                hashes[i] = fnv1a(p, &ok);
-                if (!ok) fileState[i] = 1;
+                const auto hash = fileContentHash(p);
+                if (hash) hashes[i] = *hash;
+                if (!hash) fileState[i] = 1;
                 else fileState[i] = checkImageFile(p, &sizes[i], &fileError[i]);
                 const std::size_t finished = ++done;
                 if (progress && (finished % 16 == 0 || finished == n)) {

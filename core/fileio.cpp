@@ -36,6 +36,30 @@ Result<std::string> readFile(const std::string &path)
     return s;
 }
 
+Result<std::uint64_t> fileContentHash(const std::string &path)
+{
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return makeError(ErrorCode::Io, path, {}, std::string("cannot open: ") + std::strerror(errno));
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    std::vector<unsigned char> buf(1 << 20);
+    for (;;) {
+        const ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int e = errno;
+            ::close(fd);
+            return makeError(ErrorCode::Io, path, {}, std::string("read failed: ") + std::strerror(e));
+        }
+        if (n == 0) break;
+        for (ssize_t i = 0; i < n; ++i) {
+            h ^= buf[static_cast<std::size_t>(i)];
+            h *= 0x100000001b3ULL;
+        }
+    }
+    ::close(fd);
+    return h;
+}
+
 Status writeFileAtomic(const std::string &path, const std::string &data)
 {
     const std::string tmp = path + ".tmp-" + std::to_string(::getpid());

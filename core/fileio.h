@@ -5,6 +5,7 @@
 #include "core/result.h"
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,8 @@ Result<std::string> readFile(const std::string &path);
 // readers that need a buffer of their own, such as simdjson's padded one.
 Status readFileInto(const std::string &path, const std::function<char *(std::size_t)> &buffer);
 Status writeFileAtomic(const std::string &path, const std::string &data);
+// FNV-1a (64 bits) of the file's bytes: the same picture under another name hashes alike.
+Result<std::uint64_t> fileContentHash(const std::string &path);
 
 // 1-based "line:col" of a byte offset in text, for parse errors.
 std::string lineColAt(std::string_view text, std::size_t offset);

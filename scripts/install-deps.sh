@@ -9,6 +9,7 @@ pkgs=(
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev libqt6svg6 qt6-qpa-plugins
   libopencv-dev libtorch-dev libopenblas0-openmp
   nlohmann-json3-dev libsimdjson-dev libsqlitecpp-dev libsqlite3-dev libcli11-dev zlib1g-dev
+  libpng-dev libjpeg62-turbo-dev libtiff-dev libzstd-dev
   python3-torch python3-torchvision
   cython3 python3-numpy python3-dev python3-setuptools python3-matplotlib   # pycocotools, built by the tests as the COCO reference
   labelme   # the real labelme client of the labelme export test

@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QPixmap>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QVBoxLayout>
@@ -41,8 +42,20 @@ void clearForm(QFormLayout *form)
 
 AttributeEditor::AttributeEditor(QWidget *parent) : QWidget(parent)
 {
-    m_regionBox = new QGroupBox(tr("Region attributes"));
-    m_regionForm = new QFormLayout(m_regionBox);
+    m_regionBox = new QGroupBox(tr("Region"));
+    auto *regionLayout = new QVBoxLayout(m_regionBox);
+    m_classBox = new QComboBox;
+    m_classBox->setObjectName(QStringLiteral("regionClass"));
+    m_classBox->setToolTip(tr("The class of the selected region; picking another is one undo step"));
+    auto *classRow = new QFormLayout;
+    classRow->addRow(tr("Class"), m_classBox);
+    regionLayout->addLayout(classRow);
+    m_regionForm = new QFormLayout;
+    regionLayout->addWidget(new QLabel(tr("<i>Attributes</i>")));
+    regionLayout->addLayout(m_regionForm);
+    connect(m_classBox, &QComboBox::activated, this, [this] {
+        if (m_region) Q_EMIT classPicked(m_classBox->currentData().toLongLong());
+    });
     m_regionNote = new QLabel;
     m_regionNote->setWordWrap(true);
     m_imageBox = new QGroupBox(tr("Image attributes"));
@@ -57,6 +70,7 @@ AttributeEditor::AttributeEditor(QWidget *parent) : QWidget(parent)
     layout->addWidget(add);
     layout->addStretch(1);
     setMinimumWidth(200);
+    refresh();
 }
 
 void AttributeEditor::setDocument(annotation::Document *doc)
@@ -64,6 +78,26 @@ void AttributeEditor::setDocument(annotation::Document *doc)
     m_doc = doc;
     m_region = 0;
     refresh();
+}
+
+void AttributeEditor::setClasses(std::vector<core::ClassRecord> classes)
+{
+    m_classes = std::move(classes);
+    requestRefresh();
+}
+
+void AttributeEditor::showClass(const core::Region *r)
+{
+    const QSignalBlocker block(m_classBox);
+    m_classBox->clear();
+    m_classBox->addItem(tr("(no class)"), QVariant::fromValue<qlonglong>(0));
+    for (const auto &c : m_classes) {
+        QPixmap swatch(12, 12);
+        swatch.fill(QColor(qs(c.color)));
+        m_classBox->addItem(QIcon(swatch), qs(c.name), QVariant::fromValue<qlonglong>(c.id));
+    }
+    const int at = r ? m_classBox->findData(QVariant::fromValue<qlonglong>(r->classId)) : 0;
+    m_classBox->setCurrentIndex(std::max(0, at));
 }
 
 void AttributeEditor::setRegion(core::Id id)
@@ -90,10 +124,17 @@ void AttributeEditor::refresh()
     m_refreshQueued = false;
     clearForm(m_regionForm);
     clearForm(m_imageForm);
-    if (!m_doc) return;
+    if (!m_doc) { // no project: nothing to edit, and no empty class box pretending there is
+        m_regionNote->setText(tr("Open a project to edit its regions' classes and attributes."));
+        m_regionBox->hide();
+        m_imageBox->hide();
+        return;
+    }
+    m_imageBox->show();
     const core::Region *r = m_region ? m_doc->region(m_region) : nullptr;
-    m_regionNote->setText(r ? QString() : tr("Select one region to edit its attributes."));
+    m_regionNote->setText(r ? QString() : tr("Select one region to edit its class and attributes."));
     m_regionBox->setVisible(r != nullptr);
+    showClass(r);
     if (r) build(m_regionForm, "region", r->attributes);
     build(m_imageForm, "image", m_doc->imageAttributes());
 }

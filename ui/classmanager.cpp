@@ -16,6 +16,7 @@
 #include <QTableWidget>
 #include <QUndoStack>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 
 #include <utility>
 
@@ -153,17 +154,31 @@ ClassManagerDialog::~ClassManagerDialog() = default;
 
 void ClassManagerDialog::countUsage()
 {
-    m_regions.clear();
-    m_images.clear();
-    m_readError.clear();
     if (!m_store) return;
-    auto usage = m_store->classUsage();
-    if (!usage) {
-        m_readError = qs(usage.error().toString());
-        return;
-    }
-    m_regions = std::move(usage->regions);
-    m_images = std::move(usage->images);
+    // Counting reads every region's class: off the GUI thread, on a connection of its own.
+    // Until the counts land the table shows "…" and Merge and Delete, which quote them, wait.
+    const quint64 generation = ++m_countGeneration;
+    m_countsCurrent = false;
+    const std::string project = m_store->path();
+    QtConcurrent::run([project]() -> core::Result<core::ProjectStore::ClassUsage> {
+        auto store = core::ProjectStore::open(project);
+        if (!store) return store.error();
+        return store->classUsage();
+    }).then(this, [this, generation](core::Result<core::ProjectStore::ClassUsage> usage) {
+        if (generation != m_countGeneration) return; // a newer count is on its way
+        m_readError.clear();
+        m_regions.clear();
+        m_images.clear();
+        if (usage) {
+            m_regions = std::move(usage->regions);
+            m_images = std::move(usage->images);
+        } else {
+            m_readError = qs(usage.error().toString());
+        }
+        m_countsCurrent = true;
+        refresh();
+        Q_EMIT countsUpdated();
+    });
 }
 
 void ClassManagerDialog::refresh()
@@ -187,7 +202,7 @@ void ClassManagerDialog::refresh()
         key->setTextAlignment(Qt::AlignCenter);
         key->setToolTip(c.hotkey ? tr("Press %1 to pick this class").arg(QLatin1Char(c.hotkey)) : tr("No hotkey"));
         m_table->setItem(row, HotkeyColumn, key);
-        auto *count = cell(QString::number(regionCount(c.id)), c.id);
+        auto *count = cell(m_countsCurrent ? QString::number(regionCount(c.id)) : QStringLiteral("…"), c.id);
         count->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
         m_table->setItem(row, RegionsColumn, count);
     }
@@ -195,7 +210,7 @@ void ClassManagerDialog::refresh()
     m_table->resizeColumnToContents(HotkeyColumn);
     m_table->resizeColumnToContents(RegionsColumn);
     if (rowOf(keep) >= 0) selectClass(keep);
-    const int unclassed = regionCount(0);
+    const int unclassed = m_countsCurrent ? regionCount(0) : 0;
     if (!m_readError.isEmpty()) m_summary->setText(tr("Cannot read the project: %1").arg(m_readError));
     else m_summary->setText(unclassed ? tr("%1 regions have no class.").arg(unclassed) : QString());
     updateButtons();
@@ -204,9 +219,11 @@ void ClassManagerDialog::refresh()
 void ClassManagerDialog::updateButtons()
 {
     const bool any = selectedClass() != 0;
-    for (QPushButton *b : {m_rename, m_colour, m_hotkey, m_delete})
+    for (QPushButton *b : {m_rename, m_colour, m_hotkey})
         b->setEnabled(any);
-    m_merge->setEnabled(any && m_classes.size() >= 2);
+    // Their questions say how many regions move: they wait for the counts.
+    m_delete->setEnabled(any && m_countsCurrent);
+    m_merge->setEnabled(any && m_countsCurrent && m_classes.size() >= 2);
 }
 
 std::optional<core::ClassRecord> ClassManagerDialog::findClass(core::Id id) const

@@ -9,7 +9,8 @@
 // The operations are public methods that take their arguments and open no
 // dialog (for tests and scripting); the buttons ask the user, then call them.
 // Region counts are read (countUsage()) when the dialog opens and after every
-// class change of the document, undo and redo included.
+// class change of the document, undo and redo included, off the GUI thread:
+// countsUpdated() when they are in the table (until then it shows "…").
 #include "annotation/document.h"
 #include "core/project_store.h"
 #include "core/result.h"
@@ -52,9 +53,11 @@ public:
     void selectClass(core::Id id);
     int regionCount(core::Id id) const;        // regions of a class; 0 = without a class
     int imageCount(core::Id id) const;         // images with this image-level class
+    bool countsCurrent() const { return m_countsCurrent; } // the counts are those of the store's last class change
 
 Q_SIGNALS:
     void classesChanged();
+    void countsUpdated();
 
 private:
     // Counts regions and images per class (the store counts them over its class index).
@@ -76,6 +79,8 @@ private:
     core::ProjectStore *m_store;
     std::vector<core::ClassRecord> m_classes;
     std::map<core::Id, int> m_regions, m_images; // per class id; key 0 = without a class
+    bool m_countsCurrent = false;
+    quint64 m_countGeneration = 0;
     QString m_readError;                         // why the last refresh could not read the project
     QTableWidget *m_table;
     QLabel *m_summary;

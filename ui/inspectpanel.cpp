@@ -1,5 +1,7 @@
 #include "ui/inspectpanel.h"
 
+#include "annotation/canvas.h"
+#include "annotation/overlaylayer.h"
 #include "core/dataset.h"
 #include "ui/projectruns.h"
 
@@ -8,14 +10,13 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QHBoxLayout>
-#include <QImageReader>
 #include <QLabel>
 #include <QListWidget>
-#include <QPainter>
 #include <QPushButton>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include <algorithm>
 #include <map>
 
 namespace ui {
@@ -38,16 +39,15 @@ InspectPanel::InspectPanel(QWidget *parent) : QWidget(parent)
     top->addWidget(m_predict);
     top->addWidget(m_follow);
     top->addWidget(m_accept);
-    m_picture = new QLabel;
-    m_picture->setAlignment(Qt::AlignCenter);
-    m_picture->setMinimumSize(320, 240);
-    m_picture->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
+    m_canvas = new annotation::Canvas; // no document, no tool: it shows
+    m_canvas->setMinimumSize(320, 240);
+    connect(m_canvas, &annotation::Canvas::imageReady, m_canvas, &annotation::Canvas::fitToWindow);
     m_scores = new QListWidget;
     m_scores->setMaximumWidth(320);
     m_note = new QLabel(tr("Train a model, then open an image in Annotate."));
     m_note->setWordWrap(true);
     auto *body = new QHBoxLayout;
-    body->addWidget(m_picture, 1);
+    body->addWidget(m_canvas, 1);
     body->addWidget(m_scores);
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(top);
@@ -84,6 +84,8 @@ InspectPanel::InspectPanel(QWidget *parent) : QWidget(parent)
 }
 
 QString InspectPanel::noteText() const { return m_note->text(); }
+
+void InspectPanel::setPyramidCache(std::shared_ptr<core::PyramidCache> cache) { m_canvas->setPyramidCache(std::move(cache)); }
 
 void InspectPanel::setProject(const QString &projectPath)
 {
@@ -136,11 +138,15 @@ void InspectPanel::predict()
     m_predict->setEnabled(false);
     struct Out {
         core::Result<training::Prediction> prediction;
-        QImage picture;
-        std::vector<QColor> colours; // segmentation: per predicted class, as the canvas draws it
+        std::vector<QColor> colours; // segmentation: per predicted class, as Annotate draws it
     };
+    if (m_canvasImage != image) { // the canvas decodes (or opens the pyramid of) the picture itself
+        m_canvas->overlay()->clear();
+        m_canvas->showImage(image);
+        m_canvasImage = image;
+    }
     QtConcurrent::run([checkpoint, project, image] {
-        Out o{training::predictImage(checkpoint, image.toStdString()), QImage(), {}};
+        Out o{training::predictImage(checkpoint, image.toStdString()), {}};
         if (o.prediction && o.prediction->task == "segmentation") {
             // The project's own class colours where the names match, so the overlay agrees with Annotate.
             std::map<std::string, std::string> projectColours;
@@ -152,25 +158,6 @@ void InspectPanel::predict()
                 auto it = projectColours.find(o.prediction->classes[k]);
                 o.colours.emplace_back(QString::fromStdString(it != projectColours.end() ? it->second : core::defaultClassColor(k)));
             }
-        }
-        QImageReader reader(image);
-        reader.setAutoTransform(true);
-        const QSize full = reader.size();
-        if (full.isValid() && std::max(full.width(), full.height()) > 1600) reader.setScaledSize(full.scaled(1600, 1600, Qt::KeepAspectRatio));
-        o.picture = reader.read().convertToFormat(QImage::Format_RGB32);
-        if (o.prediction && o.prediction->task == "segmentation" && !o.picture.isNull()) {
-            // The predicted classes over the image, half transparent.
-            const auto &p = *o.prediction;
-            QImage mask(p.maskSize, p.maskSize, QImage::Format_ARGB32);
-            for (int y = 0; y < p.maskSize; ++y)
-                for (int x = 0; x < p.maskSize; ++x) {
-                    const std::uint8_t v = p.mask[static_cast<std::size_t>(y * p.maskSize + x)];
-                    QColor c = v && v <= o.colours.size() ? o.colours[v - 1u] : QColor(Qt::transparent);
-                    if (v) c.setAlpha(120);
-                    mask.setPixelColor(x, y, c);
-                }
-            QPainter painter(&o.picture);
-            painter.drawImage(o.picture.rect(), mask);
         }
         return o;
     }).then(this, [this, image](const Out &o) {
@@ -186,8 +173,17 @@ void InspectPanel::predict()
             return;
         }
         const auto &p = *o.prediction;
-        m_picture->setPixmap(QPixmap::fromImage(o.picture).scaled(m_picture->size(), Qt::KeepAspectRatio, Qt::SmoothTransformation));
+        std::vector<annotation::OverlayItem> overlay;
         if (p.task == "segmentation") {
+            for (const auto &region : p.regions) { // what Accept as Regions would add
+                annotation::OverlayItem item;
+                item.kind = annotation::OverlayItem::Polygon;
+                for (const auto &[x, y] : region.polygon) item.polygon << QPointF(x, y);
+                const auto k = std::find(p.classes.begin(), p.classes.end(), region.className) - p.classes.begin();
+                item.color = static_cast<std::size_t>(k) < o.colours.size() ? o.colours[static_cast<std::size_t>(k)] : QColor(Qt::yellow);
+                item.label = QStringLiteral("%1 %2 %").arg(QString::fromStdString(region.className)).arg(region.score * 100, 0, 'f', 0);
+                overlay.push_back(std::move(item));
+            }
             for (std::size_t k = 0; k < p.classes.size(); ++k) {
                 auto *item = new QListWidgetItem(QString::fromStdString(p.classes[k]), m_scores);
                 if (k < o.colours.size()) {
@@ -211,6 +207,7 @@ void InspectPanel::predict()
             m_accept->setEnabled(true);
             m_note->setText(tr("%1 is most likely %2 (%3 %)").arg(QFileInfo(image).fileName(), m_top).arg(p.scores.front().second * 100, 0, 'f', 1));
         }
+        m_canvas->overlay()->setItems(std::move(overlay));
         Q_EMIT predicted(true);
     });
 }

@@ -1,9 +1,11 @@
 #pragma once
 // The Inspect workspace: a run's best checkpoint applied to the image open in
-// Annotate. Classification shows every class's probability, most likely first,
-// and can accept the top class as the image's class; segmentation draws the
-// predicted classes over the image and can accept its areas as regions.
-// Inference runs on a worker thread.
+// Annotate, shown on a canvas of its own (annotation::Canvas: the same zoom, pan and
+// image pyramid as Annotate, no tools). Classification shows every class's
+// probability, most likely first, and can accept the top class as the image's
+// class; segmentation draws the predicted areas on the canvas's overlay layer
+// (outlined, filled translucent in the class's colour, labelled with class and
+// score) and can accept them as regions. Inference runs on a worker thread.
 #include "core/project_store.h"
 #include "training/trainer.h"
 
@@ -15,6 +17,13 @@ class QLabel;
 class QListWidget;
 class QPushButton;
 
+namespace annotation {
+class Canvas;
+}
+namespace core {
+class PyramidCache;
+}
+
 namespace ui {
 
 class InspectPanel : public QWidget {
@@ -25,6 +34,8 @@ public:
     void setCurrentImage(const QString &absPath, core::Id image);
     void refreshRuns();
     void predict();
+    void setPyramidCache(std::shared_ptr<core::PyramidCache> cache);
+    annotation::Canvas *canvas() const { return m_canvas; }
     QComboBox *runBox() const { return m_runs; }
     QListWidget *scores() const { return m_scores; }
     QPushButton *acceptButton() const { return m_accept; }
@@ -47,7 +58,9 @@ private:
     QComboBox *m_runs;
     QCheckBox *m_follow;
     QPushButton *m_predict, *m_accept;
-    QLabel *m_picture, *m_note;
+    annotation::Canvas *m_canvas;
+    QString m_canvasImage; // the picture on the canvas
+    QLabel *m_note;
     QListWidget *m_scores;
 };
 

@@ -71,12 +71,32 @@ QLineSeries *series(QChart *chart, const QString &name, QValueAxis *x, QValueAxi
     return s;
 }
 
+// An axis of whole numbers (epochs, steps) from 0 to at least `max`: ticks only at
+// whole numbers, a round step apart (1, 2 or 5 times a power of ten, at most eight
+// steps), so every label names the place it stands at ("%d" on QValueAxis's five
+// even ticks printed 0 0 1 2 3 for three epochs, with "1" at 1.5).
+void setIntegerRange(QValueAxis *a, double max)
+{
+    const double top = std::max(1.0, std::ceil(max - 1e-9));
+    double step = 1;
+    for (double decade = 1; top / step > 8; decade *= 10)
+        for (double f : {1.0, 2.0, 5.0})
+            if (top / (step = f * decade) <= 8) break;
+    a->setTickType(QValueAxis::TicksDynamic);
+    a->setTickAnchor(0);
+    a->setTickInterval(step);
+    a->setRange(0, std::ceil(top / step) * step);
+}
+
 QValueAxis *axis(QChart *chart, Qt::Alignment where, const QString &title = {}, bool integer = false)
 {
     auto *a = new QValueAxis;
     if (!title.isEmpty()) a->setTitleText(title);
-    if (integer) a->setLabelFormat(QStringLiteral("%d"));
     chart->addAxis(a, where);
+    if (integer) { // whole-number ticks from the start: an empty chart read "0 0 0 0 1" before
+        a->setLabelFormat(QStringLiteral("%d"));
+        setIntegerRange(a, 1);
+    }
     return a;
 }
 
@@ -359,6 +379,11 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     connect(m_pause, &QPushButton::toggled, this, [this](bool on) {
         m_worker->setPaused(on);
         m_pause->setText(on ? tr("Resume") : tr("Pause"));
+        // A held run has no time of arrival; the time it is held does not count towards the next one.
+        if (on) m_pausedSince = m_clock.elapsed();
+        else if (m_pausedSince >= 0) m_pausedMs += m_clock.elapsed() - m_pausedSince;
+        if (!on) m_pausedSince = -1;
+        showProgressText();
     });
     connect(m_task, &QComboBox::currentTextChanged, this, [this](const QString &task) {
         const bool seg = task == QLatin1String("segmentation");
@@ -395,7 +420,32 @@ TrainPanel::~TrainPanel()
 
 void TrainPanel::setProject(const QString &projectPath)
 {
+    const bool another = projectPath != m_project;
     m_project = projectPath;
+    if (another) {
+        // Nothing of the project open before stays on screen: curves, log, history, evaluation, filters.
+        clearLive();
+        m_cmpLoss->clear();
+        m_cmpMetric->clear();
+        m_log->clear();
+        {
+            const QSignalBlocker b1(m_runs), b2(m_compare);
+            m_runs->clear();
+            m_compare->clear();
+        }
+        m_progress->setValue(0);
+        m_progressText.clear();
+        m_rate->clear();
+        m_evaluation = nlohmann::json();
+        m_evalSummary->clear();
+        m_confusion->setMatrix({}, {});
+        m_wrong->clear();
+        m_filterGrid->setPictures({});
+        m_featureGrid->setPictures({});
+        m_filterNote->clear();
+        for (QValueAxis *a : {m_stepAxis, m_epochAxis, m_lrStepAxis}) setIntegerRange(a, 1);
+        if (m_running) m_log->appendPlainText(tr("A run of %1 is still going; Stop ends it.").arg(QFileInfo(m_runProject).fileName()));
+    }
     setRunning(m_running);
     refreshHistory();
 }
@@ -444,14 +494,19 @@ void TrainPanel::start()
     m_pause->setChecked(false);
     const training::TrainConfig c = config();
     m_valMetric->setName(metricLabel(QString::fromStdString(c.task)));
-    m_stepAxis->setRange(0, std::max(10.0, maxX(m_cmpLoss, 0)));
-    m_lrStepAxis->setRange(0, 10);
-    m_epochAxis->setRange(0, std::max(c.epochs, static_cast<int>(maxX(m_cmpMetric, 0))));
+    setIntegerRange(m_stepAxis, std::max(10.0, maxX(m_cmpLoss, 0)));
+    setIntegerRange(m_lrStepAxis, 10);
+    setIntegerRange(m_epochAxis, std::max(c.epochs, static_cast<int>(maxX(m_cmpMetric, 0))));
     m_lossAxis->setRange(0, std::max(1.0, maxY(m_cmpLoss, 0)));
     m_valLossAxis->setRange(0, 1);
     m_lrAxis->setRange(0, c.lr * 1.1);
     m_clock.start();
+    m_pausedMs = 0;
+    m_pausedSince = -1;
+    m_progressText.clear();
+    m_eta = -1;
     m_fold = 0;
+    m_runProject = m_project;
     setRunning(true);
     if (m_kfold->value() >= 2) Q_EMIT kfoldRequested(c, m_kfold->value());
     else Q_EMIT startRequested(c);
@@ -459,6 +514,10 @@ void TrainPanel::start()
 
 void TrainPanel::onMetrics(const training::MetricsSample &m)
 {
+    if (m_runProject != m_project) { // a run of the project open before: its curves are not this project's
+        m_rate->setText(tr("A run of %1 is still going (epoch %2); Stop ends it").arg(QFileInfo(m_runProject).fileName()).arg(m.epoch));
+        return;
+    }
     if (m.fold != m_fold) { // k-fold: each fold's curves start afresh
         clearLive();
         m_fold = m.fold;
@@ -475,23 +534,40 @@ void TrainPanel::onMetrics(const training::MetricsSample &m)
         m_smoothed = m_smoothed < 0 ? m.loss : 0.9 * m_smoothed + 0.1 * m.loss;
         m_lossSmooth->append(static_cast<double>(m.step), m_smoothed);
         m_lrSeries->append(static_cast<double>(m.step), m.lr);
-        m_stepAxis->setRange(0, std::max({10.0, static_cast<double>(m.step), maxX(m_cmpLoss, 0)}));
-        m_lrStepAxis->setRange(0, std::max<double>(10, static_cast<double>(m.step)));
+        setIntegerRange(m_stepAxis, std::max({10.0, static_cast<double>(m.step), maxX(m_cmpLoss, 0)}));
+        setIntegerRange(m_lrStepAxis, std::max<double>(10, static_cast<double>(m.step)));
         if (std::isfinite(m.loss)) m_lossAxis->setRange(0, std::max(m_lossAxis->max(), m.loss * 1.1));
         m_lrAxis->setRange(0, std::max(m_lrAxis->max(), m.lr * 1.1));
     }
     const double progress = m.folds > 0 ? (m.fold - 1 + m.progress) / m.folds : m.progress; // of everything this Start began
     m_progress->setValue(static_cast<int>(progress * 1000));
-    const double elapsed = m_clock.elapsed() / 1000.0;
-    const double eta = progress > 0 ? elapsed * (1 - progress) / progress : 0;
+    const double elapsed = (m_clock.elapsed() - m_pausedMs) / 1000.0;
+    m_eta = progress > 0 ? elapsed * (1 - progress) / progress : -1;
     const QString fold = m.folds > 0 ? tr("fold %1 of %2 · ").arg(m.fold).arg(m.folds) : QString();
-    m_rate->setText(fold + tr("epoch %1 · step %2 · %3 images/s · ETA %4 s").arg(m.epoch).arg(m.step).arg(m.imagesPerS, 0, 'f', 0).arg(eta, 0, 'f', 0));
+    m_progressText = fold + tr("epoch %1 · step %2 · %3 images/s").arg(m.epoch).arg(m.step).arg(m.imagesPerS, 0, 'f', 0);
+    showProgressText();
+}
+
+void TrainPanel::showProgressText()
+{
+    if (m_progressText.isEmpty()) {
+        m_rate->clear();
+        return;
+    }
+    // The time of arrival only while the run goes: not held, not over.
+    if (m_running && m_pause->isChecked()) m_rate->setText(m_progressText + tr(" · paused"));
+    else if (m_running && m_eta >= 0) m_rate->setText(m_progressText + tr(" · ETA %1 s").arg(m_eta, 0, 'f', 0));
+    else m_rate->setText(m_progressText);
 }
 
 void TrainPanel::onFinished(bool ok, const QString &message)
 {
-    m_log->appendPlainText(ok ? message : tr("error: %1").arg(message));
+    const bool thisProject = m_runProject == m_project;
+    const QString text = ok ? message : tr("error: %1").arg(message);
+    m_log->appendPlainText(thisProject ? text : tr("The run of %1 ended: %2").arg(QFileInfo(m_runProject).fileName(), text));
     setRunning(false);
+    if (thisProject) showProgressText(); // without the time of arrival
+    else m_rate->clear();
     refreshHistory();
     Q_EMIT runFinished(ok, message);
 }
@@ -561,11 +637,11 @@ void TrainPanel::showRun(const QString &dir)
         m_valMetric->replace(QList<QPointF>(c.valMetric.begin(), c.valMetric.end()));
         m_valMetric->setName(c.metricName);
         m_valLoss->replace(QList<QPointF>(c.valLoss.begin(), c.valLoss.end()));
-        m_stepAxis->setRange(0, std::max({10.0, maxX(m_loss, 0), maxX(m_cmpLoss, 0)}));
+        setIntegerRange(m_stepAxis, std::max({10.0, maxX(m_loss, 0), maxX(m_cmpLoss, 0)}));
         m_lossAxis->setRange(0, std::max({0.1, maxY(m_loss, 0) * 1.05, maxY(m_cmpLoss, 0) * 1.05}));
-        m_epochAxis->setRange(0, std::max({1.0, maxX(m_valMetric, 0), maxX(m_cmpMetric, 0)}));
+        setIntegerRange(m_epochAxis, std::max({1.0, maxX(m_valMetric, 0), maxX(m_cmpMetric, 0)}));
         m_valLossAxis->setRange(0, std::max(0.1, maxY(m_valLoss, 0) * 1.1));
-        m_lrStepAxis->setRange(0, std::max(10.0, maxX(m_lrSeries, 0)));
+        setIntegerRange(m_lrStepAxis, std::max(10.0, maxX(m_lrSeries, 0)));
         m_lrAxis->setRange(0, std::max(1e-6, maxY(m_lrSeries, 0) * 1.1));
     });
 }
@@ -581,9 +657,9 @@ void TrainPanel::showCompare(const QString &dir)
         m_cmpMetric->replace(QList<QPointF>(c.valMetric.begin(), c.valMetric.end()));
         m_cmpLoss->setName(tr("%1 (smoothed)").arg(QFileInfo(dir).fileName()));
         m_cmpMetric->setName(tr("%1 %2").arg(QFileInfo(dir).fileName(), c.metricName));
-        m_stepAxis->setRange(0, std::max({m_stepAxis->max(), maxX(m_cmpLoss, 0)}));
+        setIntegerRange(m_stepAxis, std::max({m_stepAxis->max(), maxX(m_cmpLoss, 0)}));
         m_lossAxis->setRange(0, std::max(m_lossAxis->max(), maxY(m_cmpLoss, 0) * 1.05));
-        m_epochAxis->setRange(0, std::max(m_epochAxis->max(), maxX(m_cmpMetric, 0)));
+        setIntegerRange(m_epochAxis, std::max(m_epochAxis->max(), maxX(m_cmpMetric, 0)));
     });
 }
 

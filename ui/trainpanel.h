@@ -68,6 +68,9 @@ public:
     PictureGrid *filterGrid() const { return m_filterGrid; }
     PictureGrid *featureGrid() const { return m_featureGrid; }
     QTabWidget *views() const { return m_views; }
+    QLabel *progressText() const { return m_rate; }   // epoch, step, images/s and, while running, the ETA
+    QPlainTextEdit *log() const { return m_log; }
+    QValueAxis *epochAxis() const { return m_epochAxis; }
 
 Q_SIGNALS:
     void startRequested(const training::TrainConfig &config);
@@ -92,12 +95,17 @@ private:
     void listMisclassified(int truth, int predicted);
     QString selectedRunDir() const;
     void clearLive();
+    void showProgressText();
 
     QString m_project, m_currentImage;
     QThread m_thread;
     TrainWorker *m_worker = nullptr;
     bool m_running = false;
     QElapsedTimer m_clock;
+    qint64 m_pausedMs = 0, m_pausedSince = -1; // time held by Pause, not counted in the ETA
+    QString m_progressText;                    // epoch, step, images/s of the last sample
+    double m_eta = -1;                         // seconds, -1 unknown
+    QString m_runProject;                      // the project of the run going (or last gone)
     double m_smoothed = -1;
     int m_fold = 0; // the fold whose curves the live charts show (k-fold), 0 otherwise
     nlohmann::json m_evaluation;

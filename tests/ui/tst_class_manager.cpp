@@ -12,6 +12,8 @@
 #include "core/sample_project.h"
 #include "ui/classmanager.h"
 #include "ui/datasetmodel.h"
+#include "annotation/canvas.h"
+#include "ui/annotateworkspace.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
@@ -166,7 +168,7 @@ private Q_SLOTS:
             QVERIFY2(row >= 0, name);
             const core::Id id = idOf(name);
             QCOMPARE(d.classAt(row), id);
-            QCOMPARE(shownCount(d, QString::fromLatin1(name)), storedRegions(id));
+            QTRY_COMPARE(shownCount(d, QString::fromLatin1(name)), storedRegions(id));
             QCOMPARE(text(d, row, ui::ClassManagerDialog::ColourColumn), QString::fromStdString(record(id)->color));
             QVERIFY(!d.table()->item(row, ui::ClassManagerDialog::ColourColumn)->icon().isNull());
             total += storedRegions(id);
@@ -194,7 +196,7 @@ private Q_SLOTS:
         QCOMPARE(d.table()->rowCount(), 4);
         const int row = rowNamed(d, QStringLiteral("hexagon"));
         QVERIFY(row >= 0);
-        QCOMPARE(shownCount(d, QStringLiteral("hexagon")), 0);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("hexagon")), 0);
         const core::Id id = idOf("hexagon");
         QVERIFY(id != 0);
         QCOMPARE(d.selectedClass(), id);
@@ -220,7 +222,7 @@ private Q_SLOTS:
         QVERIFY(rowNamed(d, QStringLiteral("disc")) >= 0);
         QCOMPARE(rowNamed(d, QStringLiteral("circle")), -1);
         QCOMPARE(record(circle)->name, std::string("disc"));
-        QCOMPARE(shownCount(d, QStringLiteral("disc")), regions);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("disc")), regions);
         QCOMPARE(storedRegions(circle), regions);
         // Renaming square to the taken "disc" is refused with a message that says why.
         const core::Id square = idOf("square");
@@ -282,7 +284,7 @@ private Q_SLOTS:
         QCOMPARE(changed.count(), 1);
         QCOMPARE(d.table()->rowCount(), 2);
         QCOMPARE(rowNamed(d, QStringLiteral("circle")), -1);
-        QCOMPARE(shownCount(d, QStringLiteral("square")), a + b);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("square")), a + b);
         QVERIFY(!record(circle));
         QCOMPARE(storedRegions(square), a + b);
         QCOMPARE(storedRegions(circle), 0);
@@ -291,7 +293,7 @@ private Q_SLOTS:
             QVERIFY(im.classId != circle);
         // A dialog opened afresh counts the same.
         ui::ClassManagerDialog again(m_doc.get());
-        QCOMPARE(shownCount(again, QStringLiteral("square")), a + b);
+        QTRY_COMPARE(shownCount(again, QStringLiteral("square")), a + b);
         // Merging a class that is gone is an error, not a crash.
         QVERIFY(!d.merge(circle, square).ok());
         QCOMPARE(changed.count(), 1);
@@ -308,8 +310,8 @@ private Q_SLOTS:
         QCOMPARE(storedRegions(circle), a);
         QCOMPARE(storedRegions(square), b);
         QCOMPARE(imagesOf(circle), circleImages);
-        QCOMPARE(shownCount(d, QStringLiteral("circle")), a);
-        QCOMPARE(shownCount(d, QStringLiteral("square")), b);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("circle")), a);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("square")), b);
         QCOMPARE(d.table()->rowCount(), 3);
         QCOMPARE(classNames(), order); // and in its place
         if (qEnvironmentVariableIsSet("ANNOTRAIN_SCREENSHOT_DIR")) {
@@ -323,7 +325,7 @@ private Q_SLOTS:
         redo->click();
         QVERIFY(!record(circle));
         QCOMPARE(storedRegions(square), a + b);
-        QCOMPARE(shownCount(d, QStringLiteral("square")), a + b);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("square")), a + b);
     }
 
     void deleteLeavesRegionsUnclassed()
@@ -342,7 +344,7 @@ private Q_SLOTS:
         QVERIFY(!record(triangle));
         QCOMPARE(static_cast<int>(must(m_store->allRegions()).size()), total);
         QCOMPARE(storedRegions(0), unclassed + n);
-        QCOMPARE(d.regionCount(0), unclassed + n);
+        QTRY_COMPARE(d.regionCount(0), unclassed + n);
         QVERIFY(!d.remove(triangle).ok());
         QCOMPARE(changed.count(), 1);
 
@@ -352,7 +354,7 @@ private Q_SLOTS:
         QCOMPARE(record(triangle)->hotkey, before.hotkey);
         QCOMPARE(storedRegions(triangle), n);
         QCOMPARE(storedRegions(0), unclassed);
-        QCOMPARE(shownCount(d, QStringLiteral("triangle")), n);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("triangle")), n);
         std::vector<core::Id> shown, stored;
         for (const core::Region &r : m_doc->regions()) shown.push_back(r.classId);
         for (const core::Region &r : must(m_store->regions(m_doc->image()))) stored.push_back(r.classId);
@@ -374,23 +376,23 @@ private Q_SLOTS:
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(w.openProject(QString::fromStdString(m_store->path())).ok());
         QVERIFY(shown.wait(5000));
-        const QString before = w.currentImagePath();
+        const QString before = w.annotate()->currentImagePath();
         const core::Id circle = idOf("circle"), square = idOf("square");
         const int circles = static_cast<int>(imagesOf(circle).size()), squares = static_cast<int>(imagesOf(square).size());
         QVERIFY(circles > 0 && squares > 0);
         auto listed = [&](core::Id cls) {
-            w.datasetFilter()->setClassId(cls);
-            return w.datasetFilter()->rowCount();
+            w.annotate()->datasetFilter()->setClassId(cls);
+            return w.annotate()->datasetFilter()->rowCount();
         };
         QCOMPARE(listed(square), squares);
-        ui::ClassManagerDialog d(w.document());
+        ui::ClassManagerDialog d(w.annotate()->document());
         QVERIFY(d.merge(circle, square).ok());
-        QCOMPARE(listed(square), circles + squares);
-        w.document()->undoStack()->undo();
-        QCOMPARE(listed(square), squares);
-        QCOMPARE(listed(circle), circles);
-        w.datasetFilter()->setClassId(0);
-        QCOMPARE(w.currentImagePath(), before);
+        QTRY_COMPARE(listed(square), circles + squares); // the list is read again off the GUI thread
+        w.annotate()->document()->undoStack()->undo();
+        QTRY_COMPARE(listed(square), squares);
+        QTRY_COMPARE(listed(circle), circles);
+        w.annotate()->datasetFilter()->setClassId(0);
+        QCOMPARE(w.annotate()->currentImagePath(), before);
         QCOMPARE(shown.count(), 1); // the image was not decoded again
     }
 
@@ -407,6 +409,7 @@ private Q_SLOTS:
         QString question;
         {
             ModalAnswerer answer({clickBox(QMessageBox::No, &question)});
+            QTRY_VERIFY(button(d, QStringLiteral("Delete…"))->isEnabled()); // once the counts it quotes are in
             button(d, QStringLiteral("Delete…"))->click();
             QVERIFY(answer.allAnswered());
         }
@@ -416,6 +419,7 @@ private Q_SLOTS:
         QCOMPARE(changed.count(), 0);
         {
             ModalAnswerer answer({clickBox(QMessageBox::Yes)});
+            QTRY_VERIFY(button(d, QStringLiteral("Delete…"))->isEnabled()); // once the counts it quotes are in
             button(d, QStringLiteral("Delete…"))->click();
             QVERIFY(answer.allAnswered());
         }
@@ -442,6 +446,7 @@ private Q_SLOTS:
                                       in->accept();
                                   },
                                   clickBox(QMessageBox::Yes, &question)});
+            QTRY_VERIFY(button(d, QStringLiteral("Merge into…"))->isEnabled()); // once the counts it quotes are in
             button(d, QStringLiteral("Merge into…"))->click();
             QVERIFY(answer.allAnswered());
         }
@@ -449,7 +454,7 @@ private Q_SLOTS:
                  qPrintable(question));
         QCOMPARE(changed.count(), 1);
         QCOMPARE(storedRegions(triangle), a + b);
-        QCOMPARE(shownCount(d, QStringLiteral("triangle")), a + b);
+        QTRY_COMPARE(shownCount(d, QStringLiteral("triangle")), a + b);
 
         const core::Id square = idOf("square");
         d.selectClass(square);

@@ -5,6 +5,8 @@
 #include "tests/must.h"
 #include "core/sample_project.h"
 #include "ui/datasetdialogs.h"
+#include "annotation/canvas.h"
+#include "ui/annotateworkspace.h"
 #include "ui/mainwindow.h"
 
 #include <QSignalSpy>
@@ -80,7 +82,7 @@ private Q_SLOTS:
         QVERIFY(w.openProject(m_project).ok());
         QVERIFY(shown.wait(5000));
         ui::ValidationDialog d(m_project);
-        connect(&d, &ui::ValidationDialog::jumpTo, &w, &ui::MainWindow::showProblem);
+        connect(&d, &ui::ValidationDialog::jumpTo, w.annotate(), &ui::AnnotateWorkspace::showProblem);
         QSignalSpy done(&d, &ui::ValidationDialog::finished);
         QVERIFY(done.wait(20000));
         int row = -1;
@@ -97,9 +99,9 @@ private Q_SLOTS:
         shown.clear();
         Q_EMIT d.table()->cellDoubleClicked(row, 0);
         QVERIFY(shown.wait(5000));
-        QCOMPARE(w.currentImagePath(), QString::fromStdString(target.absPath));
-        QCOMPARE(w.selection().size(), std::size_t(1));
-        QCOMPARE(w.document()->region(w.selection().front())->shape, bow.shape);
+        QCOMPARE(w.annotate()->currentImagePath(), QString::fromStdString(target.absPath));
+        QCOMPARE(w.annotate()->selection().size(), std::size_t(1));
+        QCOMPARE(w.annotate()->document()->region(w.annotate()->selection().front())->shape, bow.shape);
     }
 };
 

@@ -6,6 +6,8 @@
 #include "core/sample_project.h"
 #include "tests/must.h"
 #include "ui/attributeeditor.h"
+#include "annotation/canvas.h"
+#include "ui/annotateworkspace.h"
 #include "ui/mainwindow.h"
 
 #include <QCheckBox>
@@ -34,8 +36,8 @@ class TestEditor : public QObject {
     std::string m_project;
 
     // Viewport position of an image pixel.
-    static QPoint at(ui::MainWindow &w, double x, double y) { return w.view()->mapFromScene(QPointF(x, y)); }
-    static void click(ui::MainWindow &w, double x, double y) { QTest::mouseClick(w.view()->viewport(), Qt::LeftButton, {}, at(w, x, y)); }
+    static QPoint at(ui::MainWindow &w, double x, double y) { return w.annotate()->canvas()->mapFromScene(QPointF(x, y)); }
+    static void click(ui::MainWindow &w, double x, double y) { QTest::mouseClick(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, x, y)); }
     // Opens the sample in a shown window and waits until the first image is on the canvas.
     bool openShown(ui::MainWindow &w, QSignalSpy &shown)
     {
@@ -49,9 +51,9 @@ class TestEditor : public QObject {
     bool openAtRow(ui::MainWindow &w, QSignalSpy &shown, int row)
     {
         if (!openShown(w, shown)) return false;
-        w.showImage(row);
+        w.annotate()->showImage(row);
         if (!QTest::qWaitFor([&] { return shown.count() >= 2; }, 5000)) return false;
-        w.view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
+        w.annotate()->canvas()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
         return true;
     }
     static std::size_t storedRegions(const std::string &project, core::Id image) { return must(core::ProjectStore::open(project)->regions(image)).size(); }
@@ -69,20 +71,20 @@ private Q_SLOTS:
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(openShown(w, shown));
-        const double fitted = w.view()->transform().m11();
+        const double fitted = w.annotate()->canvas()->transform().m11();
         // Wheel up zooms in around the cursor.
-        QWheelEvent wheel(QPointF(200, 200), w.view()->viewport()->mapToGlobal(QPointF(200, 200)), {}, QPoint(0, 240), Qt::NoButton, {},
+        QWheelEvent wheel(QPointF(200, 200), w.annotate()->canvas()->viewport()->mapToGlobal(QPointF(200, 200)), {}, QPoint(0, 240), Qt::NoButton, {},
                           Qt::NoScrollPhase, false);
-        QApplication::sendEvent(w.view()->viewport(), &wheel);
-        const double zoomed = w.view()->transform().m11();
+        QApplication::sendEvent(w.annotate()->canvas()->viewport(), &wheel);
+        const double zoomed = w.annotate()->canvas()->transform().m11();
         QVERIFY(zoomed > fitted * 1.2);
         // D goes to the next image and keeps the zoom; A comes back.
-        w.view()->setFocus();
-        QTest::keyClick(w.view(), Qt::Key_D);
+        w.annotate()->canvas()->setFocus();
+        QTest::keyClick(w.annotate()->canvas(), Qt::Key_D);
         QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, 5000);
         QCOMPARE(shown.last().at(0).toInt(), 1);
-        QCOMPARE(w.view()->transform().m11(), zoomed);
-        QTest::keyClick(w.view(), Qt::Key_A);
+        QCOMPARE(w.annotate()->canvas()->transform().m11(), zoomed);
+        QTest::keyClick(w.annotate()->canvas(), Qt::Key_A);
         QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 3, 5000);
         QCOMPARE(shown.last().at(0).toInt(), 0);
     }
@@ -92,28 +94,28 @@ private Q_SLOTS:
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(openAtRow(w, shown, 5));
-        annotation::Document *doc = w.document();
+        annotation::Document *doc = w.annotate()->document();
         core::Region r;
         r.shape = *core::Shape::polygon({{10, 10}, {60, 10}, {60, 60}, {10, 60}});
         doc->addRegion(r);
         const core::Id id = doc->regions().back().id;
-        w.setTool(ui::MainWindow::Tool::Select);
+        w.annotate()->setTool(ui::AnnotateWorkspace::Tool::Select);
         click(w, 35, 35); // select it
         // Drag vertex 2 from (60,60) to (80,70) in steps: one undo step.
         const int before = doc->undoStack()->index();
-        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, at(w, 60, 60));
+        QTest::mousePress(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 60, 60));
         for (int k = 1; k <= 4; ++k)
-            QTest::mouseMove(w.view()->viewport(), at(w, 60 + 5 * k, 60 + 2.5 * k));
-        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, at(w, 80, 70));
+            QTest::mouseMove(w.annotate()->canvas()->viewport(), at(w, 60 + 5 * k, 60 + 2.5 * k));
+        QTest::mouseRelease(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 80, 70));
         QCOMPARE(doc->undoStack()->index(), before + 1);
         const core::Point moved = doc->region(id)->shape.vertices()[2];
         QVERIFY(std::abs(moved.x - 80) < 1.0 && std::abs(moved.y - 70) < 1.0);
         // Double-click the top edge inserts a vertex there.
-        QTest::mouseDClick(w.view()->viewport(), Qt::LeftButton, {}, at(w, 35, 10));
+        QTest::mouseDClick(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 35, 10));
         QCOMPARE(doc->region(id)->shape.vertices().size(), std::size_t(5));
         QVERIFY(std::abs(doc->region(id)->shape.vertices()[1].y - 10) < 1.0);
         // Shift+click deletes a vertex; a polygon keeps at least three.
-        QTest::mouseClick(w.view()->viewport(), Qt::LeftButton, Qt::ShiftModifier, at(w, 10, 60));
+        QTest::mouseClick(w.annotate()->canvas()->viewport(), Qt::LeftButton, Qt::ShiftModifier, at(w, 10, 60));
         QCOMPARE(doc->region(id)->shape.vertices().size(), std::size_t(4));
         doc->undoStack()->undo();
         QCOMPARE(doc->region(id)->shape.vertices().size(), std::size_t(5));
@@ -127,39 +129,39 @@ private Q_SLOTS:
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(openShown(w, shown));
-        w.showImage(7);
+        w.annotate()->showImage(7);
         QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 2, 5000);
-        w.view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
-        w.view()->setFocus();
-        annotation::Document *doc = w.document();
+        w.annotate()->canvas()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
+        w.annotate()->canvas()->setFocus();
+        annotation::Document *doc = w.annotate()->document();
         const std::size_t start = doc->regions().size();
 
-        w.setTool(ui::MainWindow::Tool::Polyline);
+        w.annotate()->setTool(ui::AnnotateWorkspace::Tool::Polyline);
         click(w, 10, 100);
         click(w, 30, 110);
         click(w, 50, 100);
-        QTest::keyClick(w.view(), Qt::Key_Return);
+        QTest::keyClick(w.annotate()->canvas(), Qt::Key_Return);
         QCOMPARE(doc->regions().size(), start + 1);
         QCOMPARE(doc->regions().back().shape.type(), core::ShapeType::Polyline);
         QCOMPARE(doc->regions().back().shape.vertices().size(), std::size_t(3));
 
-        w.setTool(ui::MainWindow::Tool::Point);
+        w.annotate()->setTool(ui::AnnotateWorkspace::Tool::Point);
         click(w, 100, 20);
         QCOMPARE(doc->regions().back().shape.type(), core::ShapeType::Point);
         QVERIFY(std::abs(doc->regions().back().shape.params()[0] - 100) < 1.0);
 
-        w.setTool(ui::MainWindow::Tool::Circle);
-        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, at(w, 30, 30));
-        QTest::mouseMove(w.view()->viewport(), at(w, 40, 30));
-        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, at(w, 42, 30));
+        w.annotate()->setTool(ui::AnnotateWorkspace::Tool::Circle);
+        QTest::mousePress(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 30, 30));
+        QTest::mouseMove(w.annotate()->canvas()->viewport(), at(w, 40, 30));
+        QTest::mouseRelease(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 42, 30));
         const core::Region circle = doc->regions().back();
         QCOMPARE(circle.shape.type(), core::ShapeType::Circle);
         QVERIFY(std::abs(circle.shape.params()[2] - 12) < 1.0);
 
-        w.setTool(ui::MainWindow::Tool::Ellipse);
-        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, at(w, 60, 60));
-        QTest::mouseMove(w.view()->viewport(), at(w, 80, 65));
-        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, at(w, 100, 80));
+        w.annotate()->setTool(ui::AnnotateWorkspace::Tool::Ellipse);
+        QTest::mousePress(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 60, 60));
+        QTest::mouseMove(w.annotate()->canvas()->viewport(), at(w, 80, 65));
+        QTest::mouseRelease(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 100, 80));
         const core::Region ellipse = doc->regions().back();
         QCOMPARE(ellipse.shape.type(), core::ShapeType::Ellipse);
         QVERIFY(std::abs(ellipse.shape.params()[0] - 80) < 1.0 && std::abs(ellipse.shape.params()[2] - 20) < 1.0 &&
@@ -168,14 +170,14 @@ private Q_SLOTS:
         QCOMPARE(storedRegions(m_project, doc->image()), start + 4);
 
         // Ctrl+click selects the circle and the ellipse; one drag moves both as one undo step.
-        w.setTool(ui::MainWindow::Tool::Select);
+        w.annotate()->setTool(ui::AnnotateWorkspace::Tool::Select);
         click(w, 30, 30);
-        QTest::mouseClick(w.view()->viewport(), Qt::LeftButton, Qt::ControlModifier, at(w, 80, 70));
-        QCOMPARE(w.selection().size(), std::size_t(2));
+        QTest::mouseClick(w.annotate()->canvas()->viewport(), Qt::LeftButton, Qt::ControlModifier, at(w, 80, 70));
+        QCOMPARE(w.annotate()->selection().size(), std::size_t(2));
         const int before = doc->undoStack()->index();
-        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, at(w, 30, 30));
-        for (int k = 1; k <= 5; ++k) QTest::mouseMove(w.view()->viewport(), at(w, 30 + k, 30 + 2 * k));
-        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, at(w, 35, 40));
+        QTest::mousePress(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 30, 30));
+        for (int k = 1; k <= 5; ++k) QTest::mouseMove(w.annotate()->canvas()->viewport(), at(w, 30 + k, 30 + 2 * k));
+        QTest::mouseRelease(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 35, 40));
         QCOMPARE(doc->undoStack()->index(), before + 1);
         QVERIFY(std::abs(doc->region(circle.id)->shape.params()[0] - 35) < 1.0);
         QVERIFY(std::abs(doc->region(ellipse.id)->shape.params()[1] - 80) < 1.0);
@@ -184,19 +186,19 @@ private Q_SLOTS:
         QVERIFY(std::abs(doc->region(ellipse.id)->shape.params()[1] - 70) < 1.0);
 
         // Copy both, go to the next image, paste: the same shapes and classes, selected, in the store.
-        QTest::keyClick(w.view(), Qt::Key_C, Qt::ControlModifier);
+        QTest::keyClick(w.annotate()->canvas(), Qt::Key_C, Qt::ControlModifier);
         const core::Id from = doc->image();
-        QTest::keyClick(w.view(), Qt::Key_D);
+        QTest::keyClick(w.annotate()->canvas(), Qt::Key_D);
         QTRY_VERIFY_WITH_TIMEOUT(doc->image() != from && shown.count() >= 3, 5000);
         const std::size_t there = doc->regions().size();
-        QTest::keyClick(w.view(), Qt::Key_V, Qt::ControlModifier);
+        QTest::keyClick(w.annotate()->canvas(), Qt::Key_V, Qt::ControlModifier);
         QCOMPARE(doc->regions().size(), there + 2);
-        QCOMPARE(w.selection().size(), std::size_t(2));
-        QCOMPARE(doc->region(w.selection()[0])->shape, circle.shape);
-        QCOMPARE(doc->region(w.selection()[1])->classId, ellipse.classId);
+        QCOMPARE(w.annotate()->selection().size(), std::size_t(2));
+        QCOMPARE(doc->region(w.annotate()->selection()[0])->shape, circle.shape);
+        QCOMPARE(doc->region(w.annotate()->selection()[1])->classId, ellipse.classId);
         QCOMPARE(storedRegions(m_project, doc->image()), there + 2);
         // Delete removes the whole selection; undo brings it back.
-        QTest::keyClick(w.view(), Qt::Key_Delete);
+        QTest::keyClick(w.annotate()->canvas(), Qt::Key_Delete);
         QCOMPARE(doc->regions().size(), there);
         doc->undoStack()->undo();
         QCOMPARE(doc->regions().size(), there + 2);
@@ -205,19 +207,19 @@ private Q_SLOTS:
         QVERIFY(doc->store().setClassHotkey(classes.back().id, '7').ok());
         QVERIFY(w.openProject(QString::fromStdString(m_project)).ok()); // the palette reads the hotkeys
         QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 4, 5000);
-        doc = w.document();
-        w.setSelection({doc->regions().front().id});
-        w.view()->setFocus();
-        QTest::keyClick(w.view(), Qt::Key_7);
-        QCOMPARE(doc->region(w.selection().front())->classId, classes.back().id);
+        doc = w.annotate()->document();
+        w.annotate()->setSelection({doc->regions().front().id});
+        w.annotate()->canvas()->setFocus();
+        QTest::keyClick(w.annotate()->canvas(), Qt::Key_7);
+        QCOMPARE(doc->region(w.annotate()->selection().front())->classId, classes.back().id);
         // Labels on and off.
         const auto texts = [&] {
             int n = 0;
-            for (auto *item : w.scene()->items()) n += item->data(1).toBool();
+            for (auto *item : w.annotate()->canvas()->scene()->items()) n += item->data(1).toBool();
             return n;
         };
         QCOMPARE(texts(), 0);
-        QTest::keyClick(w.view(), Qt::Key_L, Qt::ControlModifier);
+        QTest::keyClick(w.annotate()->canvas(), Qt::Key_L, Qt::ControlModifier);
         QCOMPARE(texts(), static_cast<int>(doc->regions().size()));
     }
 
@@ -227,7 +229,7 @@ private Q_SLOTS:
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(openShown(w, shown));
-        annotation::Document *doc = w.document();
+        annotation::Document *doc = w.annotate()->document();
         core::AttributeDef note, flags, quality;
         note.name = "note";
         flags.name = "flags";
@@ -241,8 +243,8 @@ private Q_SLOTS:
         QVERIFY(doc->setAttributeSchema(QStringLiteral("Add attributes"), {note, flags, quality}).ok());
         QVERIFY(!doc->regions().empty());
         const core::Id id = doc->regions().front().id;
-        w.setSelection({id});
-        ui::AttributeEditor *ed = w.attributeEditor();
+        w.annotate()->setSelection({id});
+        ui::AttributeEditor *ed = w.annotate()->attributeEditor();
         QTRY_VERIFY_WITH_TIMEOUT(ed->field(QStringLiteral("region"), QStringLiteral("note")) != nullptr, 2000);
         auto *line = qobject_cast<QLineEdit *>(ed->field(QStringLiteral("region"), QStringLiteral("note")));
         QVERIFY(line);
@@ -290,15 +292,15 @@ private Q_SLOTS:
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(openAtRow(w, shown, 5));
-        annotation::Document *doc = w.document();
+        annotation::Document *doc = w.annotate()->document();
         const core::Id image = doc->image();
         const std::size_t start = doc->regions().size();
         auto triangle = [&](double x) {
-            w.setTool(ui::MainWindow::Tool::Polygon);
+            w.annotate()->setTool(ui::AnnotateWorkspace::Tool::Polygon);
             click(w, x, 10);
             click(w, x + 30, 10);
             click(w, x + 15, 40);
-            QTest::keyClick(w.view(), Qt::Key_Return);
+            QTest::keyClick(w.annotate()->canvas(), Qt::Key_Return);
         };
         triangle(10);
         QCOMPARE(storedRegions(m_project, image), start + 1);
@@ -310,8 +312,8 @@ private Q_SLOTS:
         full.rlim_cur = 1;
         QCOMPARE(::setrlimit(RLIMIT_FSIZE, &full), 0);
         triangle(60);
-        const bool bannerShown = !w.storeErrorBanner()->isHidden();
-        const QString banner = w.storeErrorBanner()->text();
+        const bool bannerShown = !w.annotate()->storeErrorBanner()->isHidden();
+        const QString banner = w.annotate()->storeErrorBanner()->text();
         const std::size_t shownWhileFull = doc->regions().size();
         QCOMPARE(::setrlimit(RLIMIT_FSIZE, &old), 0);
         std::signal(SIGXFSZ, previousHandler);
@@ -321,7 +323,7 @@ private Q_SLOTS:
         QCOMPARE(shownWhileFull, start + 1);
         QCOMPARE(storedRegions(m_project, image), start + 1);
         triangle(60);
-        QVERIFY(w.storeErrorBanner()->isHidden());
+        QVERIFY(w.annotate()->storeErrorBanner()->isHidden());
         QCOMPARE(storedRegions(m_project, image), start + 2);
         doc->undoStack()->undo();
         doc->undoStack()->undo();
@@ -335,21 +337,21 @@ private Q_SLOTS:
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(openAtRow(w, shown, 9));
-        annotation::Document *doc = w.document();
+        annotation::Document *doc = w.annotate()->document();
         QVERIFY(!doc->regions().empty());
         const core::Region victim = doc->regions().front();
         QVERIFY(core::ProjectStore::open(m_project)->removeRegions({victim.id}).ok());
-        QVERIFY(w.storeErrorBanner()->isHidden());
+        QVERIFY(w.annotate()->storeErrorBanner()->isHidden());
         doc->changeShape(victim.id, victim.shape.translated(5, 5));
-        QVERIFY(!w.storeErrorBanner()->isHidden());
-        QVERIFY(w.storeErrorBanner()->text().contains(QStringLiteral("Not saved")));
+        QVERIFY(!w.annotate()->storeErrorBanner()->isHidden());
+        QVERIFY(w.annotate()->storeErrorBanner()->text().contains(QStringLiteral("Not saved")));
         QVERIFY(!doc->region(victim.id)); // the canvas shows what the project holds
         QCOMPARE(doc->undoStack()->canUndo(), doc->undoStack()->index() > 0);
         // The next edit that lands hides the banner.
         core::Region r;
         r.shape = *core::Shape::rect(1, 1, 5, 5);
         doc->addRegion(r);
-        QVERIFY(w.storeErrorBanner()->isHidden());
+        QVERIFY(w.annotate()->storeErrorBanner()->isHidden());
     }
 
     void drawEditUndoReopen()
@@ -357,18 +359,18 @@ private Q_SLOTS:
         auto w = std::make_unique<ui::MainWindow>();
         QSignalSpy shown(w.get(), &ui::MainWindow::imageShown);
         QVERIFY(openShown(*w, shown));
-        w->view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
-        annotation::Document *doc = w->document();
+        w->annotate()->canvas()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
+        annotation::Document *doc = w->annotate()->document();
         const core::Id image = doc->image();
         const std::size_t start = doc->regions().size();
 
         // Polygon: three clicks, a stray fourth removed with Backspace, closed on the first vertex.
-        w->setTool(ui::MainWindow::Tool::Polygon);
+        w->annotate()->setTool(ui::AnnotateWorkspace::Tool::Polygon);
         click(*w, 10, 10);
         click(*w, 60, 12);
         click(*w, 40, 50);
         click(*w, 90, 90);
-        QTest::keyClick(w->view(), Qt::Key_Backspace);
+        QTest::keyClick(w->annotate()->canvas(), Qt::Key_Backspace);
         click(*w, 10.5, 10.5);
         QCOMPARE(doc->regions().size(), start + 1);
         const core::Region poly = doc->regions().back();
@@ -381,30 +383,30 @@ private Q_SLOTS:
         // Esc abandons a drawing; Enter closes one.
         click(*w, 100, 100);
         click(*w, 110, 100);
-        QTest::keyClick(w->view(), Qt::Key_Escape);
+        QTest::keyClick(w->annotate()->canvas(), Qt::Key_Escape);
         QCOMPARE(doc->regions().size(), start + 1);
         click(*w, 70, 70);
         click(*w, 90, 70);
         click(*w, 80, 90);
-        QTest::keyClick(w->view(), Qt::Key_Return);
+        QTest::keyClick(w->annotate()->canvas(), Qt::Key_Return);
         QCOMPARE(doc->regions().size(), start + 2);
 
         // Rectangle by dragging.
-        w->setTool(ui::MainWindow::Tool::Rectangle);
-        QTest::mousePress(w->view()->viewport(), Qt::LeftButton, {}, at(*w, 20, 80));
-        QTest::mouseMove(w->view()->viewport(), at(*w, 40, 100));
-        QTest::mouseRelease(w->view()->viewport(), Qt::LeftButton, {}, at(*w, 50, 110));
+        w->annotate()->setTool(ui::AnnotateWorkspace::Tool::Rectangle);
+        QTest::mousePress(w->annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(*w, 20, 80));
+        QTest::mouseMove(w->annotate()->canvas()->viewport(), at(*w, 40, 100));
+        QTest::mouseRelease(w->annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(*w, 50, 110));
         QCOMPARE(doc->regions().size(), start + 3);
         const core::Box box = doc->regions().back().shape.boundingBox();
         QVERIFY(std::abs(box.w - 30) < 1.0 && std::abs(box.h - 30) < 1.0);
 
         // Select the box, drag it by 10 pixels in several steps: one undo step.
-        w->setTool(ui::MainWindow::Tool::Select);
+        w->annotate()->setTool(ui::AnnotateWorkspace::Tool::Select);
         const int before = doc->undoStack()->index();
-        QTest::mousePress(w->view()->viewport(), Qt::LeftButton, {}, at(*w, 35, 95));
+        QTest::mousePress(w->annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(*w, 35, 95));
         for (int k = 1; k <= 5; ++k)
-            QTest::mouseMove(w->view()->viewport(), at(*w, 35 + 2 * k, 95));
-        QTest::mouseRelease(w->view()->viewport(), Qt::LeftButton, {}, at(*w, 45, 95));
+            QTest::mouseMove(w->annotate()->canvas()->viewport(), at(*w, 35 + 2 * k, 95));
+        QTest::mouseRelease(w->annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(*w, 45, 95));
         QCOMPARE(doc->undoStack()->index(), before + 1);
         QVERIFY(std::abs(doc->regions().back().shape.boundingBox().x - (box.x + 10)) < 1.0);
         doc->undoStack()->undo();
@@ -412,7 +414,7 @@ private Q_SLOTS:
         doc->undoStack()->redo();
 
         // Delete the selected box, undo brings it back, redo removes it again.
-        QTest::keyClick(w->view(), Qt::Key_Delete);
+        QTest::keyClick(w->annotate()->canvas(), Qt::Key_Delete);
         QCOMPARE(doc->regions().size(), start + 2);
         doc->undoStack()->undo();
         QCOMPARE(doc->regions().size(), start + 3);
@@ -420,11 +422,11 @@ private Q_SLOTS:
 
         // Next image and back: the regions are the stored ones.
         shown.clear();
-        w->showImage(1);
+        w->annotate()->showImage(1);
         QTRY_VERIFY_WITH_TIMEOUT(shown.count() == 1, 5000);
-        w->showImage(0);
+        w->annotate()->showImage(0);
         QTRY_VERIFY_WITH_TIMEOUT(shown.count() == 2, 5000);
-        QCOMPARE(w->document()->regions().size(), start + 3);
+        QCOMPARE(w->annotate()->document()->regions().size(), start + 3);
 
         // Close the window as a crash would: nothing is held back for a save.
         w.reset();
@@ -441,27 +443,27 @@ private Q_SLOTS:
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(openShown(w, shown));
-        w.view()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
-        w.setTool(ui::MainWindow::Tool::Polygon);
+        w.annotate()->canvas()->fitInView(0, 0, 128, 128, Qt::KeepAspectRatio);
+        w.annotate()->setTool(ui::AnnotateWorkspace::Tool::Polygon);
         click(w, 10, 10);
         click(w, 60, 12);
         click(w, 40, 50);
-        QTest::keyClick(w.view(), Qt::Key_Return);
-        w.setTool(ui::MainWindow::Tool::Rectangle);
-        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, at(w, 20, 80));
-        QTest::mouseMove(w.view()->viewport(), at(w, 40, 100));
-        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, at(w, 50, 110));
+        QTest::keyClick(w.annotate()->canvas(), Qt::Key_Return);
+        w.annotate()->setTool(ui::AnnotateWorkspace::Tool::Rectangle);
+        QTest::mousePress(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 20, 80));
+        QTest::mouseMove(w.annotate()->canvas()->viewport(), at(w, 40, 100));
+        QTest::mouseRelease(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 50, 110));
         // Move the box: an edit of a stored region, not only an insert.
-        w.setTool(ui::MainWindow::Tool::Select);
-        QTest::mousePress(w.view()->viewport(), Qt::LeftButton, {}, at(w, 35, 95));
+        w.annotate()->setTool(ui::AnnotateWorkspace::Tool::Select);
+        QTest::mousePress(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 35, 95));
         for (int k = 1; k <= 5; ++k)
-            QTest::mouseMove(w.view()->viewport(), at(w, 35 + 2 * k, 95));
-        QTest::mouseRelease(w.view()->viewport(), Qt::LeftButton, {}, at(w, 45, 95));
-        w.setTool(ui::MainWindow::Tool::Polygon);
+            QTest::mouseMove(w.annotate()->canvas()->viewport(), at(w, 35 + 2 * k, 95));
+        QTest::mouseRelease(w.annotate()->canvas()->viewport(), Qt::LeftButton, {}, at(w, 45, 95));
+        w.annotate()->setTool(ui::AnnotateWorkspace::Tool::Polygon);
         click(w, 100, 100);
         click(w, 110, 100);
         click(w, 110, 120);
-        std::fprintf(stdout, "drawn %zu\n", w.document()->regions().size());
+        std::fprintf(stdout, "drawn %zu\n", w.annotate()->document()->regions().size());
         std::fflush(stdout);
         ::kill(::getpid(), SIGKILL);
     }
@@ -500,7 +502,7 @@ private Q_SLOTS:
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(w.openProject(QString::fromStdString(*p)).ok());
         QVERIFY(shown.wait(5000));
-        QCOMPARE(w.document()->regions().size(), before.size() + 2);
+        QCOMPARE(w.annotate()->document()->regions().size(), before.size() + 2);
     }
 };
 

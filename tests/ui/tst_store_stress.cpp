@@ -8,7 +8,9 @@
 #include "core/project_store.h"
 #include "tests/must.h"
 #include "tests/open_files.h"
+#include "ui/annotateworkspace.h"
 #include "ui/datasetmodel.h"
+#include "ui/fileactions.h"
 #include "ui/filedialogs.h"
 #include "ui/mainwindow.h"
 
@@ -139,14 +141,14 @@ private Q_SLOTS:
             // The window: an edit, a file dialog over the project's folder, foreign code
             // opening and closing the project, another edit.
             const int row = (round * 5) % kImages;
-            w.showImage(row);
+            w.annotate()->showImage(row);
             QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty() && shown.last().at(0).toInt() == row, 5000);
             for (int k = 0; k < 2; ++k) {
                 core::Region r;
                 r.shape = *core::Shape::rect(2 + 6 * k, 20 + round, 5, 5);
                 r.attributes = {{"side", "gui"}, {"round", std::to_string(round)}};
-                w.document()->addRegion(r);
-                QVERIFY2(w.document()->lastError().isEmpty(), qPrintable(w.document()->lastError()));
+                w.annotate()->document()->addRegion(r);
+                QVERIFY2(w.annotate()->document()->lastError().isEmpty(), qPrintable(w.annotate()->document()->lastError()));
                 ++guiEdits;
                 if (k == 0) {
                     QVERIFY(browseFolder(&w, projectDir));
@@ -209,10 +211,10 @@ private Q_SLOTS:
         QVERIFY(w.openProject(QString::fromStdString(m_project)).ok());
         w.show();
         QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), 5000);
-        const int before = w.imageCount();
-        w.addImageFolder(m_more);
-        QTRY_COMPARE_WITH_TIMEOUT(w.imageCount(), before + 5, 10000);
-        QAbstractItemModel *model = w.datasetFilter()->sourceModel();
+        const int before = w.annotate()->imageCount();
+        w.fileActions()->addImageFolder(m_more);
+        QTRY_COMPARE_WITH_TIMEOUT(w.annotate()->imageCount(), before + 5, 10000);
+        QAbstractItemModel *model = w.annotate()->datasetFilter()->sourceModel();
         auto *dataset = qobject_cast<ui::DatasetModel *>(model);
         QVERIFY(dataset);
         for (int row = before; row < before + 5; ++row) {
@@ -226,10 +228,10 @@ private Q_SLOTS:
             QVERIFY2(!tip.contains(QStringLiteral("Cannot read")), qPrintable(tip));
         }
         shown.clear();
-        w.showImage(before + 2);
+        w.annotate()->showImage(before + 2);
         QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), 5000);
-        QVERIFY(w.currentImagePath().endsWith(QStringLiteral("more/b02.png")));
-        QVERIFY(!w.storeErrorBanner()->isVisible());
+        QVERIFY(w.annotate()->currentImagePath().endsWith(QStringLiteral("more/b02.png")));
+        QVERIFY(!w.annotate()->storeErrorBanner()->isVisible());
     }
 };
 

@@ -5,7 +5,9 @@
 // opens them in Annotate, and the first-layer filters and feature maps show.
 // Inspect accepts a segmentation prediction as regions, one undo step.
 #include "core/sample_project.h"
+#include "annotation/canvas.h"
 #include "tests/must.h"
+#include "ui/annotateworkspace.h"
 #include "ui/mainwindow.h"
 #ifdef ANNOTRAIN_WITH_TRAINING
 #include "core/project_store.h"
@@ -115,7 +117,7 @@ private Q_SLOTS:
             Q_EMIT panel->misclassifiedList()->itemDoubleClicked(panel->misclassifiedList()->item(0));
             QCOMPARE(w.workspaces()->currentIndex(), 0);
             QTRY_VERIFY_WITH_TIMEOUT(shown.count() > 0, 10000);
-            QVERIFY(w.currentImagePath() == path);
+            QVERIFY(w.annotate()->currentImagePath() == path);
             w.workspaces()->setCurrentWidget(panel);
         }
 
@@ -253,7 +255,7 @@ private Q_SLOTS:
         QVERIFY(w.openProject(QString::fromStdString(*project)).ok());
         w.show();
         QVERIFY(shown.wait(10000));
-        annotation::Document *doc = w.document();
+        annotation::Document *doc = w.annotate()->document();
         const core::Id image = doc->image();
         const std::size_t before = doc->regions().size();
         ui::InspectPanel *inspect = w.inspectPanel();

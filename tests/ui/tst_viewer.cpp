@@ -4,6 +4,9 @@
 #include "tests/must.h"
 #include "core/project_store.h"
 #include "ui/datasetmodel.h"
+#include "annotation/canvas.h"
+#include "annotation/imagelayer.h"
+#include "ui/annotateworkspace.h"
 #include "ui/mainwindow.h"
 
 #include <QDir>
@@ -37,13 +40,13 @@ private Q_SLOTS:
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(w.openProject(QString::fromStdString(*project)).ok());
-        QCOMPARE(w.imageCount(), 48);
+        QCOMPARE(w.annotate()->imageCount(), 48);
         QVERIFY(shown.wait(5000));
         // The regions of the first image (a single shape in the sample).
-        QCOMPARE(w.drawnRegionCount(), 1);
-        w.showImage(3); // images 3, 7, ... carry two shapes
+        QCOMPARE(w.annotate()->drawnRegionCount(), 1);
+        w.annotate()->showImage(3); // images 3, 7, ... carry two shapes
         QVERIFY(shown.wait(5000));
-        QCOMPARE(w.drawnRegionCount(), 2);
+        QCOMPARE(w.annotate()->drawnRegionCount(), 2);
         QCOMPARE(shown.last().at(0).toInt(), 3);
     }
 
@@ -63,25 +66,26 @@ private Q_SLOTS:
                 ++val;
                 valPaths.insert(im.absPath);
             }
-        w.datasetFilter()->setSplit(ui::DatasetFilter::SplitFilter::Val);
-        QCOMPARE(w.imageList()->model()->rowCount(), val);
-        w.datasetFilter()->setSplit(ui::DatasetFilter::SplitFilter::All);
-        w.datasetFilter()->setNameFilter(QStringLiteral("SHAPE_01"));
-        QCOMPARE(w.imageList()->model()->rowCount(), 10); // shape_010 .. shape_019
-        w.datasetFilter()->setNameFilter(QString());
-        w.datasetFilter()->setSplit(ui::DatasetFilter::SplitFilter::Val);
-        w.imageList()->setCurrentIndex(w.imageList()->model()->index(0, 0));
-        QTRY_VERIFY(valPaths.count(w.currentImagePath().toStdString()));
-        const QString first = w.currentImagePath();
-        w.view()->setFocus();
-        QTest::keyClick(w.view(), Qt::Key_D);
-        QTRY_VERIFY(w.currentImagePath() != first);
-        QVERIFY(valPaths.count(w.currentImagePath().toStdString())); // the next val image, not the next in the project
+        w.annotate()->datasetFilter()->setSplit(ui::DatasetFilter::SplitFilter::Val);
+        QCOMPARE(w.annotate()->imageList()->model()->rowCount(), val);
+        w.annotate()->datasetFilter()->setSplit(ui::DatasetFilter::SplitFilter::All);
+        w.annotate()->datasetFilter()->setNameFilter(QStringLiteral("SHAPE_01"));
+        QCOMPARE(w.annotate()->imageList()->model()->rowCount(), 10); // shape_010 .. shape_019
+        w.annotate()->datasetFilter()->setNameFilter(QString());
+        w.annotate()->datasetFilter()->setSplit(ui::DatasetFilter::SplitFilter::Val);
+        w.annotate()->imageList()->setCurrentIndex(w.annotate()->imageList()->model()->index(0, 0));
+        QTRY_VERIFY(valPaths.count(w.annotate()->currentImagePath().toStdString()));
+        const QString first = w.annotate()->currentImagePath();
+        w.annotate()->canvas()->setFocus();
+        QTest::keyClick(w.annotate()->canvas(), Qt::Key_D);
+        QTRY_VERIFY(w.annotate()->currentImagePath() != first);
+        QVERIFY(valPaths.count(w.annotate()->currentImagePath().toStdString())); // the next val image, not the next in the project
     }
 
-    // An image wider than 8k pixels is shown from a downscaled decode over its full
-    // pixel grid; zoomed in, the part in view comes at full resolution (stripes one
-    // pixel wide, which the overview blurs, are exact there); zoomed out, it goes.
+    // An image wider than 8k pixels is shown from its tile pyramid over its full pixel
+    // grid; zoomed in, the part in view comes at full resolution (stripes one pixel
+    // wide, which any coarser level blurs, are exact on screen); zoomed out, a
+    // coarser level is shown again.
     void bigImageKeepsFullResolutionCoordinates()
     {
         QTemporaryDir tmp;
@@ -98,38 +102,38 @@ private Q_SLOTS:
         ui::MainWindow w;
         QSignalSpy shown(&w, &ui::MainWindow::imageShown);
         QVERIFY(w.openProject(QString::fromStdString(project)).ok());
-        QVERIFY(shown.wait(10000));
-        QCOMPARE(w.scene()->sceneRect(), QRectF(0, 0, 9000, 300));
-        int decodedWidth = 0;
-        for (auto *item : w.scene()->items())
-            if (auto *pix = dynamic_cast<QGraphicsPixmapItem *>(item)) decodedWidth = pix->pixmap().width();
-        QCOMPARE(decodedWidth, 8192);
-        QCOMPARE(w.detailRect(), QRect());
+        QVERIFY(shown.wait(20000));
+        annotation::Canvas *canvas = w.annotate()->canvas();
+        annotation::ImageLayer *image = canvas->imageLayer();
+        QCOMPARE(canvas->scene()->sceneRect(), QRectF(0, 0, 9000, 300));
+        QVERIFY(image->isPyramid());
+        QVERIFY(QFileInfo::exists(tmp.filePath(QStringLiteral("big.cache/pyramids")))); // beside the project
 
         w.resize(900, 600);
         w.show();
         QVERIFY(QTest::qWaitForWindowExposed(&w));
-        QSignalSpy detail(&w, &ui::MainWindow::detailShown);
-        w.view()->setTransform(QTransform::fromScale(2, 2));
-        w.view()->centerOn(6100, 150);
-        QVERIFY(detail.wait(10000));
-        const QRect rect = w.detailRect();
-        const QRect visible = w.view()->mapToScene(w.view()->viewport()->rect()).boundingRect().toAlignedRect() & QRect(0, 0, 9000, 300);
-        QVERIFY2(rect.contains(visible), qPrintable(QStringLiteral("detail %1,%2 %3x%4").arg(rect.x()).arg(rect.y()).arg(rect.width()).arg(rect.height())));
-        QImage detailImage;
-        for (auto *item : w.scene()->items())
-            if (auto *pix = dynamic_cast<QGraphicsPixmapItem *>(item); pix && pix->pos() == QPointF(rect.topLeft()) && pix->pixmap().size() == rect.size())
-                detailImage = pix->pixmap().toImage();
-        QVERIFY(!detailImage.isNull());
-        for (int x = 6090; x < 6110; ++x)
-            QCOMPARE(QColor(detailImage.pixel(x - rect.x(), 150 - rect.y())), QColor(wide.pixel(x, 150)));
+        canvas->fitToWindow();
+        QTRY_VERIFY_WITH_TIMEOUT(image->isSharp(), 5000);
+        QVERIFY(image->levelShown() >= 1); // the whole width: a coarse level is all the screen can show
+
+        canvas->setTransform(QTransform::fromScale(2, 2));
+        canvas->centerOn(6100, 150);
+        canvas->viewport()->repaint();
+        QTRY_VERIFY_WITH_TIMEOUT(image->isSharp(), 10000);
+        QCOMPARE(image->levelShown(), 0);
+        const QImage screen = canvas->viewport()->grab().toImage();
+        for (int x = 6090; x < 6110; ++x) {
+            const QPoint at = canvas->mapFromScene(QPointF(x + 0.5, 150.5));
+            QCOMPARE(QColor(screen.pixel(at)), QColor(wide.pixel(x, 150)));
+        }
         if (qEnvironmentVariableIsSet("ANNOTRAIN_SCREENSHOT_DIR")) {
             QTest::qWait(300);
             w.grab().save(qEnvironmentVariable("ANNOTRAIN_SCREENSHOT_DIR") + QStringLiteral("/big-image-detail.png"));
         }
-        // Back to the whole image: the overview is enough again.
-        w.view()->fitInView(w.scene()->sceneRect(), Qt::KeepAspectRatio);
-        QTRY_COMPARE_WITH_TIMEOUT(w.detailRect(), QRect(), 5000);
+        // Back to the whole image: a coarse level is enough again.
+        canvas->fitToWindow();
+        canvas->viewport()->repaint();
+        QTRY_VERIFY_WITH_TIMEOUT(image->isSharp() && image->levelShown() >= 1, 5000);
     }
 
     void refusesNonProject()
@@ -141,7 +145,7 @@ private Q_SLOTS:
         f.write("not a project");
         f.close();
         QVERIFY(!w.openProject(f.fileName()).ok());
-        QCOMPARE(w.imageCount(), 0);
+        QCOMPARE(w.annotate()->imageCount(), 0);
     }
 };
 

@@ -18,7 +18,7 @@
 #include <memory>
 #include <vector>
 
-namespace ui {
+namespace annotation {
 
 class RegionLayer : public QGraphicsObject {
     Q_OBJECT
@@ -73,4 +73,4 @@ private:
     double m_lastRenderMs = 0;
 };
 
-} // namespace ui
+} // namespace annotation

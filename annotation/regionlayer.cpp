@@ -1,4 +1,4 @@
-#include "ui/regionlayer.h"
+#include "annotation/regionlayer.h"
 
 #include <QElapsedTimer>
 #include <QtConcurrent/QtConcurrentRun>
@@ -8,7 +8,7 @@
 
 #include <cmath>
 
-namespace ui {
+namespace annotation {
 
 namespace {
 
@@ -34,7 +34,7 @@ bool sameEntries(const std::vector<RegionLayer::Entry> &a, const std::vector<Reg
 RegionLayer::RegionLayer(QGraphicsItem *parent) : QGraphicsObject(parent)
 {
     setFlag(QGraphicsItem::ItemUsesExtendedStyleOption);
-    setAcceptedMouseButtons(Qt::NoButton); // the window does hit testing with regionAt()
+    setAcceptedMouseButtons(Qt::NoButton); // the tools hit-test with regionAt()
     m_refine.setSingleShot(true);
     m_refine.setInterval(120);
     connect(&m_refine, &QTimer::timeout, this, [this] {
@@ -174,4 +174,4 @@ void RegionLayer::paint(QPainter *painter, const QStyleOptionGraphicsItem *optio
     startRender(wanted, scale);
 }
 
-} // namespace ui
+} // namespace annotation
