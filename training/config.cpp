@@ -44,7 +44,8 @@ nlohmann::json configJson(const TrainConfig &c)
             {"clip_norm", c.clipNorm}, {"patience", c.patience}, {"device", c.device}, {"threads", c.threads}, {"workers", c.workers},
             {"weights", c.weights}, {"freeze_backbone", c.freezeBackbone}, {"image_size", c.imageSize}, {"augment", c.augment},
             {"seed", c.seed}, {"log_every", c.logEvery}, {"folds", c.folds}, {"fold", c.fold}, {"skip_bad_images", c.skipBadImages},
-            {"time_budget", c.timeBudget}};
+            {"time_budget", c.timeBudget}, {"anchor_size", c.anchorSize}, {"anchor_ratios", c.anchorRatios},
+            {"rpn_proposals", c.rpnProposals}, {"rois_per_image", c.roisPerImage}};
 }
 
 nlohmann::json runInfoJson(const RunInfo &run)
@@ -146,6 +147,10 @@ core::Result<TrainConfig> configFromJson(const nlohmann::json &j, const std::str
     f.integer("fold", c.fold);
     f.flag("skip_bad_images", c.skipBadImages);
     f.number("time_budget", c.timeBudget);
+    f.integer("anchor_size", c.anchorSize);
+    f.text("anchor_ratios", c.anchorRatios);
+    f.integer("rpn_proposals", c.rpnProposals);
+    f.integer("rois_per_image", c.roisPerImage);
     if (f.error()) return *f.error();
     return c;
 }
@@ -272,13 +277,42 @@ core::Status checkOptions(const TrainConfig &c, Task task)
     if (c.folds < 0 || (c.folds > 0 && (c.folds < 2 || c.fold < 0 || c.fold >= c.folds))) return bad("k-fold needs k >= 2 and 0 <= fold < k");
     if (c.augment != "auto")
         if (auto a = parseAugment(c.augment); !a) return a.error();
+    if (c.anchorSize < 0 || c.anchorSize > 1024) return bad("--anchor-size " + std::to_string(c.anchorSize) + ": must be between 1 and 1024 pixels (0: fitted to the boxes)");
+    if (c.anchorRatios != "auto")
+        if (auto r = parseAnchorRatios(c.anchorRatios); !r) return r.error();
+    if (c.rpnProposals < 0 || c.rpnProposals > 100000) return bad("--rpn-proposals: must be between 1 and 100000 (0: from the objects per image)");
+    if (c.roisPerImage < 0 || c.roisPerImage > 100000) return bad("--rois-per-image: must be between 1 and 100000 (0: from the objects per image)");
     return {};
+}
+
+core::Result<std::vector<double>> parseAnchorRatios(const std::string &text)
+{
+    std::vector<double> out;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t end = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, end - start);
+        std::size_t used = 0;
+        double v = 0;
+        try {
+            v = std::stod(item, &used);
+        } catch (const std::exception &) {
+            used = 0;
+        }
+        if (used == 0 || used != item.size() || !std::isfinite(v) || v < 0.05 || v > 20)
+            return makeError(ErrorCode::Invalid, {}, {}, "--anchor-ratios '" + text.substr(0, 40) + "': expected height/width ratios between 0.05 and 20, such as 0.5,1,2");
+        out.push_back(v);
+        start = end + 1;
+    }
+    if (out.size() > 9) return makeError(ErrorCode::Invalid, {}, {}, "--anchor-ratios: at most 9 ratios");
+    return out;
 }
 
 core::Status checkResolved(const TrainConfig &c)
 {
     if (c.epochs < 1 || c.batch < 1 || !(c.lr > 0) || c.optimizer == "auto" || c.schedule == "auto" || c.warmupEpochs < 0 || c.augment == "auto" ||
-        c.imageSize < 1)
+        c.imageSize < 1 || ((c.task == "detection" || c.task == "instance") &&
+                            (c.anchorSize < 1 || c.anchorRatios == "auto" || c.rpnProposals < 1 || c.roisPerImage < 1)))
         return makeError(ErrorCode::Invalid, {}, {}, "a setting is still to be chosen (auto)");
     return {};
 }

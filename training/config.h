@@ -39,6 +39,8 @@ core::Result<nlohmann::json> readJsonFile(const std::string &path, std::size_t m
 // Values left to the recipe (0, -1, "auto") pass; checkResolved then tells that none is left.
 core::Status checkOptions(const TrainConfig &c, Task task);
 core::Status checkResolved(const TrainConfig &c);
+// "0.5,1,2": the anchors' height/width ratios (--anchor-ratios).
+core::Result<std::vector<double>> parseAnchorRatios(const std::string &text);
 // The image size against the model (its first dense layer, its memory) and the
 // decoded images against the machine's memory. `images` may be 0 (a single prediction).
 core::Status checkImageSize(const std::string &model, int size, int channels, std::size_t classes, std::size_t images);

@@ -2,7 +2,8 @@
 
 namespace training {
 
-DetectionTaskModel::DetectionTaskModel(const std::string &arch, int outputs, int imageSize, torch::Device device, bool channelsLast)
+DetectionTaskModel::DetectionTaskModel(const std::string &arch, int outputs, int imageSize, const DetectorShape &shape, torch::Device device,
+                                       bool channelsLast)
     : m_device(device)
 {
     detection::DetectionOptions o;
@@ -10,6 +11,16 @@ DetectionTaskModel::DetectionTaskModel(const std::string &arch, int outputs, int
     o.numClasses = outputs;
     o.transform.minSize = {imageSize};
     o.transform.maxSize = imageSize;
+    if (shape.anchorSize > 0) {
+        o.anchorSizes.clear();
+        for (int level = 0; level < 5; ++level) o.anchorSizes.push_back({static_cast<double>(shape.anchorSize) * (1 << level)});
+    }
+    if (!shape.anchorRatios.empty()) o.aspectRatios.assign(5, shape.anchorRatios);
+    if (shape.rpnProposals > 0) {
+        o.rpn.postNmsTopNTrain = shape.rpnProposals;
+        o.rpn.preNmsTopNTrain = 2 * static_cast<int64_t>(shape.rpnProposals);
+    }
+    if (shape.roisPerImage > 0) o.box.batchSizePerImage = shape.roisPerImage;
     m_model = std::make_shared<detection::DetectionModelImpl>(o);
     m_model->to(device);
     if (channelsLast) m_model->setChannelsLast(true);

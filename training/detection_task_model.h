@@ -4,6 +4,7 @@
 // S x S canvas is what the network sees: its transform resizes to S (a canvas of
 // side S stays as it is), so targets and detections are in canvas pixels.
 #include "training/models/detection/rcnn.h"
+#include "training/task_parts.h"
 #include "training/task_model.h"
 
 namespace training {
@@ -11,7 +12,8 @@ namespace training {
 class DetectionTaskModel : public TaskModel {
 public:
     // `outputs`: the classes plus the background. `imageSize`: the canvas side.
-    DetectionTaskModel(const std::string &arch, int outputs, int imageSize, torch::Device device, bool channelsLast);
+    // `shape`: the anchors and the training proposals and RoIs (torchvision's where 0 or empty).
+    DetectionTaskModel(const std::string &arch, int outputs, int imageSize, const DetectorShape &shape, torch::Device device, bool channelsLast);
     torch::nn::Module &module() override { return *m_model; }
     detection::DetectionModelImpl &detector() { return *m_model; }
     torch::Device device() const override { return m_device; }

@@ -79,12 +79,8 @@ core::Result<cv::Mat> decodeImageFile(const std::string &path)
     const auto st = fs::status(path, ec);
     if (ec || !fs::exists(st)) return makeError(ErrorCode::Io, path, {}, "cannot read image: no such file");
     if (!fs::is_regular_file(st)) return makeError(ErrorCode::Io, path, {}, "cannot read image: not a regular file");
-    if (auto size = core::readImageSize(path); size) {
-        const std::int64_t pixels = static_cast<std::int64_t>(size->width) * size->height;
-        if (pixels > kMaxImagePixels)
-            return makeError(ErrorCode::Invalid, path, {}, "the image claims " + std::to_string(size->width) + " x " + std::to_string(size->height) +
-                                                               " pixels, more than the limit of 2^30");
-    }
+    // core's pixel limit (ANNOTRAIN_MAX_IMAGE_PIXELS), checked on the header before any decode.
+    if (auto size = core::readImageSize(path); !size && size.error().code == ErrorCode::TooLarge) return size.error();
     try {
         std::ifstream in(path, std::ios::binary);
         if (!in) return makeError(ErrorCode::Io, path, {}, "cannot read image: " + std::string(std::strerror(errno)));

@@ -2,9 +2,10 @@
 // Decoding an image file for training and inference, all of it or not at all.
 // cv::imread hands over a JPEG cut short with its missing rows filled in grey and
 // only a warning on stderr; here such a file (and a PNG without its end) is an
-// error naming it, as is a header claiming more than kMaxImagePixels pixels, a
+// error naming it, as is a header claiming more than core's pixel limit
+// (core/image_size.h: 2^30 unless ANNOTRAIN_MAX_IMAGE_PIXELS says otherwise), a
 // path that is not a regular file, and anything OpenCV cannot decode. Nothing
-// throws: every failure is an Error{Io or Invalid, path, reason}.
+// throws: every failure is an Error{Io, Invalid or TooLarge, path, reason}.
 #include "core/result.h"
 
 #include <opencv2/core.hpp>
@@ -13,10 +14,6 @@
 #include <string>
 
 namespace training {
-
-// 2^30 pixels (a 32768 x 32768 image, 3 GB decoded): far above real microscopy or
-// aerial tiles, and OpenCV's own decoding limit.
-constexpr std::int64_t kMaxImagePixels = std::int64_t(1) << 30;
 
 // The image as OpenCV decodes it with IMREAD_UNCHANGED (any depth, 1-4 channels, BGR order).
 core::Result<cv::Mat> decodeImageFile(const std::string &path);

@@ -41,7 +41,8 @@ core::Result<LoadedRun> loadRun(const std::string &checkpoint)
     if (!info) return info.error();
     LoadedRun run;
     run.info = *info;
-    auto model = makeTaskModel(info->task, {info->config.model, info->classes.size(), info->channels, info->imageSize, torch::kCPU});
+    auto model = makeTaskModel(info->task, {info->config.model, info->classes.size(), info->channels, info->imageSize, torch::kCPU,
+                                                 detectorShape(info->config)});
     if (!model) return makeError(ErrorCode::Invalid, dir + "/config.json", {}, model.error().message);
     run.model = std::move(*model);
     if (auto *c = dynamic_cast<ClassifierModel *>(run.model.get())) run.classifier = &c->classifier();

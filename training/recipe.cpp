@@ -10,12 +10,16 @@ namespace training {
 
 namespace {
 
-double median(std::vector<double> v)
+// The value at fraction q (0..1) of the sorted values; 0 for none.
+double percentile(std::vector<double> v, double q)
 {
     if (v.empty()) return 0;
-    std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-    return v[v.size() / 2];
+    const auto k = static_cast<std::size_t>(std::clamp(q, 0.0, 1.0) * static_cast<double>(v.size() - 1) + 0.5);
+    std::nth_element(v.begin(), v.begin() + static_cast<long>(k), v.end());
+    return v[k];
 }
+
+double median(std::vector<double> v) { return percentile(std::move(v), 0.5); }
 
 std::string number(double v)
 {
@@ -29,6 +33,58 @@ int powerOfTwoAtMost(double v)
     int p = 1;
     while (p * 2 <= v) p *= 2;
     return p;
+}
+
+// A detector's anchors and sampling from the train boxes at the chosen canvas size.
+void fitAnchors(Recipe &r, const DataFacts &facts)
+{
+    TrainConfig &c = r.config;
+    const bool fromWeights = !c.weights.empty();
+    std::vector<double> scales;
+    for (double s : facts.objectScales) scales.push_back(s * c.imageSize);
+    if (c.anchorSize <= 0) {
+        if (fromWeights || scales.empty()) {
+            c.anchorSize = 32;
+            r.why.push_back(std::string("anchor size 32 (then 64, 128, 256, 512): torchvision's, ") +
+                            (fromWeights ? "which the weights' RPN was trained for" : "as the train split has no boxes to fit"));
+        } else {
+            // The smallest anchor near the small objects (5th percentile of sqrt(w h)), as a power
+            // of two from 8 to 32; the five levels double it, so the largest is 16 times that.
+            const double small = percentile(scales, 0.05), large = percentile(scales, 0.99);
+            int a = 1 << std::clamp(static_cast<int>(std::lround(std::log2(std::max(small, 1.0)))), 3, 5);
+            while (a < 32 && a * 16 * 1.5 < large) a *= 2;
+            c.anchorSize = a;
+            r.why.push_back("anchor size " + std::to_string(a) + " (then " + std::to_string(a * 2) + ", " + std::to_string(a * 4) + ", " +
+                            std::to_string(a * 8) + ", " + std::to_string(a * 16) + "): the boxes span " + number(std::round(small)) + " to " +
+                            number(std::round(large)) + " px on the " + std::to_string(c.imageSize) + " px canvas (5th to 99th percentile of sqrt(w h))");
+        }
+    }
+    if (c.anchorRatios == "auto") {
+        std::vector<double> logs;
+        for (double a : facts.objectAspects) logs.push_back(std::abs(std::log(a)));
+        // Ratios within 1.5 of square for 90 % of the boxes: one anchor shape does, and the RPN
+        // scores a third as many anchors.
+        const double spread = percentile(logs, 0.9);
+        if (!fromWeights && !logs.empty() && spread < std::log(1.5)) {
+            c.anchorRatios = "1";
+            r.why.push_back("anchor ratio 1: 90 % of the boxes are within " + number(std::round(std::exp(spread) * 100) / 100) + " of square");
+        } else {
+            c.anchorRatios = "0.5,1,2";
+            r.why.push_back(std::string("anchor ratios 0.5,1,2: torchvision's, ") +
+                            (fromWeights ? "which the weights' RPN head has" : logs.empty() ? "as there are no boxes to fit" : "as the boxes' shapes vary"));
+        }
+    }
+    if (c.roisPerImage <= 0 || c.rpnProposals <= 0) {
+        // A quarter of the sampled RoIs may be positives: four RoIs per object keep one positive
+        // for each object of the busiest images, and the mask head, which runs on every positive,
+        // no busier than that (64 to 512; torchvision: 512). The RPN keeps four proposals per RoI.
+        const double objects = std::max(1.0, facts.objectsPerImage);
+        const int rois = std::clamp(powerOfTwoAtMost(objects * 4), 64, 512);
+        if (c.roisPerImage <= 0) c.roisPerImage = rois;
+        if (c.rpnProposals <= 0) c.rpnProposals = 4 * c.roisPerImage;
+        r.why.push_back(std::to_string(c.roisPerImage) + " RoIs and " + std::to_string(c.rpnProposals) + " proposals per training image: up to " +
+                        number(std::round(objects)) + " objects an image (95th percentile)");
+    }
 }
 
 // Faster/Mask R-CNN: torchvision's reference recipe (SGD, momentum 0.9, weight decay 1e-4,
@@ -46,6 +102,7 @@ void chooseDetectorSettings(Recipe &r, const DataFacts &facts)
                         number(std::round(facts.medianObjectSide)) + " px (median), so that the median region spans " +
                         number(std::round(facts.medianObjectSide * c.imageSize / side)) + " px, the smallest anchor's size");
     }
+    fitAnchors(r, facts);
     if (c.batch <= 0) {
         // torchvision trains 2 images a device; at most 2^21 pixels a batch on this machine's memory.
         const double byPixels = static_cast<double>(1 << 21) / (static_cast<double>(c.imageSize) * c.imageSize);
@@ -80,17 +137,25 @@ DataFacts gatherFacts(const Snapshot &snap, Task task)
     f.task = task;
     f.trainImages = snap.train.size();
     // Headers of up to 200 images spread over the split: enough for a median, quick on any project.
-    std::vector<double> sides, objects;
+    std::vector<double> sides, objects, perImage;
     const std::size_t n = snap.train.size(), stride = std::max<std::size_t>(1, n / 200);
     for (std::size_t i = 0; i < n; i += stride) {
-        if (auto s = core::readImageSize(snap.train[i].path); s) sides.push_back(std::max(s->width, s->height));
+        const auto size = core::readImageSize(snap.train[i].path);
+        const double side = size ? std::max(size->width, size->height) : 0;
+        if (side > 0) sides.push_back(side);
+        perImage.push_back(static_cast<double>(snap.train[i].regions.size()));
         for (const auto &r : snap.train[i].regions) {
             const core::Box b = r.shape.boundingBox();
             objects.push_back(std::max(b.w, b.h));
+            if (side > 0 && b.w > 0 && b.h > 0) {
+                f.objectScales.push_back(std::sqrt(b.w * b.h) / side);
+                f.objectAspects.push_back(b.h / b.w);
+            }
         }
     }
     f.medianSide = static_cast<int>(median(sides));
     f.medianObjectSide = median(objects);
+    f.objectsPerImage = percentile(perImage, 0.95);
     return f;
 }
 

@@ -11,6 +11,11 @@
 //               one-epoch warm-up, the rate by task (lower when starting from weights);
 //   augmentation: horizontal flips and shifts (a quarter of the size for a dense head);
 //               segmentation: both flips and small shifts;
+//   detectors   (Faster/Mask R-CNN) torchvision's recipe (SGD 0.02 for 16 images, step
+//               schedule, flips), the size that gives the median object 32 px, anchors
+//               fitted to the boxes (the smallest at the 5th percentile of their scale,
+//               one ratio when they are all near square), proposals and RoIs per image
+//               from the objects an image holds;
 //   epochs      about 1000 steps (5 to 100 epochs), or, with a time budget, as many as
 //               fit: the budget hook times the first epochs and sizes the run
 //               (BudgetHook, training/hooks.h).
@@ -28,6 +33,10 @@ struct DataFacts {
     std::size_t trainImages = 0;
     int medianSide = 0;            // the train images' longer side, median (pixels)
     double medianObjectSide = 0;   // regions: the longer side of their boxes in image pixels, median (0: none)
+    // Detectors: each sampled region's box as the canvas sees it (the image's longer side = 1).
+    std::vector<double> objectScales;  // sqrt(width x height) / the longer side
+    std::vector<double> objectAspects; // height / width
+    double objectsPerImage = 0;        // regions per sampled image, 95th percentile
 };
 DataFacts gatherFacts(const Snapshot &snap, Task task);
 

@@ -3,6 +3,7 @@
 #include "training/classification_evaluator.h"
 #include "training/classification_mapper.h"
 #include "training/coco_evaluator.h"
+#include "training/config.h"
 #include "training/detection_task_model.h"
 #include "training/instance_mapper.h"
 #include "training/models/torch_error.h"
@@ -37,6 +38,17 @@ std::unique_ptr<Evaluator> makeEvaluator(Task task, const std::vector<std::strin
     return std::make_unique<CocoTaskEvaluator>(classes, task == Task::Instance);
 }
 
+DetectorShape detectorShape(const TrainConfig &c)
+{
+    DetectorShape s;
+    s.anchorSize = c.anchorSize;
+    if (c.anchorRatios != "auto")
+        if (auto r = parseAnchorRatios(c.anchorRatios); r) s.anchorRatios = *r;
+    s.rpnProposals = c.rpnProposals;
+    s.roisPerImage = c.roisPerImage;
+    return s;
+}
+
 int modelOutputs(Task task, std::size_t classes) { return static_cast<int>(classes) + (task == Task::Classification ? 0 : 1); }
 
 core::Result<std::unique_ptr<TaskModel>> makeTaskModel(Task task, const ModelChoice &choice)
@@ -44,7 +56,7 @@ core::Result<std::unique_ptr<TaskModel>> makeTaskModel(Task task, const ModelCho
     try {
         if (task == Task::Detection || task == Task::Instance)
             return std::unique_ptr<TaskModel>(std::make_unique<DetectionTaskModel>(choice.arch, modelOutputs(task, choice.classes), choice.imageSize,
-                                                                                   choice.device, prefersChannelsLast(choice.arch, choice.device.is_cuda())));
+                                                                                   choice.detector, choice.device, prefersChannelsLast(choice.arch, choice.device.is_cuda())));
         auto model = makeModel({choice.arch, modelOutputs(task, choice.classes), choice.channels, choice.imageSize});
         const bool channelsLast = prefersChannelsLast(choice.arch, choice.device.is_cuda());
         return std::unique_ptr<TaskModel>(std::make_unique<ClassifierModel>(std::move(model), task, choice.device, channelsLast));

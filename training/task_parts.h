@@ -7,6 +7,7 @@
 #include "training/image_cache.h"
 #include "training/mapper.h"
 #include "training/task_model.h"
+#include "training/trainer.h"
 
 #include <memory>
 #include <string>
@@ -21,11 +22,21 @@ std::unique_ptr<Evaluator> makeEvaluator(Task task, const std::vector<std::strin
 // The model's output count: the classes, plus the background for segmentation and detection.
 int modelOutputs(Task task, std::size_t classes);
 
+// A detector's anchors and sampling (TrainConfig's anchorSize, anchorRatios, rpnProposals,
+// roisPerImage); 0 or empty keeps torchvision's default, as for a run folder from before them.
+struct DetectorShape {
+    int anchorSize = 0;
+    std::vector<double> anchorRatios;
+    int rpnProposals = 0, roisPerImage = 0;
+};
+DetectorShape detectorShape(const TrainConfig &c);
+
 struct ModelChoice {
     std::string arch;
     std::size_t classes = 0;
     int channels = 3, imageSize = 0;
     torch::Device device = torch::kCPU;
+    DetectorShape detector;
 };
 core::Result<std::unique_ptr<TaskModel>> makeTaskModel(Task task, const ModelChoice &choice);
 

@@ -160,7 +160,7 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
         for (const auto &w : m->warnings()) cb->log("warning: " + w);
 
     torch::manual_seed(c.seed); // the initial weights follow the seed too
-    auto model = makeTaskModel(task, {c.model, snap->classes.size(), channels, size, device});
+    auto model = makeTaskModel(task, {c.model, snap->classes.size(), channels, size, device, detectorShape(c)});
     if (!model) return model.error();
     run->model = std::move(*model);
     if (!resumed && !c.weights.empty()) {

@@ -65,7 +65,7 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     auto *t = app.add_subcommand("train", "Train a model on the project's train split (validating on val) in RUN_DIR");
     t->add_option("PROJECT", cfg->project, "project file")->required();
     t->add_option("--task", cfg->task, "classification (image classes), segmentation (regions as masks, with --model unet), detection (boxes, fasterrcnn_*) or instance (masks, maskrcnn_*)")->capture_default_str();
-    t->add_option("--model", cfg->model, "mlp, smallcnn, resnet18, resnet34, resnet50, unet, fasterrcnn_resnet18_fpn, fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn")->capture_default_str();
+    t->add_option("--model", cfg->model, "mlp, smallcnn, resnet18, resnet34, resnet50, unet, fasterrcnn_resnet18_fpn, fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn (left out: smallcnn; unet for segmentation, fasterrcnn_resnet18_fpn for detection, maskrcnn_resnet18_fpn for instance)")->capture_default_str();
     t->add_option("--epochs", cfg->epochs, "epochs (default: about 1000 steps, or as many as fit in --time-budget)");
     t->add_option("--batch", cfg->batch, "batch size (default: from the train set's size, so that an epoch has at least 8 steps)");
     t->add_option("--lr", cfg->lr, "learning rate (default: chosen with the optimizer and the task)");
@@ -84,6 +84,10 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     t->add_flag("--freeze-backbone", cfg->freezeBackbone, "train only the classifier head");
     t->add_option("--image-size", cfg->imageSize, "resize images to N x N (default: from the images and, for segmentation, their regions' sizes)");
     t->add_option("--augment", cfg->augment, "auto (flips and shifts), none, or a list: hflip,vflip,crop[:PAD],shift[:PX],rotate[:DEG],scale[:F],brightness,contrast,gamma,noise,impulse,blur,erase")->capture_default_str();
+    t->add_option("--anchor-size", cfg->anchorSize, "detectors: the smallest anchor's side in pixels, doubled at each of the 5 levels (default: fitted to the boxes)");
+    t->add_option("--anchor-ratios", cfg->anchorRatios, "detectors: the anchors' height/width ratios, e.g. 0.5,1,2 (default: fitted to the boxes)");
+    t->add_option("--rpn-proposals", cfg->rpnProposals, "detectors: proposals kept per training image (default: from the objects per image)");
+    t->add_option("--rois-per-image", cfg->roisPerImage, "detectors: RoIs sampled per training image (default: from the objects per image)");
     t->add_option("--seed", cfg->seed, "random seed (CPU runs repeat exactly)");
     t->add_option("--out", cfg->outDir, "run directory (default: runs/DATE-TIME beside the project)");
     t->add_option("--resume", cfg->resumeDir, "continue the run in RUN_DIR where it stopped");
@@ -97,8 +101,12 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
             rc = 2;
             return;
         }
+        // A detection task without --model gets the CPU-friendly detector of that task.
+        if (!t->count("--model") && (cfg->task == "detection" || cfg->task == "instance" || cfg->task == "segmentation"))
+            cfg->model = cfg->task == "detection" ? "fasterrcnn_resnet18_fpn" : cfg->task == "instance" ? "maskrcnn_resnet18_fpn" : "unet";
         // Left out, a setting is chosen from the data; given, it must be a real value.
-        for (const auto &[name, value] : {std::pair<const char *, double>{"--epochs", cfg->epochs}, {"--batch", cfg->batch}, {"--lr", cfg->lr}})
+        for (const auto &[name, value] : {std::pair<const char *, double>{"--epochs", cfg->epochs}, {"--batch", cfg->batch}, {"--lr", cfg->lr},
+                                          {"--anchor-size", cfg->anchorSize}, {"--rpn-proposals", cfg->rpnProposals}, {"--rois-per-image", cfg->roisPerImage}})
             if (t->count(name) && !(value > 0)) {
                 err << "error: " << name << " " << value << ": must be above 0 (leave it out to have it chosen from the data)\n";
                 rc = 2;

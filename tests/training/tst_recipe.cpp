@@ -38,6 +38,21 @@ DataFacts droplets() // 58 train images of 1280 px, droplets of 107 px (median)
     return f;
 }
 
+// droplets as a detector sees them: 58 images of 1280 px, round droplets of 24 to 290 px
+// (median 107), some 18 an image and up to 40.
+DataFacts dropletBoxes(Task task)
+{
+    DataFacts f = droplets();
+    f.task = task;
+    for (int i = 0; i < 1000; ++i) {
+        const double side = 24 + (290.0 - 24) * (i % 100) / 99.0 * (i % 100) / 99.0; // more small ones than large
+        f.objectScales.push_back(side / 1280);
+        f.objectAspects.push_back(0.9 + 0.2 * (i % 7) / 6.0);
+    }
+    f.objectsPerImage = 40;
+    return f;
+}
+
 } // namespace
 
 class TestRecipe : public QObject {
@@ -112,6 +127,71 @@ private Q_SLOTS:
         const Recipe rb = chooseRecipe(budget, shapes());
         QVERIFY(rb.config.epochs > 1000);
         QVERIFY(mentions(rb, "epochs: as many as fit in the time budget of 60 s"));
+    }
+
+    // A detector's recipe: torchvision's optimiser settings, and anchors, proposals and RoIs
+    // fitted to the boxes; a user's value is kept; weights keep the anchors their RPN knows.
+    void detectorsGetAnchorsFittedToTheBoxes()
+    {
+        TrainConfig c;
+        c.task = "instance";
+        c.model = "maskrcnn_resnet18_fpn";
+        const Recipe r = chooseRecipe(c, dropletBoxes(Task::Instance));
+        QVERIFY2(checkResolved(r.config).ok(), "a setting left to choose");
+        QVERIFY(checkOptions(r.config, Task::Instance).ok());
+        QCOMPARE(r.config.optimizer, std::string("sgd"));
+        QCOMPARE(r.config.weightDecay, 1e-4);
+        QCOMPARE(r.config.schedule, std::string("step"));
+        QCOMPARE(r.config.lr, 0.02 * r.config.batch / 16);
+        QCOMPARE(r.config.imageSize % 32, 0);
+        // The median droplet (107 px of 1280) gets some 32 px on the canvas.
+        QVERIFY2(r.config.imageSize >= 352 && r.config.imageSize <= 416, std::to_string(r.config.imageSize).c_str());
+        // Boxes from 24 px at 1280 are 7 px at 384: the smallest anchor is 8 or 16, and the largest
+        // (16 times that) still covers the largest droplets (87 px).
+        QVERIFY2(r.config.anchorSize == 8 || r.config.anchorSize == 16, std::to_string(r.config.anchorSize).c_str());
+        QVERIFY(r.config.anchorSize * 16 * 1.5 >= 290.0 * r.config.imageSize / 1280);
+        QCOMPARE(r.config.anchorRatios, std::string("1")); // round droplets: one shape
+        QCOMPARE(r.config.roisPerImage, 128);
+        QCOMPARE(r.config.rpnProposals, 512);
+        for (const char *what : {"anchor size", "anchor ratio", "128 RoIs"}) QVERIFY2(mentions(r, what), what);
+
+        // Elongated boxes keep torchvision's three ratios; many small objects a larger anchor range.
+        DataFacts mixed = dropletBoxes(Task::Detection);
+        for (std::size_t i = 0; i < mixed.objectAspects.size(); i += 2) mixed.objectAspects[i] = 3.0;
+        TrainConfig d;
+        d.task = "detection";
+        d.model = "fasterrcnn_resnet18_fpn";
+        QCOMPARE(chooseRecipe(d, mixed).config.anchorRatios, std::string("0.5,1,2"));
+
+        // From weights: torchvision's anchors, whatever the boxes.
+        TrainConfig w = c;
+        w.weights = "coco.pth";
+        const Recipe rw = chooseRecipe(w, dropletBoxes(Task::Instance));
+        QCOMPARE(rw.config.anchorSize, 32);
+        QCOMPARE(rw.config.anchorRatios, std::string("0.5,1,2"));
+
+        // Given values are kept.
+        TrainConfig given = c;
+        given.anchorSize = 24;
+        given.anchorRatios = "0.5,1";
+        given.roisPerImage = 300;
+        given.rpnProposals = 700;
+        const Recipe rg = chooseRecipe(given, dropletBoxes(Task::Instance));
+        QCOMPARE(rg.config.anchorSize, 24);
+        QCOMPARE(rg.config.anchorRatios, std::string("0.5,1"));
+        QCOMPARE(rg.config.roisPerImage, 300);
+        QCOMPARE(rg.config.rpnProposals, 700);
+        QVERIFY(!mentions(rg, "anchor"));
+
+        // Ratios are checked: a bad list is an error naming the option.
+        TrainConfig bad = c;
+        bad.anchorRatios = "1,x";
+        const auto s = checkOptions(bad, Task::Instance);
+        QVERIFY(!s.ok());
+        QVERIFY(s.error().message.find("--anchor-ratios") != std::string::npos);
+        QVERIFY(parseAnchorRatios("0.5,1,2").ok());
+        QCOMPARE(parseAnchorRatios("0.5,1,2")->size(), std::size_t(3));
+        for (const char *b : {"", "0", "1,", ",1", "1;2", "nan", "100"}) QVERIFY2(!parseAnchorRatios(b).ok(), b);
     }
 
     void durationsParse()
