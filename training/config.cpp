@@ -266,7 +266,7 @@ core::Status checkOptions(const TrainConfig &c, Task task)
         return bad("--schedule: unknown schedule '" + c.schedule.substr(0, 40) + "' (auto, none, step, cosine)");
     if (c.warmupEpochs < -1 || (c.epochs > 0 && c.warmupEpochs > c.epochs)) return bad("--warmup: must be between 0 and the number of epochs");
     if (!std::isfinite(c.timeBudget) || c.timeBudget < 0 || c.timeBudget > 30 * 86400.0) return bad("--time-budget: must be between 0 (none) and 30 days");
-    if (!std::isfinite(c.clipNorm) || c.clipNorm < 0) return bad("--clip: must be 0 (off) or more");
+    if (!std::isfinite(c.clipNorm) || (c.clipNorm < 0 && c.clipNorm != -1)) return bad("--clip: must be 0 (off) or more");
     if (c.patience < 0) return bad("--patience: must be 0 (off) or more");
     if (c.device != "auto" && c.device != "cpu" && c.device != "cuda") return bad("--device: must be auto, cpu or cuda");
     if (c.threads < 0 || c.threads > 1024) return bad("--threads: must be between 0 (all cores) and 1024");
@@ -310,7 +310,7 @@ core::Result<std::vector<double>> parseAnchorRatios(const std::string &text)
 
 core::Status checkResolved(const TrainConfig &c)
 {
-    if (c.epochs < 1 || c.batch < 1 || !(c.lr > 0) || c.optimizer == "auto" || c.schedule == "auto" || c.warmupEpochs < 0 || c.augment == "auto" ||
+    if (c.epochs < 1 || c.batch < 1 || !(c.lr > 0) || c.clipNorm < 0 || c.optimizer == "auto" || c.schedule == "auto" || c.warmupEpochs < 0 || c.augment == "auto" ||
         c.imageSize < 1 || ((c.task == "detection" || c.task == "instance") &&
                             (c.anchorSize < 1 || c.anchorRatios == "auto" || c.rpnProposals < 1 || c.roisPerImage < 1)))
         return makeError(ErrorCode::Invalid, {}, {}, "a setting is still to be chosen (auto)");

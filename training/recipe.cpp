@@ -127,6 +127,12 @@ void chooseDetectorSettings(Recipe &r, const DataFacts &facts)
         c.schedule = "step";
         r.why.push_back("schedule step: the rate falls tenfold twice, as in torchvision's recipe");
     }
+    if (c.clipNorm < 0) {
+        // From scratch, the box regression of a detector can blow up once the warm-up ends
+        // (droplets: loss_box_reg NaN at the 20th step at 0.005); a norm of 10 leaves normal steps alone.
+        c.clipNorm = 10;
+        r.why.push_back("gradient norm clipped at 10: a detector's box losses can diverge from scratch");
+    }
 }
 
 } // namespace
@@ -245,6 +251,7 @@ Recipe chooseRecipe(const TrainConfig &requested, const DataFacts &facts)
         c.schedule = "cosine";
         r.why.push_back("schedule cosine: the rate decays to 0 at the end of the run");
     }
+    if (c.clipNorm < 0) c.clipNorm = 0; // classifiers and U-Net train unclipped, as they always have
     if (c.warmupEpochs < 0) {
         c.warmupEpochs = c.epochs >= 5 ? 1 : 0;
         if (c.warmupEpochs) r.why.push_back("warm-up 1 epoch: the rate rises linearly over the first epoch");

@@ -27,7 +27,7 @@ struct TrainConfig {
     double weightDecay = 0.0;
     std::string schedule = "auto";    // auto (cosine), none, step (x0.1 every third of the run), cosine; warm-up with warmupEpochs
     int warmupEpochs = -1;            // -1: one epoch when the run has 5 or more, else none
-    double clipNorm = 0.0;            // > 0: clip the gradient norm
+    double clipNorm = -1;             // > 0: clip the gradient norm; 0: off; -1: 10 for detectors, off otherwise
     int patience = 0;                 // > 0: stop after this many epochs without a better validation accuracy (mIoU)
     std::string device = "auto";      // auto, cpu, cuda
     int threads = 0;                  // 0: all cores

@@ -75,7 +75,7 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     t->add_option("--warmup", cfg->warmupEpochs, "epochs of linear learning-rate warm-up (default: 1 when the run has 5 epochs or more)");
     auto budget = std::make_shared<std::string>();
     t->add_option("--time-budget", *budget, "train for this long, e.g. 90s, 5m, 60m, 1h30m: epochs sized to fit by timing the first ones");
-    t->add_option("--clip", cfg->clipNorm, "clip the gradient norm to this value");
+    t->add_option("--clip", cfg->clipNorm, "clip the gradient norm to this value; 0: off (default: 10 for detectors, off otherwise)");
     t->add_option("--patience", cfg->patience, "stop after this many epochs without a better val accuracy");
     t->add_option("--device", cfg->device, "auto, cpu, cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}))->capture_default_str();
     t->add_option("--threads", cfg->threads, "CPU threads (default: all cores)");

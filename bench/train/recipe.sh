@@ -12,7 +12,7 @@ work=$2
 shift 2
 parts=("$@")
 ((${#parts[@]})) || parts=(sample unet instance)
-C=$build/app/annotrain-cli
+C=$build/app/cli/annotrain-cli
 data=${ANNOTRAIN_SHARED_DATA:-$(dirname "$0")/../../../shared/data}
 data=$(realpath "$data")
 mkdir -p "$work"

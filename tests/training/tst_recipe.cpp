@@ -153,7 +153,13 @@ private Q_SLOTS:
         QCOMPARE(r.config.anchorRatios, std::string("1")); // round droplets: one shape
         QCOMPARE(r.config.roisPerImage, 128);
         QCOMPARE(r.config.rpnProposals, 512);
-        for (const char *what : {"anchor size", "anchor ratio", "128 RoIs"}) QVERIFY2(mentions(r, what), what);
+        for (const char *what : {"anchor size", "anchor ratio", "128 RoIs", "gradient norm clipped"}) QVERIFY2(mentions(r, what), what);
+        QCOMPARE(r.config.clipNorm, 10.0); // from scratch, droplets' box loss diverged unclipped
+        TrainConfig cls;
+        QCOMPARE(chooseRecipe(cls, shapes()).config.clipNorm, 0.0); // classifiers stay unclipped
+        TrainConfig off = c;
+        off.clipNorm = 0;
+        QCOMPARE(chooseRecipe(off, dropletBoxes(Task::Instance)).config.clipNorm, 0.0);
 
         // Elongated boxes keep torchvision's three ratios; many small objects a larger anchor range.
         DataFacts mixed = dropletBoxes(Task::Detection);
