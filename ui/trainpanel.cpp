@@ -40,6 +40,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <tuple>
 #include <utility>
 
@@ -331,6 +332,7 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     lossChart->setTitle(tr("Training loss"));
     m_stepAxis = axis(lossChart, Qt::AlignBottom, tr("step"), true);
     m_lossAxis = axis(lossChart, Qt::AlignLeft);
+    m_lossAxis->setLabelFormat(QStringLiteral("%.3g")); // a diverging run's 1e12 reads as such, not as thirteen digits
     m_loss = series(lossChart, tr("per step"), m_stepAxis, m_lossAxis);
     m_lossSmooth = series(lossChart, tr("smoothed"), m_stepAxis, m_lossAxis);
     m_cmpLoss = series(lossChart, tr("compared run (smoothed)"), m_stepAxis, m_lossAxis, Qt::DashLine);
@@ -345,6 +347,8 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     m_valMetric2 = series(valChart, boxApLabel(), m_epochAxis, m_accAxis);
     m_valMetric2->setPointsVisible(true);
     m_valMetric2->setVisible(false);
+    // A short run has one or two epochs: their points sit on the chart's edges (a first AP of 0 in its corner) and must still show.
+    for (QLineSeries *s : {m_valMetric, m_valMetric2}) s->setMarkerSize(10);
     m_valLoss = series(valChart, tr("val loss"), m_epochAxis, m_valLossAxis);
     m_cmpMetric = series(valChart, tr("compared run"), m_epochAxis, m_accAxis, Qt::DashLine);
     auto *lrChart = new QChart;
@@ -445,6 +449,10 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
         m_model->clear();
         m_model->addItems(modelsFor(task));
         if (task == QLatin1String("segmentation") && m_imageSize->value() % 8) m_imageSize->setValue(64);
+        // A detector trains with flips alone, as the recipe (and torchvision) has it, unless the list is the user's own.
+        const QString usual = QStringLiteral("hflip,crop:2"), detector = QStringLiteral("hflip");
+        if (isDetector(task) && m_augment->text() == usual) m_augment->setText(detector);
+        else if (!isDetector(task) && m_augment->text() == detector) m_augment->setText(usual);
         // Empty charts name what a run of this task will draw; a run's curves keep their own names.
         if (!m_running && !m_runs->currentItem()) setTask(task);
     });
@@ -563,8 +571,11 @@ QLineSeries *TrainPanel::termSeries(const std::string &name)
     if (!s) {
         m_lossChart->setTitle(tr("Training loss and its terms (smoothed)"));
         s = series(m_lossChart, QString::fromStdString(name), m_stepAxis, m_lossAxis);
-        QPen pen = s->pen();
-        pen.setWidthF(1);
+        // Colours of their own: the theme's five repeat from the sixth series on, and the
+        // total, its smoothed curve and the compared run take three of them.
+        static const QRgb colours[] = {0x8e44ad, 0xc0392b, 0x16a085, 0x7f5539, 0xd63384, 0x6c757d};
+        QPen pen(QColor::fromRgb(colours[(m_terms.size() - 1) % std::size(colours)]));
+        pen.setWidthF(1.5);
         s->setPen(pen);
     }
     return s;
@@ -673,7 +684,7 @@ void TrainPanel::onMetrics(const training::MetricsSample &m)
     const double elapsed = (m_clock.elapsed() - m_pausedMs) / 1000.0;
     m_eta = progress > 0 ? elapsed * (1 - progress) / progress : -1;
     const QString fold = m.folds > 0 ? tr("fold %1 of %2 · ").arg(m.fold).arg(m.folds) : QString();
-    m_progressText = fold + tr("epoch %1 · step %2 · %3 images/s").arg(m.epoch).arg(m.step).arg(m.imagesPerS, 0, 'f', 0);
+    m_progressText = fold + tr("epoch %1 · step %2 · %3 images/s").arg(m.epoch).arg(m.step).arg(m.imagesPerS, 0, 'f', m.imagesPerS < 10 ? 1 : 0); // a detector on a CPU: 0.3 images/s
     showProgressText();
 }
 
