@@ -40,6 +40,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iterator>
+#include <tuple>
+#include <utility>
 
 namespace ui {
 
@@ -100,15 +103,14 @@ QValueAxis *axis(QChart *chart, Qt::Alignment where, const QString &title = {}, 
     return a;
 }
 
-// Exponential moving average, the "smoothed" curve.
+// One step of the exponential moving average of the "smoothed" curves; s < 0: none yet.
+double ema(double s, double v) { return s < 0 ? v : 0.9 * s + 0.1 * v; }
+
 QList<QPointF> smooth(const std::vector<QPointF> &pts)
 {
     QList<QPointF> out;
     double s = -1;
-    for (const auto &p : pts) {
-        s = s < 0 ? p.y() : 0.9 * s + 0.1 * p.y();
-        out.append({p.x(), s});
-    }
+    for (const auto &p : pts) out.append({p.x(), s = ema(s, p.y())});
     return out;
 }
 
@@ -126,7 +128,37 @@ double maxX(const QLineSeries *s, double floor)
     return m;
 }
 
-QString metricLabel(const QString &task) { return task == QLatin1String("segmentation") ? QObject::tr("val mIoU") : QObject::tr("val accuracy"); }
+bool isDetector(const QString &task) { return task == QLatin1String("detection") || task == QLatin1String("instance"); }
+
+// The models a task trains (training/config.cpp checks the pair).
+QStringList modelsFor(const QString &task)
+{
+    if (task == QLatin1String("segmentation")) return {QStringLiteral("unet")};
+    if (task == QLatin1String("detection")) return {QStringLiteral("fasterrcnn_resnet18_fpn"), QStringLiteral("fasterrcnn_resnet50_fpn")};
+    if (task == QLatin1String("instance")) return {QStringLiteral("maskrcnn_resnet18_fpn"), QStringLiteral("maskrcnn_resnet50_fpn")};
+    return {QStringLiteral("smallcnn"), QStringLiteral("mlp"), QStringLiteral("resnet18"), QStringLiteral("resnet34"), QStringLiteral("resnet50")};
+}
+
+// The validation numbers a task's runs are charted by, as MetricsSample::val names them
+// (metrics.jsonl: "val_" + name): the run's score (metricLabel), and for instance
+// segmentation the box AP beside the mask AP.
+std::pair<std::string, std::string> metricKeys(const QString &task)
+{
+    if (task == QLatin1String("segmentation")) return {"miou", {}};
+    if (task == QLatin1String("detection")) return {"bbox_AP", {}};
+    if (task == QLatin1String("instance")) return {"segm_AP", "bbox_AP"};
+    return {"accuracy", {}};
+}
+
+QString boxApLabel() { return metricLabel(QStringLiteral("detection")); }
+
+// A combo box whose items carry their values: item 0's text may change ("auto (sgd)"), its value stays.
+QComboBox *choiceBox(const QStringList &values)
+{
+    auto *b = new QComboBox;
+    for (const QString &v : values) b->addItem(v, v);
+    return b;
+}
 
 } // namespace
 
@@ -135,21 +167,40 @@ RunCurves loadRunCurves(const QString &runDir)
     RunCurves c;
     std::ifstream cfgIn(QFileInfo(runDir + QStringLiteral("/config.json")).absoluteFilePath().toStdString());
     const auto cfg = nlohmann::json::parse(cfgIn, nullptr, false);
-    const bool seg = !cfg.is_discarded() && cfg.value("task", std::string()) == "segmentation";
-    c.metricName = seg ? QObject::tr("val mIoU") : QObject::tr("val accuracy");
+    const auto task = cfg.is_object() ? cfg.find("task") : cfg.end();
+    c.task = task != cfg.end() && task->is_string() ? QString::fromStdString(task->get<std::string>()) : QStringLiteral("classification");
+    const auto [key, key2] = metricKeys(c.task);
+    c.metricName = metricLabel(c.task);
+    if (!key2.empty()) c.metricName2 = boxApLabel();
     std::ifstream in(QFileInfo(runDir + QStringLiteral("/metrics.jsonl")).absoluteFilePath().toStdString());
     std::string line;
     while (std::getline(in, line)) {
         const auto j = nlohmann::json::parse(line, nullptr, false);
         if (j.is_discarded() || !j.is_object()) continue; // a line cut by a kill: skip it
-        const double step = j.value("step", 0.0), epoch = j.value("epoch", 0.0);
-        if (j.value("epoch_end", false)) {
-            const char *key = seg ? "val_miou" : "val_accuracy";
-            if (j.contains(key) && j[key].is_number()) c.valMetric.emplace_back(epoch, j[key].get<double>());
-            if (j.contains("val_loss") && j["val_loss"].is_number()) c.valLoss.emplace_back(epoch, j["val_loss"].get<double>());
-        } else if (j.contains("loss") && j["loss"].is_number()) {
-            c.loss.emplace_back(step, j["loss"].get<double>());
-            c.lr.emplace_back(step, j.value("lr", 0.0));
+        // A field that is missing or not a number is left out (or 0), not thrown over.
+        auto number = [](const nlohmann::json &o, const std::string &name, double *v) {
+            const auto it = o.find(name);
+            if (it == o.end() || !it->is_number()) return false;
+            *v = it->get<double>();
+            return true;
+        };
+        double step = 0, epoch = 0, v = 0;
+        number(j, "step", &step);
+        number(j, "epoch", &epoch);
+        const auto end = j.find("epoch_end");
+        if (end != j.end() && *end == true) {
+            if (number(j, "val_" + key, &v) && v >= 0) c.valMetric.emplace_back(epoch, v); // COCO's -1: no objects to score
+            if (!key2.empty() && number(j, "val_" + key2, &v) && v >= 0) c.valMetric2.emplace_back(epoch, v);
+            if (number(j, "val_loss", &v)) c.valLoss.emplace_back(epoch, v);
+        } else if (number(j, "loss", &v)) {
+            c.loss.emplace_back(step, v);
+            double lr = 0;
+            number(j, "lr", &lr);
+            c.lr.emplace_back(step, lr);
+            const auto terms = j.find("losses");
+            if (terms != j.end() && terms->is_object() && terms->size() > 1)
+                for (const auto &t : terms->items())
+                    if (number(*terms, t.key(), &v)) c.terms[t.key()].emplace_back(step, v);
         }
     }
     return c;
@@ -161,29 +212,30 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     qRegisterMetaType<training::TrainConfig>();
 
     // --- the run form
+    // A field at "auto" (0, or the first item) is chosen from the data when the run starts; the
+    // log says why, and the field names the value while that run's settings are the form's.
     m_task = new QComboBox;
-    m_task->addItems({QStringLiteral("classification"), QStringLiteral("segmentation")});
-    m_task->setToolTip(tr("classification: one class per image; segmentation: the regions' classes per pixel (unet)"));
+    m_task->addItems({QStringLiteral("classification"), QStringLiteral("segmentation"), QStringLiteral("detection"), QStringLiteral("instance")});
+    m_task->setToolTip(tr("classification: one class per image; segmentation: the regions' classes per pixel (unet); detection: the regions' "
+                          "boxes (Faster R-CNN); instance: the regions' boxes and masks (Mask R-CNN)"));
     m_model = new QComboBox;
-    m_model->addItems({QStringLiteral("smallcnn"), QStringLiteral("mlp"), QStringLiteral("resnet18"), QStringLiteral("resnet34"), QStringLiteral("resnet50")});
-    m_optimizer = new QComboBox;
-    m_optimizer->addItems({QStringLiteral("sgd"), QStringLiteral("adam"), QStringLiteral("adamw")});
-    m_optimizer->setToolTip(tr("sgd uses momentum 0.9"));
-    m_schedule = new QComboBox;
-    m_schedule->addItems({QStringLiteral("none"), QStringLiteral("step"), QStringLiteral("cosine")});
+    m_model->addItems(modelsFor(m_task->currentText()));
+    m_optimizer = choiceBox({QStringLiteral("auto"), QStringLiteral("sgd"), QStringLiteral("adam"), QStringLiteral("adamw")});
+    m_optimizer->setToolTip(tr("auto: adam; sgd with weight decay 1e-4 for a detector, as torchvision trains them. sgd uses momentum 0.9"));
+    m_schedule = choiceBox({QStringLiteral("auto"), QStringLiteral("none"), QStringLiteral("step"), QStringLiteral("cosine")});
+    m_schedule->setToolTip(tr("auto: cosine decay; step (tenfold down twice) for a detector"));
     m_device = new QComboBox;
     m_device->addItems({QStringLiteral("auto"), QStringLiteral("cpu"), QStringLiteral("cuda")});
     m_device->setToolTip(tr("auto: CUDA when a GPU is available, else the CPU"));
     m_epochs = new QSpinBox;
-    m_epochs->setRange(1, 1000);
-    m_epochs->setValue(10);
+    m_epochs->setRange(0, 1000);
+    m_epochs->setToolTip(tr("auto: about 1000 steps, 5 to 100 epochs"));
     m_batch = new QSpinBox;
-    m_batch->setRange(1, 4096);
-    m_batch->setValue(16);
+    m_batch->setRange(0, 4096);
+    m_batch->setToolTip(tr("auto: from the train split's size, so that an epoch has at least 8 steps (a detector: 1 to 4 images)"));
     m_imageSize = new QSpinBox;
     m_imageSize->setRange(0, 1024);
-    m_imageSize->setValue(32);
-    m_imageSize->setSpecialValueText(tr("images' own"));
+    m_imageSize->setToolTip(tr("auto: from the images' sides (segmentation and detection: so that the median region spans enough pixels)"));
     m_seed = new QSpinBox;
     m_seed->setRange(0, 1000000);
     m_threads = new QSpinBox;
@@ -196,9 +248,10 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
                            "one fold, then the mean and spread of the best validation metric. 1 counts as off"));
     m_lr = new QDoubleSpinBox;
     m_lr->setDecimals(5);
-    m_lr->setRange(1e-6, 10);
+    m_lr->setRange(0, 10);
     m_lr->setSingleStep(0.001);
-    m_lr->setValue(0.01);
+    m_lr->setToolTip(tr("auto: by the optimizer and the task (a detector: torchvision's 0.02 for 16 images, scaled to the batch)"));
+    showChosen(nullptr);
     m_augment = new QLineEdit(QStringLiteral("hflip,crop:2"));
     m_augment->setToolTip(tr("none, or a comma list of hflip, vflip, crop[:PAD], shift[:PX], rotate[:DEG], scale[:F], brightness, contrast, "
                              "gamma, noise, impulse, blur, erase"));
@@ -275,21 +328,27 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     left->addLayout(cmpRow);
 
     // --- curves
-    auto *lossChart = new QChart;
+    auto *lossChart = m_lossChart = new QChart;
     lossChart->setTitle(tr("Training loss"));
     m_stepAxis = axis(lossChart, Qt::AlignBottom, tr("step"), true);
     m_lossAxis = axis(lossChart, Qt::AlignLeft);
+    m_lossAxis->setLabelFormat(QStringLiteral("%.3g")); // a diverging run's 1e12 reads as such, not as thirteen digits
     m_loss = series(lossChart, tr("per step"), m_stepAxis, m_lossAxis);
     m_lossSmooth = series(lossChart, tr("smoothed"), m_stepAxis, m_lossAxis);
     m_cmpLoss = series(lossChart, tr("compared run (smoothed)"), m_stepAxis, m_lossAxis, Qt::DashLine);
-    auto *valChart = new QChart;
+    auto *valChart = m_valChart = new QChart;
     valChart->setTitle(tr("Validation"));
     m_epochAxis = axis(valChart, Qt::AlignBottom, tr("epoch"), true);
     m_accAxis = axis(valChart, Qt::AlignLeft);
     m_accAxis->setRange(0, 1);
     m_valLossAxis = axis(valChart, Qt::AlignRight, tr("val loss"));
-    m_valMetric = series(valChart, tr("val accuracy"), m_epochAxis, m_accAxis);
+    m_valMetric = series(valChart, metricLabel(m_task->currentText()), m_epochAxis, m_accAxis);
     m_valMetric->setPointsVisible(true);
+    m_valMetric2 = series(valChart, boxApLabel(), m_epochAxis, m_accAxis);
+    m_valMetric2->setPointsVisible(true);
+    m_valMetric2->setVisible(false);
+    // A short run has one or two epochs: their points sit on the chart's edges (a first AP of 0 in its corner) and must still show.
+    for (QLineSeries *s : {m_valMetric, m_valMetric2}) s->setMarkerSize(10);
     m_valLoss = series(valChart, tr("val loss"), m_epochAxis, m_valLossAxis);
     m_cmpMetric = series(valChart, tr("compared run"), m_epochAxis, m_accAxis, Qt::DashLine);
     auto *lrChart = new QChart;
@@ -370,6 +429,7 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     connect(this, &TrainPanel::startRequested, m_worker, &TrainWorker::run, Qt::QueuedConnection);
     connect(this, &TrainPanel::kfoldRequested, m_worker, &TrainWorker::runKFold, Qt::QueuedConnection);
     connect(m_worker, &TrainWorker::logLine, m_log, &QPlainTextEdit::appendPlainText, Qt::QueuedConnection);
+    connect(m_worker, &TrainWorker::started, this, &TrainPanel::onStarted, Qt::QueuedConnection);
     connect(m_worker, &TrainWorker::metrics, this, &TrainPanel::onMetrics, Qt::QueuedConnection);
     connect(m_worker, &TrainWorker::finished, this, &TrainPanel::onFinished, Qt::QueuedConnection);
     m_thread.start();
@@ -386,13 +446,25 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
         showProgressText();
     });
     connect(m_task, &QComboBox::currentTextChanged, this, [this](const QString &task) {
-        const bool seg = task == QLatin1String("segmentation");
         m_model->clear();
-        if (seg) m_model->addItem(QStringLiteral("unet"));
-        else m_model->addItems({QStringLiteral("smallcnn"), QStringLiteral("mlp"), QStringLiteral("resnet18"), QStringLiteral("resnet34"), QStringLiteral("resnet50")});
-        if (seg && m_imageSize->value() % 8) m_imageSize->setValue(64);
-        m_valMetric->setName(metricLabel(task));
+        m_model->addItems(modelsFor(task));
+        if (task == QLatin1String("segmentation") && m_imageSize->value() % 8) m_imageSize->setValue(64);
+        // A detector trains with flips alone, as the recipe (and torchvision) has it, unless the list is the user's own.
+        const QString usual = QStringLiteral("hflip,crop:2"), detector = QStringLiteral("hflip");
+        if (isDetector(task) && m_augment->text() == usual) m_augment->setText(detector);
+        else if (!isDetector(task) && m_augment->text() == detector) m_augment->setText(usual);
+        // Empty charts name what a run of this task will draw; a run's curves keep their own names.
+        if (!m_running && !m_runs->currentItem()) setTask(task);
     });
+    // A change to the form ends what "auto (…)" says of the last run's choices.
+    const auto forget = [this] {
+        if (!m_running) showChosen(nullptr);
+    };
+    for (QSpinBox *b : {m_epochs, m_batch, m_imageSize}) connect(b, &QSpinBox::valueChanged, this, forget);
+    connect(m_lr, &QDoubleSpinBox::valueChanged, this, forget);
+    for (QComboBox *b : {m_task, m_model, m_optimizer, m_schedule}) connect(b, &QComboBox::currentIndexChanged, this, forget);
+    connect(m_weights, &QLineEdit::textChanged, this, forget);
+    connect(m_freeze, &QCheckBox::toggled, this, forget);
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString f = openFileName(this, tr("Weights"), tr("PyTorch state dicts (*.pth *.pt);;All files (*)"));
         if (!f.isEmpty()) m_weights->setText(f);
@@ -428,6 +500,7 @@ void TrainPanel::setProject(const QString &projectPath)
         m_cmpLoss->clear();
         m_cmpMetric->clear();
         m_log->clear();
+        if (!m_running) showChosen(nullptr);
         {
             const QSignalBlocker b1(m_runs), b2(m_compare);
             m_runs->clear();
@@ -459,8 +532,8 @@ training::TrainConfig TrainPanel::config() const
     c.epochs = m_epochs->value();
     c.batch = m_batch->value();
     c.lr = m_lr->value();
-    c.optimizer = m_optimizer->currentText().toStdString();
-    c.schedule = m_schedule->currentText().toStdString();
+    c.optimizer = m_optimizer->currentData().toString().toStdString();
+    c.schedule = m_schedule->currentData().toString().toStdString();
     c.imageSize = m_imageSize->value();
     c.augment = m_augment->text().trimmed().isEmpty() ? std::string("none") : m_augment->text().trimmed().toStdString();
     c.weights = m_weights->text().trimmed().toStdString();
@@ -481,8 +554,63 @@ int TrainPanel::compareLossPointCount() const { return m_cmpLoss->count(); }
 
 void TrainPanel::clearLive()
 {
-    for (auto *s : {m_loss, m_lossSmooth, m_valMetric, m_valLoss, m_lrSeries}) s->clear();
+    for (auto *s : {m_loss, m_lossSmooth, m_valMetric, m_valMetric2, m_valLoss, m_lrSeries}) s->clear();
     m_smoothed = -1;
+    for (const auto &[name, s] : m_terms) {
+        m_lossChart->removeSeries(s);
+        delete s;
+    }
+    m_terms.clear();
+    m_termSmoothed.clear();
+    m_lossChart->setTitle(tr("Training loss"));
+}
+
+QLineSeries *TrainPanel::termSeries(const std::string &name)
+{
+    QLineSeries *&s = m_terms[name];
+    if (!s) {
+        m_lossChart->setTitle(tr("Training loss and its terms (smoothed)"));
+        s = series(m_lossChart, QString::fromStdString(name), m_stepAxis, m_lossAxis);
+        // Colours of their own: the theme's five repeat from the sixth series on, and the
+        // total, its smoothed curve and the compared run take three of them.
+        static const QRgb colours[] = {0x8e44ad, 0xc0392b, 0x16a085, 0x7f5539, 0xd63384, 0x6c757d};
+        QPen pen(QColor::fromRgb(colours[(m_terms.size() - 1) % std::size(colours)]));
+        pen.setWidthF(1.5);
+        s->setPen(pen);
+    }
+    return s;
+}
+
+void TrainPanel::setTask(const QString &task)
+{
+    std::tie(m_metricKey, m_metricKey2) = metricKeys(task);
+    m_valMetric->setName(metricLabel(task));
+    m_valMetric2->setVisible(!m_metricKey2.empty());
+    // The detectors' evaluators score boxes and masks; they have no val loss to draw.
+    m_valLoss->setVisible(!isDetector(task));
+    m_valLossAxis->setVisible(!isDetector(task));
+}
+
+void TrainPanel::showChosen(const training::TrainConfig *resolved)
+{
+    auto text = [resolved](const QString &chosen) { return resolved ? tr("auto (%1)").arg(chosen) : tr("auto"); };
+    const training::TrainConfig none;
+    const training::TrainConfig &r = resolved ? *resolved : none;
+    m_epochs->setSpecialValueText(text(QString::number(r.epochs)));
+    m_batch->setSpecialValueText(text(QString::number(r.batch)));
+    m_imageSize->setSpecialValueText(text(QString::number(r.imageSize)));
+    m_lr->setSpecialValueText(text(QString::number(r.lr, 'g', 3)));
+    m_optimizer->setItemText(0, text(QString::fromStdString(r.optimizer)));
+    m_schedule->setItemText(0, text(QString::fromStdString(r.schedule)));
+}
+
+void TrainPanel::onStarted(const training::TrainConfig &resolved)
+{
+    if (m_runProject != m_project) return;
+    showChosen(&resolved);
+    // With epochs and learning rate left to the data they are known only now.
+    setIntegerRange(m_epochAxis, std::max<double>(resolved.epochs, maxX(m_cmpMetric, 0)));
+    m_lrAxis->setRange(0, std::max(m_lrAxis->max(), resolved.lr * 1.1));
 }
 
 void TrainPanel::start()
@@ -493,13 +621,14 @@ void TrainPanel::start()
     m_progress->setValue(0);
     m_pause->setChecked(false);
     const training::TrainConfig c = config();
-    m_valMetric->setName(metricLabel(QString::fromStdString(c.task)));
+    showChosen(nullptr);
+    setTask(QString::fromStdString(c.task));
     setIntegerRange(m_stepAxis, std::max(10.0, maxX(m_cmpLoss, 0)));
     setIntegerRange(m_lrStepAxis, 10);
     setIntegerRange(m_epochAxis, std::max(c.epochs, static_cast<int>(maxX(m_cmpMetric, 0))));
     m_lossAxis->setRange(0, std::max(1.0, maxY(m_cmpLoss, 0)));
     m_valLossAxis->setRange(0, 1);
-    m_lrAxis->setRange(0, c.lr * 1.1);
+    m_lrAxis->setRange(0, std::max(1e-6, c.lr * 1.1));
     m_clock.start();
     m_pausedMs = 0;
     m_pausedSince = -1;
@@ -523,16 +652,27 @@ void TrainPanel::onMetrics(const training::MetricsSample &m)
         m_fold = m.fold;
     }
     if (m.epochEnd) {
-        const double metric = m.valMiou >= 0 ? m.valMiou : m.valAccuracy;
-        if (metric >= 0) m_valMetric->append(m.epoch, metric);
+        auto val = [&m](const std::string &key, double otherwise) {
+            const auto it = m.val.find(key);
+            return it != m.val.end() ? it->second : otherwise;
+        };
+        const double metric = val(m_metricKey, m.valMiou >= 0 ? m.valMiou : m.valAccuracy);
+        if (metric >= 0) m_valMetric->append(m.epoch, metric); // COCO's -1: no objects to score
+        if (const double box = m_metricKey2.empty() ? -1 : val(m_metricKey2, -1); box >= 0) m_valMetric2->append(m.epoch, box);
+        if (m.epoch > m_epochAxis->max()) setIntegerRange(m_epochAxis, m.epoch);
         if (m.valLoss >= 0) {
             m_valLoss->append(m.epoch, m.valLoss);
             m_valLossAxis->setRange(0, std::max(m_valLossAxis->max(), m.valLoss * 1.1));
         }
     } else {
         m_loss->append(static_cast<double>(m.step), m.loss);
-        m_smoothed = m_smoothed < 0 ? m.loss : 0.9 * m_smoothed + 0.1 * m.loss;
+        m_smoothed = ema(m_smoothed, m.loss);
         m_lossSmooth->append(static_cast<double>(m.step), m_smoothed);
+        if (m.losses.size() > 1) // a detector's terms beside their sum; a loss of one term is the total already
+            for (const auto &[name, v] : m.losses) {
+                double &s = m_termSmoothed.try_emplace(name, -1.0).first->second;
+                termSeries(name)->append(static_cast<double>(m.step), s = ema(s, v));
+            }
         m_lrSeries->append(static_cast<double>(m.step), m.lr);
         setIntegerRange(m_stepAxis, std::max({10.0, static_cast<double>(m.step), maxX(m_cmpLoss, 0)}));
         setIntegerRange(m_lrStepAxis, std::max<double>(10, static_cast<double>(m.step)));
@@ -544,7 +684,7 @@ void TrainPanel::onMetrics(const training::MetricsSample &m)
     const double elapsed = (m_clock.elapsed() - m_pausedMs) / 1000.0;
     m_eta = progress > 0 ? elapsed * (1 - progress) / progress : -1;
     const QString fold = m.folds > 0 ? tr("fold %1 of %2 · ").arg(m.fold).arg(m.folds) : QString();
-    m_progressText = fold + tr("epoch %1 · step %2 · %3 images/s").arg(m.epoch).arg(m.step).arg(m.imagesPerS, 0, 'f', 0);
+    m_progressText = fold + tr("epoch %1 · step %2 · %3 images/s").arg(m.epoch).arg(m.step).arg(m.imagesPerS, 0, 'f', m.imagesPerS < 10 ? 1 : 0); // a detector on a CPU: 0.3 images/s
     showProgressText();
 }
 
@@ -631,11 +771,13 @@ void TrainPanel::showRun(const QString &dir)
     QtConcurrent::run([dir] { return loadRunCurves(dir); }).then(this, [this, dir](const RunCurves &c) {
         if (m_running || dir != selectedRunDir()) return; // a live run owns the charts
         clearLive();
+        setTask(c.task);
         m_loss->replace(QList<QPointF>(c.loss.begin(), c.loss.end()));
         m_lossSmooth->replace(smooth(c.loss));
+        for (const auto &[name, points] : c.terms) termSeries(name)->replace(smooth(points));
         m_lrSeries->replace(QList<QPointF>(c.lr.begin(), c.lr.end()));
         m_valMetric->replace(QList<QPointF>(c.valMetric.begin(), c.valMetric.end()));
-        m_valMetric->setName(c.metricName);
+        m_valMetric2->replace(QList<QPointF>(c.valMetric2.begin(), c.valMetric2.end()));
         m_valLoss->replace(QList<QPointF>(c.valLoss.begin(), c.valLoss.end()));
         setIntegerRange(m_stepAxis, std::max({10.0, maxX(m_loss, 0), maxX(m_cmpLoss, 0)}));
         m_lossAxis->setRange(0, std::max({0.1, maxY(m_loss, 0) * 1.05, maxY(m_cmpLoss, 0) * 1.05}));
@@ -686,6 +828,18 @@ void TrainPanel::evaluateSelected()
                 return;
             }
             m_evaluation = *r;
+            if (r->contains("bbox")) { // detection, instance segmentation: COCO's summary, no confusion matrix
+                m_confusion->setMatrix({}, {});
+                QStringList parts;
+                for (const auto &[type, name] : {std::pair{"segm", tr("mask")}, std::pair{"bbox", tr("box")}}) {
+                    const auto it = r->find(type);
+                    if (it != r->end() && it->is_object())
+                        parts << tr("%1 AP %2 · AP50 %3").arg(name).arg(it->value("AP", -1.0), 0, 'f', 3).arg(it->value("AP50", -1.0), 0, 'f', 3);
+                }
+                m_evalSummary->setText(tr("%1 on %2 images").arg(parts.join(QStringLiteral(" · "))).arg(r->value("images", 0)));
+                Q_EMIT evaluated(true);
+                return;
+            }
             QStringList classes;
             for (const auto &c : (*r)["classes"]) classes << QString::fromStdString(c.get<std::string>());
             m_confusion->setMatrix(classes, (*r)["confusion"].get<std::vector<std::vector<std::int64_t>>>());

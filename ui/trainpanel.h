@@ -13,6 +13,8 @@
 #include <QThread>
 #include <QWidget>
 
+#include <map>
+#include <string>
 #include <vector>
 
 class QCheckBox;
@@ -26,6 +28,7 @@ class QProgressBar;
 class QPushButton;
 class QSpinBox;
 class QTabWidget;
+class QChart;
 class QLineSeries;
 class QValueAxis;
 
@@ -36,9 +39,11 @@ class PictureGrid;
 
 // One run's curves as metrics.jsonl holds them.
 struct RunCurves {
+    QString task;                              // config.json's
     std::vector<QPointF> loss, lr;             // per logged step
-    std::vector<QPointF> valMetric, valLoss;   // per epoch
-    QString metricName;                        // "val accuracy" or "val mIoU"
+    std::map<std::string, std::vector<QPointF>> terms; // per logged step, the loss's named terms when it has more than one (a detector's)
+    std::vector<QPointF> valMetric, valMetric2, valLoss; // per epoch; valMetric2: instance segmentation's box AP beside its mask AP
+    QString metricName, metricName2;           // metricLabel(task), and "val box AP" or empty
 };
 RunCurves loadRunCurves(const QString &runDir);
 
@@ -51,9 +56,22 @@ public:
     void setProject(const QString &projectPath);
     // The image the Annotate workspace shows: the default for feature maps.
     void setCurrentImage(const QString &absPath) { m_currentImage = absPath; }
+    // The form as a run's settings; a field left at "auto" is 0 or "auto", for the recipe to choose from the data.
     training::TrainConfig config() const;
     bool isRunning() const { return m_running; }
+    // One sample of the run going, as the worker reports it (queued): the charts take it.
+    void onMetrics(const training::MetricsSample &m);
     int lossPointCount() const;
+    QComboBox *taskBox() const { return m_task; }
+    QComboBox *modelBox() const { return m_model; }
+    QComboBox *optimizerBox() const { return m_optimizer; }
+    QComboBox *scheduleBox() const { return m_schedule; }
+    QSpinBox *epochsBox() const { return m_epochs; }
+    QSpinBox *batchBox() const { return m_batch; }
+    QSpinBox *imageSizeBox() const { return m_imageSize; }
+    QDoubleSpinBox *lrBox() const { return m_lr; }
+    QChart *lossChart() const { return m_lossChart; }       // total loss, smoothed, a detector's terms, the compared run
+    QChart *validationChart() const { return m_valChart; }  // the val metric(s) and val loss per epoch
     QPushButton *startButton() const { return m_start; }
     QSpinBox *kfoldBox() const { return m_kfold; } // 0: one run; K >= 2: K-fold cross-validation
     QPushButton *pauseButton() const { return m_pause; }
@@ -83,7 +101,10 @@ Q_SIGNALS:
 
 private:
     void start();
-    void onMetrics(const training::MetricsSample &m);
+    void onStarted(const training::TrainConfig &resolved);
+    void showChosen(const training::TrainConfig *resolved);
+    void setTask(const QString &task);
+    QLineSeries *termSeries(const std::string &name);
     void onFinished(bool ok, const QString &message);
     void setRunning(bool running);
     void refreshHistory();
@@ -108,6 +129,10 @@ private:
     QString m_runProject;                      // the project of the run going (or last gone)
     double m_smoothed = -1;
     int m_fold = 0; // the fold whose curves the live charts show (k-fold), 0 otherwise
+    // The charts' task: which val numbers they draw (MetricsSample::val's names; metrics.jsonl adds "val_").
+    std::string m_metricKey = "accuracy", m_metricKey2;
+    std::map<std::string, QLineSeries *> m_terms;   // the loss's terms (smoothed), when it has more than one
+    std::map<std::string, double> m_termSmoothed;
     nlohmann::json m_evaluation;
 
     QComboBox *m_task, *m_model, *m_optimizer, *m_schedule, *m_device;
@@ -123,7 +148,8 @@ private:
     QComboBox *m_compare;
 
     QTabWidget *m_views;
-    QLineSeries *m_loss, *m_lossSmooth, *m_cmpLoss, *m_valMetric, *m_valLoss, *m_cmpMetric, *m_lrSeries;
+    QChart *m_lossChart, *m_valChart;
+    QLineSeries *m_loss, *m_lossSmooth, *m_cmpLoss, *m_valMetric, *m_valMetric2, *m_valLoss, *m_cmpMetric, *m_lrSeries;
     QValueAxis *m_stepAxis, *m_lossAxis, *m_epochAxis, *m_accAxis, *m_valLossAxis, *m_lrStepAxis, *m_lrAxis;
 
     QPushButton *m_evaluate;

@@ -15,6 +15,10 @@ Q_DECLARE_METATYPE(training::TrainConfig)
 
 namespace ui {
 
+// The name of the validation metric a task's runs are judged by: "val accuracy",
+// "val mIoU", "val box AP" (detection) or "val mask AP" (instance segmentation).
+QString metricLabel(const QString &task);
+
 class TrainWorker : public QObject {
     Q_OBJECT
 public:
@@ -28,6 +32,8 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void logLine(const QString &line);
+    // Once a run (each fold) has read its data, with the settings it uses: every auto value chosen.
+    void started(const training::TrainConfig &resolved);
     void metrics(const training::MetricsSample &m);
     void finished(bool ok, const QString &message);
 

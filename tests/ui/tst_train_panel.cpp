@@ -3,7 +3,10 @@
 // ends it and keeps the last checkpoint. Runs land in the history, a second
 // run's curves overlay, the confusion matrix lists the images behind a cell and
 // opens them in Annotate, and the first-layer filters and feature maps show.
-// Inspect accepts a segmentation prediction as regions, one undo step.
+// Inspect accepts a segmentation prediction as regions, one undo step. The form
+// offers the four tasks with their models and leaves its settings to the data
+// ("auto"); a detector's loss terms and box and mask AP are charted, live and from
+// a finished run's metrics.jsonl.
 #include "core/sample_project.h"
 #include "annotation/canvas.h"
 #include "tests/must.h"
@@ -11,14 +14,21 @@
 #include "ui/mainwindow.h"
 #ifdef ANNOTRAIN_WITH_TRAINING
 #include "core/project_store.h"
+#include "training/config.h"
+#include "training/metrics_storage.h"
 #include "ui/confusionview.h"
 #include "ui/inspectpanel.h"
 #include "ui/picturegrid.h"
 #include "ui/trainpanel.h"
 
+#include <QChart>
 #include <QDir>
+#include <QDoubleSpinBox>
 #include <QFile>
+#include <QLineSeries>
+#include <QPlainTextEdit>
 #include <QUndoStack>
+#include <fstream>
 #include <set>
 #endif
 
@@ -33,6 +43,50 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#ifdef ANNOTRAIN_WITH_TRAINING
+namespace {
+
+QLineSeries *seriesNamed(QChart *chart, const QString &name)
+{
+    for (QAbstractSeries *s : chart->series())
+        if (s->name() == name) return qobject_cast<QLineSeries *>(s);
+    return nullptr;
+}
+
+QStringList items(const QComboBox *box)
+{
+    QStringList out;
+    for (int i = 0; i < box->count(); ++i) out << box->itemText(i);
+    return out;
+}
+
+const char *const kDetectorTerms[] = {"loss_objectness", "loss_rpn_box_reg", "loss_classifier", "loss_box_reg", "loss_mask"};
+
+// What the trainer reports of a Mask R-CNN run: two epochs of three logged steps, each
+// with its five loss terms falling, and at each epoch's end COCO's numbers (training/hooks.cpp).
+std::vector<training::MetricsSample> instanceRunSamples()
+{
+    std::vector<training::MetricsSample> out;
+    for (int step = 1; step <= 6; ++step) {
+        training::MetricsSample m;
+        m.epoch = (step - 1) / 3 + 1;
+        m.step = step;
+        m.lr = 0.0025;
+        for (std::size_t k = 0; k < std::size(kDetectorTerms); ++k) m.losses[kDetectorTerms[k]] = (k + 1) * 0.1 / step;
+        for (const auto &[name, v] : m.losses) m.loss += v;
+        out.push_back(m);
+        if (step % 3) continue;
+        m.epochEnd = true;
+        m.val = {{"bbox_AP", 0.2 * m.epoch}, {"bbox_AP50", 0.4 * m.epoch}, {"segm_AP", 0.1 * m.epoch}, {"segm_AP50", 0.3 * m.epoch}};
+        m.progress = m.epoch / 2.0;
+        out.push_back(m);
+    }
+    return out;
+}
+
+} // namespace
+#endif
 
 class TestTrainPanel : public QObject {
     Q_OBJECT
@@ -59,6 +113,13 @@ private Q_SLOTS:
         QVERIFY(panel->isRunning());
         // The chart fills while the GUI thread keeps processing events.
         QTRY_VERIFY_WITH_TIMEOUT(panel->lossPointCount() >= 3, 30000);
+        // Batch, learning rate and the rest were left to the data: the log says what was chosen
+        // and why, the fields show the choice, and the next run is still left to the data.
+        QVERIFY2(panel->log()->toPlainText().contains(QStringLiteral("auto: batch ")), qPrintable(panel->log()->toPlainText()));
+        QVERIFY2(panel->batchBox()->text().startsWith(QStringLiteral("auto (")), qPrintable(panel->batchBox()->text()));
+        QCOMPARE(panel->optimizerBox()->currentText(), QStringLiteral("auto (adam)"));
+        QCOMPARE(panel->config().batch, 0);
+        QCOMPARE(panel->config().optimizer, std::string("auto"));
         QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
         QTest::qWait(300); // let the step in flight land
         const int paused = panel->lossPointCount();
@@ -66,6 +127,11 @@ private Q_SLOTS:
         QCOMPARE(panel->lossPointCount(), paused);
         QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(panel->lossPointCount() > paused, 30000);
+        // Stop once an epoch has ended, so that the stopped run has a checkpoint for Inspect below
+        // (the batch is left to the data: an epoch has at least 8 steps).
+        QLineSeries *valAccuracy = seriesNamed(panel->validationChart(), QStringLiteral("val accuracy"));
+        QVERIFY(valAccuracy);
+        QTRY_VERIFY_WITH_TIMEOUT(valAccuracy->count() > 0, 30000);
         // docs/screenshots/take.sh sets this to capture the workspace mid-run.
         if (qEnvironmentVariableIsSet("ANNOTRAIN_SCREENSHOT")) {
             QTest::qWait(1500);
@@ -162,7 +228,7 @@ private Q_SLOTS:
         QSignalSpy predicted(inspect, &ui::InspectPanel::predicted);
         w.workspaces()->setCurrentWidget(inspect);
         QVERIFY(predicted.wait(30000));
-        QVERIFY(predicted.first().at(0).toBool());
+        QVERIFY2(predicted.first().at(0).toBool(), qPrintable(inspect->noteText()));
         QCOMPARE(inspect->scores()->count(), 3);
         QVERIFY(inspect->acceptButton()->isEnabled());
         QSignalSpy accepted(inspect, &ui::InspectPanel::labelAccepted);
@@ -177,6 +243,164 @@ private Q_SLOTS:
             QTest::qWait(300);
             w.grab().save(qEnvironmentVariable("ANNOTRAIN_SCREENSHOT_DIR") + QStringLiteral("/inspect.png"));
         }
+#endif
+    }
+
+    // The four tasks, each with the models it trains; the fields a user leaves at "auto"
+    // reach the trainer as 0 / "auto" for the recipe to choose, those set by hand as set.
+    void tasksModelsAndAutoFields()
+    {
+#ifndef ANNOTRAIN_WITH_TRAINING
+        QSKIP("this build has no training engine");
+#else
+        ui::TrainPanel panel;
+        QCOMPARE(items(panel.taskBox()), (QStringList{QStringLiteral("classification"), QStringLiteral("segmentation"), QStringLiteral("detection"),
+                                                     QStringLiteral("instance")}));
+        const std::pair<QString, QStringList> models[] = {
+            {QStringLiteral("detection"), {QStringLiteral("fasterrcnn_resnet18_fpn"), QStringLiteral("fasterrcnn_resnet50_fpn")}},
+            {QStringLiteral("segmentation"), {QStringLiteral("unet")}},
+            {QStringLiteral("instance"), {QStringLiteral("maskrcnn_resnet18_fpn"), QStringLiteral("maskrcnn_resnet50_fpn")}},
+            {QStringLiteral("classification"), {QStringLiteral("smallcnn"), QStringLiteral("mlp"), QStringLiteral("resnet18"), QStringLiteral("resnet34"),
+                                                QStringLiteral("resnet50")}},
+        };
+        for (const auto &[task, expected] : models) {
+            panel.taskBox()->setCurrentText(task);
+            QCOMPARE(items(panel.modelBox()), expected);
+            QCOMPARE(QString::fromStdString(panel.config().task), task);
+            QCOMPARE(QString::fromStdString(panel.config().model), expected.first());
+            // A detector's augmentations are the recipe's flips; the others keep the form's usual list.
+            const bool detector = task == QLatin1String("detection") || task == QLatin1String("instance");
+            QCOMPARE(panel.config().augment, std::string(detector ? "hflip" : "hflip,crop:2"));
+        }
+        // The last model of the instance task goes to the trainer as picked.
+        panel.taskBox()->setCurrentText(QStringLiteral("instance"));
+        panel.modelBox()->setCurrentIndex(1);
+        QCOMPARE(panel.config().model, std::string("maskrcnn_resnet50_fpn"));
+
+        // Untouched, the form leaves epochs, batch, size, rate, optimizer and schedule to the data, and says so.
+        training::TrainConfig c = panel.config();
+        QCOMPARE(c.epochs, 0);
+        QCOMPARE(c.batch, 0);
+        QCOMPARE(c.imageSize, 0);
+        QCOMPARE(c.lr, 0.0);
+        QCOMPARE(c.optimizer, std::string("auto"));
+        QCOMPARE(c.schedule, std::string("auto"));
+        for (QAbstractSpinBox *b : std::initializer_list<QAbstractSpinBox *>{panel.epochsBox(), panel.batchBox(), panel.imageSizeBox(), panel.lrBox()})
+            QCOMPARE(b->text(), QStringLiteral("auto"));
+        QCOMPARE(panel.optimizerBox()->currentText(), QStringLiteral("auto"));
+        QCOMPARE(panel.scheduleBox()->currentText(), QStringLiteral("auto"));
+
+        // Any of them can still be set.
+        panel.epochsBox()->setValue(3);
+        panel.batchBox()->setValue(2);
+        panel.imageSizeBox()->setValue(128);
+        panel.lrBox()->setValue(0.005);
+        panel.optimizerBox()->setCurrentText(QStringLiteral("adamw"));
+        panel.scheduleBox()->setCurrentText(QStringLiteral("none"));
+        c = panel.config();
+        QCOMPARE(c.epochs, 3);
+        QCOMPARE(c.batch, 2);
+        QCOMPARE(c.imageSize, 128);
+        QCOMPARE(c.lr, 0.005);
+        QCOMPARE(c.optimizer, std::string("adamw"));
+        QCOMPARE(c.schedule, std::string("none"));
+        // And given back to the data.
+        panel.batchBox()->setValue(0);
+        panel.optimizerBox()->setCurrentIndex(0);
+        QCOMPARE(panel.batchBox()->text(), QStringLiteral("auto"));
+        QCOMPARE(panel.config().batch, 0);
+        QCOMPARE(panel.config().optimizer, std::string("auto"));
+#endif
+    }
+
+    // A Mask R-CNN run's samples: the loss chart draws each of the five terms beside the
+    // total, the validation chart mask AP and box AP per epoch (no val loss: the COCO
+    // evaluator has none). A classifier's single term draws no second curve.
+    void detectorCurvesLive()
+    {
+#ifndef ANNOTRAIN_WITH_TRAINING
+        QSKIP("this build has no training engine");
+#else
+        ui::TrainPanel panel;
+        panel.taskBox()->setCurrentText(QStringLiteral("instance"));
+        for (const auto &m : instanceRunSamples()) panel.onMetrics(m);
+        QCOMPARE(panel.lossPointCount(), 6);
+        for (const char *term : kDetectorTerms) {
+            QLineSeries *s = seriesNamed(panel.lossChart(), QString::fromLatin1(term));
+            QVERIFY2(s, term);
+            QCOMPARE(s->count(), 6); // the steps; the epochs' means are not steps
+            QVERIFY(s->isVisible());
+            QVERIFY(s->at(5).y() < s->at(0).y()); // the term fell, and its curve with it
+        }
+        QVERIFY(seriesNamed(panel.lossChart(), QStringLiteral("loss_mask"))->at(0).y() > seriesNamed(panel.lossChart(), QStringLiteral("loss_objectness"))->at(0).y());
+        QLineSeries *mask = seriesNamed(panel.validationChart(), QStringLiteral("val mask AP"));
+        QLineSeries *box = seriesNamed(panel.validationChart(), QStringLiteral("val box AP"));
+        QVERIFY(mask && box);
+        QVERIFY(mask->isVisible() && box->isVisible());
+        QCOMPARE(mask->points(), (QList<QPointF>{{1, 0.1}, {2, 0.2}}));
+        QCOMPARE(box->points(), (QList<QPointF>{{1, 0.2}, {2, 0.4}}));
+        QVERIFY(!seriesNamed(panel.validationChart(), QStringLiteral("val loss"))->isVisible());
+
+        // Detection alone: box AP is the run's own metric.
+        ui::TrainPanel boxes;
+        boxes.taskBox()->setCurrentText(QStringLiteral("detection"));
+        for (auto m : instanceRunSamples()) {
+            m.losses.erase("loss_mask");
+            for (auto it = m.val.begin(); it != m.val.end();) it = it->first.rfind("segm", 0) == 0 ? m.val.erase(it) : std::next(it);
+            boxes.onMetrics(m);
+        }
+        QVERIFY(seriesNamed(boxes.lossChart(), QStringLiteral("loss_box_reg")));
+        QVERIFY(!seriesNamed(boxes.lossChart(), QStringLiteral("loss_mask")));
+        QCOMPARE(seriesNamed(boxes.validationChart(), QStringLiteral("val box AP"))->points(), (QList<QPointF>{{1, 0.2}, {2, 0.4}}));
+        QVERIFY(!seriesNamed(boxes.validationChart(), QStringLiteral("val mask AP")));
+
+        // A classifier reports one term, the total itself: no curve of its own.
+        ui::TrainPanel classifier;
+        const int before = static_cast<int>(classifier.lossChart()->series().size());
+        training::MetricsSample m;
+        m.epoch = 1;
+        m.step = 1;
+        m.loss = 0.7;
+        m.losses = {{"loss_cls", 0.7}};
+        classifier.onMetrics(m);
+        QCOMPARE(classifier.lossPointCount(), 1);
+        QCOMPARE(static_cast<int>(classifier.lossChart()->series().size()), before);
+        QVERIFY(!seriesNamed(classifier.lossChart(), QStringLiteral("loss_cls")));
+#endif
+    }
+
+    // A finished Mask R-CNN run as the trainer writes it: loadRunCurves (the history's and
+    // the comparison's reader) gives the total, each term, mask AP and box AP per epoch.
+    void detectorCurvesFromMetricsFile()
+    {
+#ifndef ANNOTRAIN_WITH_TRAINING
+        QSKIP("this build has no training engine");
+#else
+        QTemporaryDir tmp;
+        training::TrainConfig config;
+        config.task = "instance";
+        config.model = "maskrcnn_resnet18_fpn";
+        std::ofstream(tmp.filePath(QStringLiteral("config.json")).toStdString()) << training::configJson(config).dump(2);
+        {
+            training::TrainCallbacks quiet;
+            auto storage = training::MetricsStorage::open(tmp.filePath(QStringLiteral("metrics.jsonl")).toStdString(), true, quiet);
+            QVERIFY(storage.ok());
+            for (const auto &m : instanceRunSamples()) storage->put(m);
+        }
+        const ui::RunCurves c = ui::loadRunCurves(tmp.path());
+        QCOMPARE(c.task, QStringLiteral("instance"));
+        QCOMPARE(c.loss.size(), std::size_t(6));
+        QCOMPARE(c.terms.size(), std::size(kDetectorTerms));
+        for (const char *term : kDetectorTerms) {
+            QVERIFY2(c.terms.count(term), term);
+            QCOMPARE(c.terms.at(term).size(), std::size_t(6));
+        }
+        QCOMPARE(c.terms.at("loss_mask").front().y(), 0.5);
+        QCOMPARE(c.metricName, QStringLiteral("val mask AP"));
+        QCOMPARE(c.metricName2, QStringLiteral("val box AP"));
+        QCOMPARE(QList<QPointF>(c.valMetric.begin(), c.valMetric.end()), (QList<QPointF>{{1, 0.1}, {2, 0.2}}));
+        QCOMPARE(QList<QPointF>(c.valMetric2.begin(), c.valMetric2.end()), (QList<QPointF>{{1, 0.2}, {2, 0.4}}));
+        QVERIFY(c.valLoss.empty());
 #endif
     }
 
