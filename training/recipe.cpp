@@ -127,6 +127,12 @@ void chooseDetectorSettings(Recipe &r, const DataFacts &facts)
         c.schedule = "step";
         r.why.push_back("schedule step: the rate falls tenfold twice, as in torchvision's recipe");
     }
+    if (c.warmupEpochs < 0) {
+        // torchvision warms a detector up over its first epoch (up to 1000 steps) however short
+        // the run: at the full rate from the first step the mask loss climbed to 240 on droplets.
+        c.warmupEpochs = 1;
+        r.why.push_back("warm-up 1 epoch: the rate rises linearly over the first epoch, as torchvision warms its detectors up however short the run");
+    }
     if (c.clipNorm < 0) {
         // From scratch, the box regression of a detector can blow up once the warm-up ends
         // (droplets: loss_box_reg NaN at the 20th step at 0.005); a norm of 10 leaves normal steps alone.
