@@ -6,6 +6,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <filesystem>
 #include <iomanip>
@@ -146,7 +147,8 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
                                                   : cfg->task == "instance"  ? ", best val mask AP "
                                                   : cfg->task == "detection" ? ", best val box AP "
                                                                              : ", best val accuracy ") << r->bestValAccuracy;
-        out << ", " << static_cast<int>(r->imagesPerS) << " images/s\n";
+        // Whole images a second, or one decimal for a slow model (a detector on the CPU: "0.8").
+        out << ", " << (r->imagesPerS >= 10 ? std::round(r->imagesPerS) : std::round(r->imagesPerS * 10) / 10) << " images/s\n";
         rc = 0;
     });
 
