@@ -2,6 +2,7 @@
 // import refusing paths outside the roots without changing the project, convert,
 // split determinism and validate finding the droplets leak.
 #include "app/cli/cli.h"
+#include "tests/cli/run_cli.h"
 #include "core/json_parse.h"
 #include "tests/must.h"
 #include "core/project_store.h"
@@ -15,16 +16,6 @@
 #include <sstream>
 
 namespace {
-struct Run {
-    int rc;
-    std::string out, err;
-};
-Run runCli(std::vector<std::string> args)
-{
-    std::ostringstream out, err;
-    const int rc = cli::run(args, out, err);
-    return {rc, out.str(), err.str()};
-}
 std::string shared(const std::string &rel) { return std::string(ANNOTRAIN_SHARED_DATA) + "/" + rel; }
 } // namespace
 

@@ -2,6 +2,7 @@
 // "segm", pycocotools' table, and exit code 2 with the file and JSON path for bad input.
 // (The numbers themselves are checked against pycocotools in tests/core/tst_coco_eval.cpp.)
 #include "app/cli/cli.h"
+#include "tests/cli/run_cli.h"
 #include "core/coco_eval.h"
 #include "core/coco_json.h"
 #include "core/fileio.h"
@@ -12,16 +13,6 @@
 #include <sstream>
 
 namespace {
-struct Run {
-    int rc;
-    std::string out, err;
-};
-Run runCli(std::vector<std::string> args)
-{
-    std::ostringstream out, err;
-    const int rc = cli::run(args, out, err);
-    return {rc, out.str(), err.str()};
-}
 using json = nlohmann::json;
 } // namespace
 
