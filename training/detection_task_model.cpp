@@ -26,12 +26,29 @@ DetectionTaskModel::DetectionTaskModel(const std::string &arch, int outputs, int
     if (channelsLast) m_model->setChannelsLast(true);
 }
 
+namespace {
+
+// The canvas part image i's picture covers (Batch::content), or all of it.
+std::array<int, 4> contentOf(const Batch &batch, std::size_t i)
+{
+    const int S = static_cast<int>(batch.images.size(3));
+    return i < batch.content.size() ? batch.content[i] : std::array<int, 4>{0, 0, S, static_cast<int>(batch.images.size(2))};
+}
+
+} // namespace
+
 std::vector<torch::Tensor> DetectionTaskModel::images(const Batch &batch) const
 {
     std::vector<torch::Tensor> out;
     const auto all = batch.images.to(m_device);
-    // The detector normalises with ImageNet's statistics per channel: grey images become three channels.
-    for (long i = 0; i < all.size(0); ++i) out.push_back(all[i].size(0) == 1 ? all[i].expand({3, all.size(2), all.size(3)}).contiguous() : all[i]);
+    for (long i = 0; i < all.size(0); ++i) {
+        // Each picture without the canvas's padding, as torchvision sizes every image by itself
+        // and pads a batch only to its largest: a 1280 x 400 picture on a square canvas is 70 % padding.
+        const auto c = contentOf(batch, static_cast<std::size_t>(i));
+        auto image = all[i].slice(1, c[1], c[3]).slice(2, c[0], c[2]);
+        // The detector normalises with ImageNet's statistics per channel: grey images become three channels.
+        out.push_back(image.size(0) == 1 ? image.expand({3, image.size(1), image.size(2)}).contiguous() : image.contiguous());
+    }
     return out;
 }
 
@@ -39,11 +56,16 @@ LossTerms DetectionTaskModel::losses(const Batch &batch)
 {
     m_model->train();
     std::vector<detection::DetectionTarget> targets;
-    for (const auto &in : batch.instances) {
+    for (std::size_t i = 0; i < batch.instances.size(); ++i) {
+        const auto &in = batch.instances[i];
+        const auto c = contentOf(batch, i);
         detection::DetectionTarget t;
-        t.boxes = in.boxes.to(m_device);
+        // Into the cropped picture's pixels (images()).
+        const auto offset = torch::tensor({float(c[0]), float(c[1]), float(c[0]), float(c[1])});
+        const auto limit = torch::tensor({float(c[2] - c[0]), float(c[3] - c[1]), float(c[2] - c[0]), float(c[3] - c[1])});
+        t.boxes = torch::minimum((in.boxes - offset).clamp_min(0), limit).to(m_device);
         t.labels = in.classes.to(m_device);
-        if (in.masks.defined()) t.masks = in.masks.to(m_device);
+        if (in.masks.defined()) t.masks = in.masks.slice(1, c[1], c[3]).slice(2, c[0], c[2]).contiguous().to(m_device);
         targets.push_back(std::move(t));
     }
     const auto terms = m_model->losses(images(batch), std::move(targets));
@@ -55,12 +77,20 @@ Predictions DetectionTaskModel::predict(const Batch &batch)
     torch::NoGradGuard g;
     m_model->eval();
     Predictions p;
-    for (auto &d : m_model->detect(images(batch))) {
+    const auto found = m_model->detect(images(batch));
+    const long S = batch.images.size(3), H = batch.images.size(2);
+    for (std::size_t i = 0; i < found.size(); ++i) {
+        const auto &d = found[i];
+        const auto c = contentOf(batch, i);
+        // Back from the cropped picture onto the canvas.
         Detections out;
-        out.boxes = d.boxes.to(torch::kCPU);
+        out.boxes = d.boxes.to(torch::kCPU) + torch::tensor({float(c[0]), float(c[1]), float(c[0]), float(c[1])});
         out.scores = d.scores.to(torch::kCPU);
         out.classes = d.labels.to(torch::kCPU);
-        if (d.masks.defined()) out.masks = d.masks.to(torch::kCPU).squeeze(1).contiguous();
+        if (d.masks.defined()) {
+            namespace F = torch::nn::functional;
+            out.masks = F::pad(d.masks.to(torch::kCPU).squeeze(1), F::PadFuncOptions({c[0], S - c[2], c[1], H - c[3]})).contiguous();
+        }
         p.detections.push_back(std::move(out));
     }
     return p;

@@ -95,6 +95,7 @@ core::Result<ImageCache> ImageCache::decode(const std::vector<Record> &records, 
         }
         c.m_records.push_back(records[i]);
         c.m_scale.push_back(scale[i]);
+        c.m_content.emplace_back(m.cols, m.rows);
     }
     return c;
 }
@@ -105,6 +106,7 @@ ImageCache ImageCache::fromPixels(std::vector<Record> records, int size, int cha
     c.m_size = size;
     c.m_channels = channels;
     c.m_scale.assign(records.size(), {1.0, 1.0});
+    c.m_content.assign(records.size(), {size, size});
     c.m_records = std::move(records);
     c.m_pixels = std::move(pixels);
     c.m_pixels.resize(c.m_records.size() * c.perImage(), 0);

@@ -38,6 +38,9 @@ public:
     // Canvas = image pixels x scale (per axis), from the image's top-left corner.
     double scaleX(std::size_t i) const { return m_scale[i].first; }
     double scaleY(std::size_t i) const { return m_scale[i].second; }
+    // The picture's width and height on the canvas (KeepAspect: the longer one is S; the rest is padding).
+    int contentWidth(std::size_t i) const { return m_content[i].first; }
+    int contentHeight(std::size_t i) const { return m_content[i].second; }
     // The record's region outlines in canvas pixels.
     std::vector<core::Point> outline(std::size_t i, const core::Shape &shape) const;
 
@@ -46,6 +49,7 @@ private:
     std::vector<std::uint8_t> m_pixels;
     std::vector<Record> m_records;
     std::vector<std::pair<double, double>> m_scale;
+    std::vector<std::pair<int, int>> m_content;
 };
 
 } // namespace training

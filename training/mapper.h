@@ -13,6 +13,7 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ struct Batch {
     torch::Tensor masks;              // segmentation: N x S x S int64, class index + 1, 0 background, kIgnore nothing
     std::vector<Instances> instances; // detection, instance segmentation: one per image
     std::vector<std::size_t> indices; // the mapper's index of each image (its record: Mapper::record)
+    // Per image, the part of its canvas the picture covers after augmentation (x0, y0, x1, y1
+    // in whole pixels); the rest is padding. Across the picture's longer side it spans the
+    // whole canvas, so that a detector cropping to it sees the picture at the canvas's scale.
+    std::vector<std::array<int, 4>> content;
 };
 
 class Mapper {

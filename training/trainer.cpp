@@ -193,6 +193,15 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
     auto aug = parseAugment(c.augment);
     if (!aug) return aug.error();
     run->loader = std::make_unique<BatchLoader>(*run->trainData, *aug, c.batch, workers, c.seed);
+    if (run->task == Task::Detection || run->task == Task::Instance) {
+        // A detector sees each picture without its canvas's padding (DetectionTaskModel), so
+        // pictures of one shape batch together: grouped by their size rounded up to 32 px.
+        std::vector<std::uint64_t> group;
+        const ImageCache &cache = run->trainData->cache();
+        for (std::size_t i = 0; i < cache.count(); ++i)
+            group.push_back(static_cast<std::uint64_t>((cache.contentWidth(i) + 31) / 32) << 32 | static_cast<std::uint64_t>((cache.contentHeight(i) + 31) / 32));
+        run->loader->setGroups(std::move(group));
+    }
     run->evaluator = makeEvaluator(task, snap->classes, *run->valData);
     run->config = c;
     run->task = task;

@@ -3,15 +3,22 @@
 // shape and follow flips, rotations, zooms and shifts (pushed out: dropped; cut:
 // clipped); instance masks are the moved outlines rasterised with core's
 // pixel-centre rule; an image without regions is a negative; the same seed gives
-// the same batch. All on synthetic images in memory.
+// the same batch; each batch says where on its canvas the picture lies after the
+// augmentation, and a detector's batches keep pictures of one shape together. All
+// on synthetic images.
 #include "core/rasterize.h"
 #include "training/augment.h"
+#include "training/batch_loader.h"
 #include "training/instance_mapper.h"
 #include "training/segmentation_mapper.h"
 
+#include <QTemporaryDir>
 #include <QtTest>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include <cmath>
+#include <set>
 
 using namespace training;
 
@@ -195,6 +202,63 @@ private Q_SLOTS:
         QCOMPARE(b.instances[0].masks.sizes().vec(), (std::vector<std::int64_t>{0, 32, 32}));
         InstanceMapper boxesOnly(paintedCache(32, {shape(core::Shape::rect(1, 1, 5, 5))}), false);
         QVERIFY(!boxesOnly.map({0}, Augment{}, 0).instances[0].masks.defined()); // detection: no masks
+    }
+
+    // A 64 x 20 picture on a 32 px canvas kept to its aspect is 32 x 10 of it, at the top
+    // until a vertical flip moves it to the bottom: the batch's content box follows it,
+    // spans the canvas across the picture's longer side, and leaves out only padding.
+    void contentBoxFollowsThePicture()
+    {
+        QTemporaryDir tmp;
+        const std::string file = tmp.filePath(QStringLiteral("wide.png")).toStdString();
+        QVERIFY(cv::imwrite(file, cv::Mat(20, 64, CV_8UC1, cv::Scalar(200))));
+        auto cache = ImageCache::decode({Record{file, -1, {}}}, 32, 1, ImageCache::Fit::KeepAspect);
+        QVERIFY(cache.ok());
+        QCOMPARE(cache->contentWidth(0), 32);
+        QCOMPARE(cache->contentHeight(0), 10);
+        InstanceMapper mapper(std::move(*cache), true);
+        QCOMPARE(mapper.map({0}, Augment{}, 0).content.front(), (std::array<int, 4>{0, 0, 32, 10}));
+        Augment flips;
+        flips.hflip = flips.vflip = true;
+        std::set<std::array<int, 4>> seen;
+        for (std::uint64_t seed = 0; seed < 16; ++seed) {
+            const Batch b = mapper.map({0}, flips, seed);
+            const auto c = b.content.front();
+            seen.insert(c);
+            const auto image = b.images[0][0];
+            const auto inside = image.slice(0, c[1], c[3]).slice(1, c[0], c[2]);
+            QCOMPARE(inside.numel(), std::int64_t(32 * 10));
+            QVERIFY(inside.min().item<float>() > 0.5f);                            // all picture
+            QCOMPARE(image.sum().item<double>(), inside.sum().item<double>());      // nothing of it left out
+        }
+        QCOMPARE(seen, (std::set<std::array<int, 4>>{{0, 0, 32, 10}, {0, 22, 32, 32}}));
+    }
+
+    // Grouped batches: while a group has a batch's worth left, a batch holds one group; every
+    // image still comes once an epoch, in an order that changes with the epoch.
+    void groupedBatchesKeepAShapeTogether()
+    {
+        std::vector<Record> records(10, Record{"synthetic", 0, {}});
+        InstanceMapper mapper(ImageCache::fromPixels(records, 8, 1, std::vector<std::uint8_t>(10 * 64, 0)), false);
+        BatchLoader loader(mapper, Augment{}, 2, 1, 3);
+        std::vector<std::uint64_t> group(10);
+        for (std::size_t i = 0; i < 10; ++i) group[i] = i % 2;
+        loader.setGroups(group);
+        std::vector<std::vector<std::size_t>> first;
+        for (int epoch = 1; epoch <= 2; ++epoch) {
+            loader.startEpoch(epoch);
+            std::multiset<std::size_t> all;
+            std::vector<std::vector<std::size_t>> batches;
+            for (std::int64_t b = 0; b < loader.stepsPerEpoch(); ++b) {
+                batches.push_back(loader.next().indices);
+                all.insert(batches.back().begin(), batches.back().end());
+            }
+            QCOMPARE(all.size(), std::size_t(10));
+            QCOMPARE(std::set<std::size_t>(all.begin(), all.end()).size(), std::size_t(10));
+            for (std::size_t b = 0; b < 4; ++b) QCOMPARE(group[batches[b][0]], group[batches[b][1]]); // 5 of each: 2 batches each, then the rest
+            if (epoch == 1) first = batches;
+            else QVERIFY(batches != first);
+        }
     }
 };
 
