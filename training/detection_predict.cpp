@@ -6,11 +6,10 @@
 #include "core/image_size.h"
 #include "core/project_store.h"
 #include "training/coco_evaluator.h"
+#include "training/describe.h"
 #include "training/loaded_run.h"
 #include "training/models/torch_error.h"
 #include "training/task_parts.h"
-
-#include <opencv2/imgproc.hpp>
 
 #include <torch/torch.h>
 
@@ -35,61 +34,6 @@ struct Target {
     std::int64_t id = 0;   // COCO image id
     int width = 0, height = 0;
 };
-
-// One image's detections in its own pixels.
-struct ImageDetections {
-    std::vector<core::CocoDetection> coco;        // category ids: the checkpoint's class index + 1 until remapped
-    std::vector<std::vector<core::Point>> outline; // per detection: its mask's largest outline (empty: none)
-};
-
-// Canvas detections -> image pixels: boxes divided by the canvas scale and clipped;
-// masks resized back to the image and thresholded at 0.5.
-ImageDetections toImage(const Detections &d, double sx, double sy, int width, int height, int canvas, double threshold, bool outlines)
-{
-    ImageDetections out;
-    const auto boxes = d.boxes.to(torch::kFloat).contiguous();
-    torch::Tensor masks;
-    if (d.masks.defined() && d.masks.size(0) > 0) {
-        const long H = static_cast<long>(std::ceil(canvas / sy)), W = static_cast<long>(std::ceil(canvas / sx));
-        namespace F = torch::nn::functional;
-        masks = F::interpolate(d.masks.unsqueeze(1), F::InterpolateFuncOptions().size(std::vector<int64_t>{H, W}).mode(torch::kBilinear).align_corners(false))
-                    .squeeze(1)
-                    .slice(1, 0, std::min<long>(H, height))
-                    .slice(2, 0, std::min<long>(W, width));
-        if (masks.size(1) < height || masks.size(2) < width)
-            masks = F::pad(masks, F::PadFuncOptions({0, width - masks.size(2), 0, height - masks.size(1)}));
-        masks = (masks > 0.5).to(torch::kUInt8).contiguous();
-    }
-    for (long n = 0; n < boxes.size(0); ++n) {
-        const double score = d.scores[n].item<double>();
-        if (score < threshold) continue;
-        const float *b = boxes.data_ptr<float>() + 4 * n;
-        const double x0 = std::clamp(b[0] / sx, 0.0, double(width)), y0 = std::clamp(b[1] / sy, 0.0, double(height));
-        const double x1 = std::clamp(b[2] / sx, 0.0, double(width)), y1 = std::clamp(b[3] / sy, 0.0, double(height));
-        core::CocoDetection c;
-        c.categoryId = d.classes[n].item<std::int64_t>();
-        c.box = {x0, y0, x1 - x0, y1 - y0};
-        c.score = score;
-        std::vector<core::Point> poly;
-        if (masks.defined()) {
-            c.mask = maskRle(masks[n]);
-            if (outlines) {
-                cv::Mat m(static_cast<int>(height), static_cast<int>(width), CV_8U, masks[n].data_ptr<std::uint8_t>());
-                std::vector<std::vector<cv::Point>> contours;
-                cv::findContours(m.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-                const std::vector<cv::Point> *best = nullptr;
-                for (const auto &k : contours)
-                    if (k.size() >= 3 && (!best || cv::contourArea(k) > cv::contourArea(*best))) best = &k;
-                // Contour points are mask pixels: their centres, in pixel-corner coordinates.
-                if (best)
-                    for (const auto &q : *best) poly.push_back({q.x + 0.5, q.y + 0.5});
-            }
-        }
-        out.coco.push_back(std::move(c));
-        out.outline.push_back(std::move(poly));
-    }
-    return out;
-}
 
 core::Result<std::vector<Target>> projectTargets(const DetectionPredictRequest &r, std::map<std::string, std::int64_t> &categoryOf)
 {

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -29,7 +30,9 @@ public:
     virtual EvalMetrics evaluate() = 0;
 };
 
-// Every image of `mapper`, as decoded (no augmentation), in batches of `batch`.
-EvalMetrics runEvaluation(TaskModel &model, const Mapper &mapper, Evaluator &evaluator, int batch);
+// Every image of `mapper`, as decoded (no augmentation), in batches of `batch`;
+// `observe`, when given, sees each batch's predictions with the mapper index of its first image.
+using EvalObserver = std::function<void(std::size_t first, const Predictions &outputs)>;
+EvalMetrics runEvaluation(TaskModel &model, const Mapper &mapper, Evaluator &evaluator, int batch, const EvalObserver &observe = {});
 
 } // namespace training

@@ -2,6 +2,7 @@
 
 #include "core/fileio.h"
 #include "training/config.h"
+#include "training/describe.h"
 #include "training/models/state_dict.h"
 
 #include <chrono>
@@ -65,7 +66,24 @@ core::Status EvalHook::afterStep(TrainLoop &loop)
     double score;
     if (loop.run.valData && loop.run.valData->size() > 0) {
         const int batch = loop.run.task == Task::Classification ? 256 : 16;
-        s.val = runEvaluation(*loop.run.model, *loop.run.valData, *loop.run.evaluator, batch);
+        TrainCallbacks *cb = loop.run.callbacks;
+        std::vector<ValPreview> previews;
+        EvalObserver observe;
+        if (cb && cb->wantsPredictions())
+            observe = [&](std::size_t first, const Predictions &p) {
+                const Mapper &m = *loop.run.valData;
+                for (std::size_t i = first; i < m.size() && previews.size() < kValPreviews; ++i) {
+                    const Record &r = m.cache().record(i);
+                    ValPreview v;
+                    v.image = r.path;
+                    if (r.label >= 0 && static_cast<std::size_t>(r.label) < loop.run.classes.size()) v.truth = loop.run.classes[static_cast<std::size_t>(r.label)];
+                    v.truthRegions = r.regions.size();
+                    v.prediction = describePrediction(loop.run.task, loop.run.classes, p, i - first, m.cache(), i, 0.5);
+                    previews.push_back(std::move(v));
+                }
+            };
+        s.val = runEvaluation(*loop.run.model, *loop.run.valData, *loop.run.evaluator, batch, observe);
+        if (!previews.empty()) cb->predictions(s.epoch, previews);
         score = s.val->score;
     } else {
         s.val.reset();

@@ -6,13 +6,13 @@
 #include "core/image_size.h"
 #include "core/random.h"
 #include "training/config.h"
+#include "training/describe.h"
 #include "training/loaded_run.h"
 #include "training/models/models.h"
 #include "training/models/state_dict.h"
 #include "training/models/torch_error.h"
 #include "training/task_parts.h"
 
-#include <opencv2/imgproc.hpp>
 
 #include <torch/torch.h>
 
@@ -189,58 +189,11 @@ core::Result<Prediction> predictImageUnguarded(const std::string &checkpoint, co
     auto run = loadRun(checkpoint);
     if (!run) return run.error();
     const Task task = run->info.task;
-    if (task != Task::Classification && task != Task::Segmentation)
-        return makeError(ErrorCode::Unsupported, checkpoint, {}, std::string("no prediction view for ") + taskName(task) + " yet");
     std::unique_ptr<Mapper> mapper;
     auto batch = imageBatch(*run, image, mapper);
     if (!batch) return batch.error();
-    const torch::Tensor logits = run->model->predict(*batch).logits[0];
-    const auto &classes = run->info.classes;
-    Prediction out;
-    out.task = taskName(task);
-    out.classes = classes;
-    if (task == Task::Segmentation) {
-        const auto m = logits.argmax(0).to(torch::kUInt8).contiguous();
-        out.mask.assign(m.data_ptr<std::uint8_t>(), m.data_ptr<std::uint8_t>() + m.numel());
-        const int S = run->info.imageSize;
-        out.maskSize = S;
-        // Each class's connected areas as outlines, scaled from the mask to the image's pixels.
-        auto size = core::readImageSize(image);
-        if (!size) return size.error();
-        const double sx = static_cast<double>(size->width) / S, sy = static_cast<double>(size->height) / S;
-        const auto prob = torch::softmax(logits, 0).contiguous();
-        const cv::Mat labels(S, S, CV_8U, out.mask.data());
-        for (std::size_t k = 0; k < classes.size(); ++k) {
-            cv::Mat binary = labels == static_cast<int>(k + 1);
-            std::vector<std::vector<cv::Point>> contours;
-            cv::findContours(binary, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-            const float *p = prob[static_cast<long>(k + 1)].data_ptr<float>();
-            for (const auto &c : contours) {
-                if (cv::contourArea(c) < 2) continue; // specks of a pixel or two
-                cv::Mat area = cv::Mat::zeros(S, S, CV_8U);
-                cv::drawContours(area, std::vector<std::vector<cv::Point>>{c}, 0, cv::Scalar(1), cv::FILLED);
-                double sum = 0;
-                int n = 0;
-                for (int yy = 0; yy < S; ++yy)
-                    for (int xx = 0; xx < S; ++xx)
-                        if (area.at<std::uint8_t>(yy, xx) && static_cast<std::size_t>(labels.at<std::uint8_t>(yy, xx)) == k + 1) {
-                            sum += p[yy * S + xx];
-                            ++n;
-                        }
-                Prediction::Region r;
-                r.className = classes[k];
-                r.score = n ? sum / n : 0;
-                // Contour points are pixel centres of the mask: their corners span [x, x+1).
-                for (const auto &q : c) r.polygon.emplace_back((q.x + 0.5) * sx, (q.y + 0.5) * sy);
-                if (r.polygon.size() >= 3) out.regions.push_back(std::move(r));
-            }
-        }
-        return out;
-    }
-    const auto prob = torch::softmax(logits, 0);
-    for (std::size_t k = 0; k < classes.size(); ++k) out.scores.emplace_back(classes[k], prob[static_cast<long>(k)].item<double>());
-    std::sort(out.scores.begin(), out.scores.end(), [](const auto &a, const auto &b) { return a.second > b.second; });
-    return out;
+    // Inspect shows what the model is sure of: detections scoring 0.5 or more.
+    return describePrediction(task, run->info.classes, run->model->predict(*batch), 0, mapper->cache(), 0, 0.5);
 }
 
 core::Result<std::vector<Picture>> featureMapsUnguarded(const std::string &checkpoint, const std::string &image)

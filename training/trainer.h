@@ -69,6 +69,38 @@ struct MetricsSample {
     std::map<std::string, double> val;    // at epoch ends: every validation metric by name (loss, accuracy, top5_accuracy, miou, ...)
 };
 
+// A checkpoint's prediction for one image. Classification: every class with its
+// probability, most likely first. Segmentation: the predicted class per pixel
+// (0 background, k the k-th class) at the run's image size, to be stretched over the image.
+// Detection and instance segmentation: the detections scoring 0.5 or more, as regions.
+struct Prediction {
+    std::string task;
+    std::vector<std::pair<std::string, double>> scores;
+    std::vector<std::string> classes;   // segmentation: mask value k+1 is classes[k]
+    std::vector<std::uint8_t> mask;
+    int maskSize = 0;
+    // In the image's own pixel coordinates, with their class. Segmentation: the mask's
+    // connected areas as polygons, scored by the mean probability of their class inside.
+    // Detection: a box each (x, y, w, h) with the detector's score, and with instance
+    // segmentation the outline of its mask as the polygon (empty when the mask is).
+    struct Region {
+        std::string className;
+        std::vector<std::pair<double, double>> polygon;
+        double score = 0;
+        bool hasBox = false;
+        double box[4] = {0, 0, 0, 0};
+    };
+    std::vector<Region> regions;
+};
+
+// The latest model on one validation image, at an epoch's end (TrainCallbacks::predictions).
+struct ValPreview {
+    std::string image;             // absolute path
+    std::string truth;             // classification: the image's class
+    std::size_t truthRegions = 0;  // detection, segmentation: the regions labelled on it
+    Prediction prediction;         // detectors: detections scoring 0.5 or more
+};
+
 class TrainCallbacks {
 public:
     virtual ~TrainCallbacks() = default;
@@ -78,7 +110,13 @@ public:
     // settings the run uses (a resumed run's own). An error train() returns before
     // this is about its input (the CLI exits 2); one after it, a failure of the run (exit 1).
     virtual void started(const TrainConfig &resolved) { (void)resolved; }
+    // At each epoch's end with a val split, when wantsPredictions(): the model's
+    // predictions on the first few val images (kValPreviews), from the evaluation itself.
+    virtual bool wantsPredictions() const { return false; }
+    virtual void predictions(int epoch, const std::vector<ValPreview> &previews) { (void)epoch, (void)previews; }
 };
+
+constexpr std::size_t kValPreviews = 4;
 
 struct TrainSummary {
     int epochs = 0;
@@ -126,24 +164,6 @@ core::Result<AugmentPreview> previewAugment(const TrainConfig &config, int count
 // layer's ReLU responses to one image (the lectures' "what the network sees").
 core::Result<std::vector<Picture>> firstLayerFilters(const std::string &checkpoint);
 
-// A checkpoint's prediction for one image. Classification: every class with its
-// probability, most likely first. Segmentation: the predicted class per pixel
-// (0 background, k the k-th class) at the run's image size, to be stretched over the image.
-struct Prediction {
-    std::string task;
-    std::vector<std::pair<std::string, double>> scores;
-    std::vector<std::string> classes;   // segmentation: mask value k+1 is classes[k]
-    std::vector<std::uint8_t> mask;
-    int maskSize = 0;
-    // Segmentation: the mask's connected areas as polygons in the image's own pixel
-    // coordinates, with their class and the mean probability of that class inside.
-    struct Region {
-        std::string className;
-        std::vector<std::pair<double, double>> polygon;
-        double score = 0;
-    };
-    std::vector<Region> regions;
-};
 core::Result<Prediction> predictImage(const std::string &checkpoint, const std::string &image);
 core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, const std::string &image);
 

@@ -147,7 +147,7 @@ void InspectPanel::predict()
     }
     QtConcurrent::run([checkpoint, project, image] {
         Out o{training::predictImage(checkpoint, image.toStdString()), {}};
-        if (o.prediction && o.prediction->task == "segmentation") {
+        if (o.prediction && o.prediction->task != "classification") {
             // The project's own class colours where the names match, so the overlay agrees with Annotate.
             std::map<std::string, std::string> projectColours;
             // Without the project's classes the overlay falls back to the default palette.
@@ -174,11 +174,16 @@ void InspectPanel::predict()
         }
         const auto &p = *o.prediction;
         std::vector<annotation::OverlayItem> overlay;
-        if (p.task == "segmentation") {
+        if (p.task != "classification") {
             for (const auto &region : p.regions) { // what Accept as Regions would add
                 annotation::OverlayItem item;
-                item.kind = annotation::OverlayItem::Polygon;
-                for (const auto &[x, y] : region.polygon) item.polygon << QPointF(x, y);
+                if (region.polygon.size() >= 3) {
+                    item.kind = annotation::OverlayItem::Polygon;
+                    for (const auto &[x, y] : region.polygon) item.polygon << QPointF(x, y);
+                } else { // a detector's box (or a mask too small to outline)
+                    item.kind = annotation::OverlayItem::Box;
+                    item.rect = QRectF(region.box[0], region.box[1], region.box[2], region.box[3]);
+                }
                 const auto k = std::find(p.classes.begin(), p.classes.end(), region.className) - p.classes.begin();
                 item.color = static_cast<std::size_t>(k) < o.colours.size() ? o.colours[static_cast<std::size_t>(k)] : QColor(Qt::yellow);
                 item.label = QStringLiteral("%1 %2 %").arg(QString::fromStdString(region.className)).arg(region.score * 100, 0, 'f', 0);
@@ -196,7 +201,9 @@ void InspectPanel::predict()
             m_accept->setText(tr("Accept as Regions"));
             m_accept->setToolTip(tr("Add the %n predicted area(s) to the image as regions (one undo step)", nullptr, static_cast<int>(m_proposed.size())));
             m_accept->setEnabled(!m_proposed.empty());
-            m_note->setText(tr("Predicted classes per pixel on %1: %n area(s)", nullptr, static_cast<int>(m_proposed.size())).arg(QFileInfo(image).fileName()));
+            m_note->setText(p.task == "segmentation"
+                                ? tr("Predicted classes per pixel on %1: %n area(s)", nullptr, static_cast<int>(m_proposed.size())).arg(QFileInfo(image).fileName())
+                                : tr("%n detection(s) scoring 0.5 or more on %1", nullptr, static_cast<int>(m_proposed.size())).arg(QFileInfo(image).fileName()));
         } else {
             for (const auto &[name, score] : p.scores)
                 new QListWidgetItem(QStringLiteral("%1   %2 %").arg(QString::fromStdString(name)).arg(score * 100, 0, 'f', 1), m_scores);

@@ -5,7 +5,9 @@
 // probability, most likely first, and can accept the top class as the image's
 // class; segmentation draws the predicted areas on the canvas's overlay layer
 // (outlined, filled translucent in the class's colour, labelled with class and
-// score) and can accept them as regions. Inference runs on a worker thread.
+// score) and can accept them as regions; detection and instance segmentation do the
+// same with the detections scoring 0.5 or more (boxes, or the masks' outlines).
+// Inference runs on a worker thread.
 #include "core/project_store.h"
 #include "training/trainer.h"
 
@@ -40,7 +42,7 @@ public:
     QListWidget *scores() const { return m_scores; }
     QPushButton *acceptButton() const { return m_accept; }
     QString noteText() const;
-    // Segmentation: the predicted areas as regions of the image shown (classes by name).
+    // Segmentation and detectors: the predicted areas (boxes) as regions of the image shown (classes by name).
     const std::vector<training::Prediction::Region> &proposedRegions() const { return m_proposed; }
 
 Q_SIGNALS:

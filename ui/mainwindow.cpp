@@ -104,7 +104,8 @@ void MainWindow::connectTraining()
         for (const auto &p : m_inspect->proposedRegions()) {
             std::vector<core::Point> pts;
             for (const auto &[x, y] : p.polygon) pts.push_back({x, y});
-            auto shape = core::Shape::polygon(pts);
+            // A detector's box becomes a rect; a mask's outline (or a segmentation area) a polygon.
+            auto shape = pts.size() < 3 && p.hasBox ? core::Shape::rect(p.box[0], p.box[1], p.box[2], p.box[3]) : core::Shape::polygon(pts);
             if (!shape) continue;
             core::Region r;
             r.shape = *shape;

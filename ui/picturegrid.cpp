@@ -76,7 +76,9 @@ void PictureGrid::paintEvent(QPaintEvent *)
         if (!img.isNull()) {
             const QSize s = img.size().scaled(cell.size(), Qt::KeepAspectRatio);
             const QRect target(cell.center() - QPoint(s.width() / 2, s.height() / 2), s);
-            p.drawImage(target, img.scaled(s, Qt::IgnoreAspectRatio, Qt::FastTransformation));
+            // Small pictures (filters) grow as blocks; photographs shrink smoothly.
+            const bool shrink = s.width() < img.width();
+            p.drawImage(target, img.scaled(s, Qt::IgnoreAspectRatio, shrink ? Qt::SmoothTransformation : Qt::FastTransformation));
         }
         p.setPen(palette().color(QPalette::Mid));
         p.drawRect(cell.adjusted(0, 0, -1, -1));

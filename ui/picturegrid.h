@@ -1,7 +1,8 @@
 #pragma once
 // A grid of small images with captions, each scaled up with nearest-neighbour
 // sampling so a 3x3 filter stays a readable 3x3 block: first-layer filters,
-// feature maps and augmentation previews.
+// feature maps and augmentation previews; photographs larger than a cell shrink
+// smoothly (the validation images of a run, with its predictions drawn on).
 #include <QImage>
 #include <QStringList>
 #include <QWidget>
@@ -21,6 +22,8 @@ public:
     explicit PictureGrid(QWidget *parent = nullptr);
     void setPictures(const QList<QImage> &images, const QStringList &captions = {}, int cellSize = 64);
     int count() const { return static_cast<int>(m_images.size()); }
+    const QList<QImage> &images() const { return m_images; }
+    const QStringList &captions() const { return m_captions; }
     QSize sizeHint() const override;
     bool hasHeightForWidth() const override { return true; }
     int heightForWidth(int width) const override;

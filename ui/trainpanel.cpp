@@ -48,6 +48,11 @@ namespace ui {
 
 namespace {
 
+QString idlePredictionNote()
+{
+    return TrainPanel::tr("While a run trains, its model's predictions on the first validation images appear here after each epoch.");
+}
+
 QChartView *chartView(QChart *chart)
 {
     chart->legend()->setAlignment(Qt::AlignBottom);
@@ -210,6 +215,7 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
 {
     qRegisterMetaType<training::MetricsSample>();
     qRegisterMetaType<training::TrainConfig>();
+    qRegisterMetaType<QList<QImage>>();
 
     // --- the run form
     // A field at "auto" (0, or the first item) is chosen from the data when the run starts; the
@@ -411,8 +417,21 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     filterLayout->addLayout(filterTop);
     filterLayout->addWidget(scroll, 1);
 
+    // --- the running model on the first val images, at each epoch's end
+    m_predictionNote = new QLabel(idlePredictionNote());
+    m_predictionNote->setWordWrap(true);
+    m_predictionGrid = new PictureGrid;
+    auto *predScroll = new QScrollArea;
+    predScroll->setWidget(m_predictionGrid);
+    predScroll->setWidgetResizable(true);
+    auto *predTab = new QWidget;
+    auto *predLayout = new QVBoxLayout(predTab);
+    predLayout->addWidget(m_predictionNote);
+    predLayout->addWidget(predScroll, 1);
+
     m_views = new QTabWidget;
     m_views->addTab(curves, tr("Curves"));
+    m_views->addTab(predTab, tr("Val predictions"));
     m_views->addTab(evalTab, tr("Confusion matrix"));
     m_views->addTab(filterTab, tr("Filters"));
 
@@ -432,6 +451,7 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     connect(m_worker, &TrainWorker::started, this, &TrainPanel::onStarted, Qt::QueuedConnection);
     connect(m_worker, &TrainWorker::metrics, this, &TrainPanel::onMetrics, Qt::QueuedConnection);
     connect(m_worker, &TrainWorker::finished, this, &TrainPanel::onFinished, Qt::QueuedConnection);
+    connect(m_worker, &TrainWorker::predictions, this, &TrainPanel::onPredictions, Qt::QueuedConnection);
     m_thread.start();
 
     connect(m_start, &QPushButton::clicked, this, &TrainPanel::start);
@@ -563,6 +583,8 @@ void TrainPanel::clearLive()
     m_terms.clear();
     m_termSmoothed.clear();
     m_lossChart->setTitle(tr("Training loss"));
+    m_predictionGrid->setPictures({});
+    m_predictionNote->setText(idlePredictionNote());
 }
 
 QLineSeries *TrainPanel::termSeries(const std::string &name)
@@ -602,6 +624,17 @@ void TrainPanel::showChosen(const training::TrainConfig *resolved)
     m_lr->setSpecialValueText(text(QString::number(r.lr, 'g', 3)));
     m_optimizer->setItemText(0, text(QString::fromStdString(r.optimizer)));
     m_schedule->setItemText(0, text(QString::fromStdString(r.schedule)));
+}
+
+void TrainPanel::onPredictions(int epoch, const QList<QImage> &images, const QStringList &captions)
+{
+    if (m_runProject != m_project) return; // a run of the project closed meanwhile
+    m_predictionGrid->setPictures(images, captions, 240);
+    const QString fold = m_fold > 0 ? tr(" of fold %1").arg(m_fold) : QString();
+    m_predictionNote->setText(tr("The model after epoch %1%2 on the first %n validation image(s); regions in the classes' colours.", nullptr,
+                                 static_cast<int>(images.size()))
+                                  .arg(epoch)
+                                  .arg(fold));
 }
 
 void TrainPanel::onStarted(const training::TrainConfig &resolved)

@@ -4,7 +4,8 @@
 // charts (training loss per step raw and smoothed, validation metric and loss per
 // epoch, learning rate) with a second run's curves overlaid for comparison; the
 // confusion matrix of a run as a heat map whose cells list the misclassified
-// images; the first-layer filters and feature maps of the lectures.
+// images; the running model's predictions on a few validation images, redrawn at
+// each epoch's end; the first-layer filters and feature maps of the lectures.
 // Training runs in a TrainWorker on its own thread; evaluation, history and
 // pictures are computed with QtConcurrent; this widget only reacts.
 #include "ui/trainworker.h"
@@ -85,6 +86,8 @@ public:
     QPushButton *filtersButton() const { return m_showFilters; }
     PictureGrid *filterGrid() const { return m_filterGrid; }
     PictureGrid *featureGrid() const { return m_featureGrid; }
+    PictureGrid *predictionGrid() const { return m_predictionGrid; } // the latest model on the first val images
+    QLabel *predictionNote() const { return m_predictionNote; }
     QTabWidget *views() const { return m_views; }
     QLabel *progressText() const { return m_rate; }   // epoch, step, images/s and, while running, the ETA
     QPlainTextEdit *log() const { return m_log; }
@@ -106,6 +109,7 @@ private:
     void setTask(const QString &task);
     QLineSeries *termSeries(const std::string &name);
     void onFinished(bool ok, const QString &message);
+    void onPredictions(int epoch, const QList<QImage> &images, const QStringList &captions);
     void setRunning(bool running);
     void refreshHistory();
     void showRun(const QString &dir);
@@ -160,6 +164,8 @@ private:
     QPushButton *m_showFilters;
     QLabel *m_filterNote;
     PictureGrid *m_filterGrid, *m_featureGrid;
+    QLabel *m_predictionNote;
+    PictureGrid *m_predictionGrid;
 };
 
 } // namespace ui

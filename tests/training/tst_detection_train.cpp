@@ -10,6 +10,7 @@
 #include "core/rasterize.h"
 #include "training/image_cache.h"
 #include "training/instance_mapper.h"
+#include "training/trainer.h"
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -230,6 +231,25 @@ private Q_SLOTS:
                 QVERIFY(r["region_attributes"].contains("score"));
             }
         QVERIFY2(polygons > 0, via.dump().substr(0, 2000).c_str());
+
+        // Inspect's view of one image: the detections predict writes at a score of 0.5, each a
+        // box in the image's 96 x 80 pixels with its mask's outline and a class of the project.
+        const Run v5 = cli({"predict", "--checkpoint", path("run/checkpoint-last.pt"), path("p/images/im08.png"), "--out", path("dt-via5.json"),
+                            "--format", "via", "--score-threshold", "0.5"});
+        QVERIFY2(v5.rc == 0, (v5.out + v5.err).c_str());
+        const json via5 = readJson(path("dt-via5.json"));
+        std::size_t sure = 0;
+        for (const auto &[key, im] : (via5.contains("_via_img_metadata") ? via5["_via_img_metadata"] : via5).items()) sure += im["regions"].size();
+        auto seen = training::predictImage(path("run/checkpoint-last.pt"), path("p/images/im08.png"));
+        QVERIFY2(seen.ok(), seen.ok() ? "" : seen.error().toString().c_str());
+        QCOMPARE(seen->task, std::string("instance"));
+        QCOMPARE(seen->regions.size(), sure);
+        for (const auto &r : seen->regions) {
+            QVERIFY(r.className == "disc" || r.className == "square");
+            QVERIFY(r.hasBox && r.score >= 0.5 && r.score <= 1);
+            QVERIFY(r.box[0] >= 0 && r.box[1] >= 0 && r.box[0] + r.box[2] <= 96 && r.box[1] + r.box[3] <= 80);
+            for (const auto &[x, y] : r.polygon) QVERIFY(x >= 0 && x <= 96 && y >= 0 && y <= 80);
+        }
 
         // Another task's checkpoint is refused by predict, naming what it is; a detection one by classification training.
         const Run c = cli({"train", path("p/p.atproj"), "--task", "classification", "--model", "smallcnn", "--epochs", "1", "--image-size", "32", "--out", path("cls")});

@@ -32,6 +32,10 @@ struct Collect : TrainCallbacks {
     std::vector<std::string> lines;
     std::atomic<bool> *cancelAt = nullptr;
     std::int64_t cancelStep = -1;
+    bool wantPredictions = false;
+    std::vector<std::pair<int, std::vector<ValPreview>>> predicted; // per epoch end
+    bool wantsPredictions() const override { return wantPredictions; }
+    void predictions(int epoch, const std::vector<ValPreview> &v) override { predicted.emplace_back(epoch, v); }
     void log(const std::string &l) override { lines.push_back(l); }
     void metrics(const MetricsSample &m) override
     {
@@ -86,6 +90,7 @@ private Q_SLOTS:
     void lossGoesDown()
     {
         Collect cb;
+        cb.wantPredictions = true;
         auto r = train(config(path("run-down"), 8), &cb);
         QVERIFY2(r.ok(), r.ok() ? "" : r.error().toString().c_str());
         QCOMPARE(r->epochs, 8);
@@ -112,6 +117,32 @@ private Q_SLOTS:
         }
         QCOMPARE(epochEnds, 8);
         QCOMPARE(lines, static_cast<int>(cb.samples.size()));
+        // At each epoch's end the model's guesses for the first val images, with their true class;
+        // by the end most are right (as the val accuracy says).
+        QCOMPARE(cb.predicted.size(), std::size_t(8));
+        for (std::size_t e = 0; e < cb.predicted.size(); ++e) {
+            QCOMPARE(cb.predicted[e].first, static_cast<int>(e + 1));
+            QCOMPARE(cb.predicted[e].second.size(), kValPreviews);
+            for (const auto &v : cb.predicted[e].second) {
+                QVERIFY2(fs::exists(v.image), v.image.c_str());
+                QCOMPARE(v.prediction.task, std::string("classification"));
+                QCOMPARE(v.prediction.scores.size(), std::size_t(3));
+                QVERIFY(v.truth == "circle" || v.truth == "square" || v.truth == "triangle");
+            }
+        }
+        // They are what that epoch's model predicts: those of the best epoch are checkpoint-best.pt's.
+        std::size_t best = 0;
+        std::vector<double> accuracy;
+        for (const auto &m : cb.samples)
+            if (m.epochEnd) accuracy.push_back(m.valAccuracy);
+        for (std::size_t e = 1; e < accuracy.size(); ++e)
+            if (accuracy[e] > accuracy[best]) best = e;
+        for (const auto &v : cb.predicted[best].second) {
+            auto p = predictImage(path("run-down/checkpoint-best.pt"), v.image);
+            QVERIFY2(p.ok(), p.ok() ? "" : p.error().toString().c_str());
+            QCOMPARE(p->scores.front().first, v.prediction.scores.front().first);
+            QVERIFY(std::abs(p->scores.front().second - v.prediction.scores.front().second) < 1e-4);
+        }
         QVERIFY(cb.lines.front().find("BLAS") != std::string::npos);
         // The run is in the project's history with its outcome.
         auto store = core::ProjectStore::open(m_project);
@@ -160,6 +191,7 @@ private Q_SLOTS:
         c.augment = "hflip,vflip";
         c.lr = 3e-3;
         Collect cb;
+        cb.wantPredictions = true;
         auto r = train(c, &cb);
         QVERIFY2(r.ok(), r.ok() ? "" : r.error().toString().c_str());
         std::vector<double> epochLoss;
@@ -169,6 +201,17 @@ private Q_SLOTS:
                 QVERIFY(m.valMiou >= 0 && m.valMiou <= 1);
             }
         QVERIFY2(epochLoss.back() < 0.5 * epochLoss.front(), (std::to_string(epochLoss.front()) + " -> " + std::to_string(epochLoss.back())).c_str());
+        // The last epoch's areas on the first val images: polygons in the images' own 128 x 128 pixels.
+        QCOMPARE(cb.predicted.size(), std::size_t(12));
+        std::size_t areas = 0;
+        for (const auto &v : cb.predicted.back().second) {
+            QVERIFY(v.truthRegions > 0);
+            for (const auto &r : v.prediction.regions) {
+                ++areas;
+                for (const auto &[x, y] : r.polygon) QVERIFY(x >= 0 && x <= 128 && y >= 0 && y <= 128);
+            }
+        }
+        QVERIFY(areas > 0);
         auto ev = evaluate(m_project, path("run-seg/checkpoint-best.pt"), "val");
         QVERIFY2(ev.ok(), ev.ok() ? "" : ev.error().toString().c_str());
         QCOMPARE((*ev)["task"].get<std::string>(), std::string("segmentation"));

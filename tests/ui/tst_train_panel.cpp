@@ -1,5 +1,6 @@
 // The Train workspace: Start runs training on a worker thread while the GUI
-// thread stays free, the loss chart receives points, Pause holds the run, Stop
+// thread stays free, the loss chart receives points, the model's guesses on the
+// first val images are drawn at each epoch's end, Pause holds the run, Stop
 // ends it and keeps the last checkpoint. Runs land in the history, a second
 // run's curves overlay, the confusion matrix lists the images behind a cell and
 // opens them in Annotate, and the first-layer filters and feature maps show.
@@ -24,6 +25,7 @@
 #include <QChart>
 #include <QDir>
 #include <QDoubleSpinBox>
+#include <QLabel>
 #include <QFile>
 #include <QLineSeries>
 #include <QPlainTextEdit>
@@ -132,6 +134,15 @@ private Q_SLOTS:
         QLineSeries *valAccuracy = seriesNamed(panel->validationChart(), QStringLiteral("val accuracy"));
         QVERIFY(valAccuracy);
         QTRY_VERIFY_WITH_TIMEOUT(valAccuracy->count() > 0, 30000);
+        // With the epoch, the model's guesses on the first four val images, each drawn (at most
+        // 320 px) with its true class in the caption.
+        QTRY_COMPARE_WITH_TIMEOUT(panel->predictionGrid()->count(), 4, 10000);
+        QVERIFY2(panel->predictionNote()->text().contains(QStringLiteral("after epoch")), qPrintable(panel->predictionNote()->text()));
+        for (int i = 0; i < 4; ++i) {
+            const QImage &im = panel->predictionGrid()->images()[i];
+            QVERIFY(!im.isNull() && im.width() <= 320 && im.height() <= 320);
+            QVERIFY2(panel->predictionGrid()->captions()[i].contains(QStringLiteral("(truth ")), qPrintable(panel->predictionGrid()->captions()[i]));
+        }
         // docs/screenshots/take.sh sets this to capture the workspace mid-run.
         if (qEnvironmentVariableIsSet("ANNOTRAIN_SCREENSHOT")) {
             QTest::qWait(1500);

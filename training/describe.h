@@ -1,0 +1,35 @@
+#pragma once
+// A model's output for one image as a person looks at it: in the image's own pixels,
+// with class names and scores. `predict` writes it out (detection_predict.cpp), the
+// Inspect workspace draws it (predictImage) and the trainer shows it on a few
+// validation images at each epoch's end (EvalHook). Internal: torch types.
+#include "core/coco_json.h"
+#include "training/image_cache.h"
+#include "training/task.h"
+#include "training/task_model.h"
+#include "training/trainer.h"
+
+#include <string>
+#include <vector>
+
+namespace training {
+
+// One image's detections in its own pixels.
+struct ImageDetections {
+    std::vector<core::CocoDetection> coco;         // category ids: the checkpoint's class index + 1
+    std::vector<std::vector<core::Point>> outline; // per detection: its mask's largest outline (empty: none or not asked for)
+};
+
+// Canvas detections -> an image of width x height: boxes divided by the canvas scale
+// (sx, sy) and clipped; masks resized back to the image and thresholded at 0.5.
+// Detections scoring below `threshold` are left out.
+ImageDetections toImage(const Detections &d, double sx, double sy, int width, int height, int canvas, double threshold, bool outlines);
+
+// Image `i` of `cache` with its row `row` of `p`: classification, every class's
+// probability, most likely first; segmentation, the mask and its areas as polygons;
+// detection and instance segmentation, the detections scoring at least `minScore`,
+// each a box (and with masks its outline).
+Prediction describePrediction(Task task, const std::vector<std::string> &classes, const Predictions &p, std::size_t row, const ImageCache &cache,
+                              std::size_t i, double minScore);
+
+} // namespace training
