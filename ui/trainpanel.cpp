@@ -256,7 +256,7 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     m_lr->setDecimals(5);
     m_lr->setRange(0, 10);
     m_lr->setSingleStep(0.001);
-    m_lr->setToolTip(tr("auto: by the optimizer and the task (a detector: torchvision's 0.02 for 16 images, scaled to the batch)"));
+    m_lr->setToolTip(tr("auto: by the optimizer and the task (a detector: torchvision's 0.02)"));
     showChosen(nullptr);
     m_augment = new QLineEdit(QStringLiteral("hflip,crop:2"));
     m_augment->setToolTip(tr("none, or a comma list of hflip, vflip, crop[:PAD], shift[:PX], rotate[:DEG], scale[:F], brightness, contrast, "
@@ -469,8 +469,8 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
         m_model->clear();
         m_model->addItems(modelsFor(task));
         if (task == QLatin1String("segmentation") && m_imageSize->value() % 8) m_imageSize->setValue(64);
-        // A detector trains with flips alone, as the recipe (and torchvision) has it, unless the list is the user's own.
-        const QString usual = QStringLiteral("hflip,crop:2"), detector = QStringLiteral("hflip");
+        // A detector trains with both flips alone, as the recipe has it, unless the list is the user's own.
+        const QString usual = QStringLiteral("hflip,crop:2"), detector = QStringLiteral("hflip,vflip");
         if (isDetector(task) && m_augment->text() == usual) m_augment->setText(detector);
         else if (!isDetector(task) && m_augment->text() == detector) m_augment->setText(usual);
         // Empty charts name what a run of this task will draw; a run's curves keep their own names.
@@ -631,7 +631,7 @@ void TrainPanel::onPredictions(int epoch, const QList<QImage> &images, const QSt
     if (m_runProject != m_project) return; // a run of the project closed meanwhile
     m_predictionGrid->setPictures(images, captions, 240);
     const QString fold = m_fold > 0 ? tr(" of fold %1").arg(m_fold) : QString();
-    m_predictionNote->setText(tr("The model after epoch %1%2 on the first %n validation image(s); regions in the classes' colours.", nullptr,
+    m_predictionNote->setText(tr("The model after epoch %1%2 on the first %n validation image(s); regions in the classes' colours, detections scoring 0.5 or more.", nullptr,
                                  static_cast<int>(images.size()))
                                   .arg(epoch)
                                   .arg(fold));

@@ -110,8 +110,8 @@ QImage drawPreview(const training::ValPreview &v, const std::map<std::string, QC
         }
     }
     *caption = p.task == "segmentation"
-                   ? TrainWorker::tr("%1: %n area(s) predicted, %2 labelled", nullptr, static_cast<int>(p.regions.size())).arg(name).arg(v.truthRegions)
-                   : TrainWorker::tr("%1: %n found (score ≥ 0.5), %2 labelled", nullptr, static_cast<int>(p.regions.size())).arg(name).arg(v.truthRegions);
+                   ? TrainWorker::tr("%1: %n area(s), %2 labelled", nullptr, static_cast<int>(p.regions.size())).arg(name).arg(v.truthRegions)
+                   : TrainWorker::tr("%1: %n found, %2 labelled", nullptr, static_cast<int>(p.regions.size())).arg(name).arg(v.truthRegions);
     return image;
 }
 

@@ -281,7 +281,7 @@ private Q_SLOTS:
             QCOMPARE(QString::fromStdString(panel.config().model), expected.first());
             // A detector's augmentations are the recipe's flips; the others keep the form's usual list.
             const bool detector = task == QLatin1String("detection") || task == QLatin1String("instance");
-            QCOMPARE(panel.config().augment, std::string(detector ? "hflip" : "hflip,crop:2"));
+            QCOMPARE(panel.config().augment, std::string(detector ? "hflip,vflip" : "hflip,crop:2"));
         }
         // The last model of the instance task goes to the trainer as picked.
         panel.taskBox()->setCurrentText(QStringLiteral("instance"));
