@@ -193,7 +193,7 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
     auto aug = parseAugment(c.augment);
     if (!aug) return aug.error();
     run->loader = std::make_unique<BatchLoader>(*run->trainData, *aug, c.batch, workers, c.seed);
-    if (run->task == Task::Detection || run->task == Task::Instance) {
+    if (task == Task::Detection || task == Task::Instance) {
         // A detector sees each picture without its canvas's padding (DetectionTaskModel), so
         // pictures of one shape batch together: grouped by their size rounded up to 32 px.
         std::vector<std::uint64_t> group;
