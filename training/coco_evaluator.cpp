@@ -1,8 +1,14 @@
 #include "training/coco_evaluator.h"
 
+#include "training/describe.h"
+
 namespace training {
 
-CocoTaskEvaluator::CocoTaskEvaluator(std::vector<std::string> classes, bool masks) : m_classes(std::move(classes)), m_masks(masks) { reset(); }
+CocoTaskEvaluator::CocoTaskEvaluator(std::vector<std::string> classes, bool masks, const Mapper &mapper)
+    : m_classes(std::move(classes)), m_masks(masks), m_mapper(mapper)
+{
+    reset();
+}
 
 void CocoTaskEvaluator::reset()
 {
@@ -17,43 +23,36 @@ core::Rle maskRle(const torch::Tensor &mask)
     return core::rleEncode(m.data_ptr<std::uint8_t>(), static_cast<std::uint32_t>(m.size(0)), static_cast<std::uint32_t>(m.size(1)), core::MaskOrder::RowMajor);
 }
 
-namespace {
-
-core::Box xywh(const float *b) { return {b[0], b[1], b[2] - b[0], b[3] - b[1]}; }
-
-} // namespace
-
 void CocoTaskEvaluator::process(const Batch &inputs, const Predictions &outputs)
 {
-    const int S = static_cast<int>(inputs.images.size(3));
-    for (std::size_t i = 0; i < inputs.instances.size(); ++i) {
+    const ImageCache &cache = m_mapper.cache();
+    for (std::size_t i = 0; i < inputs.indices.size(); ++i) {
+        const std::size_t index = inputs.indices[i];
         const std::int64_t imageId = static_cast<std::int64_t>(m_gt.images.size()) + 1;
-        m_gt.images.push_back({imageId, std::to_string(imageId), S, S});
-        const Instances &in = inputs.instances[i];
-        const auto boxes = in.boxes.to(torch::kFloat).contiguous();
-        for (long n = 0; n < boxes.size(0); ++n) {
+        const int width = cache.imageWidth(index), height = cache.imageHeight(index);
+        m_gt.images.push_back({imageId, cache.record(index).path, width, height});
+        // The truth as `export --format coco` writes it: box, area and outline of each region.
+        for (const auto &r : cache.record(index).regions) {
             core::CocoAnnotation a;
             a.id = static_cast<std::int64_t>(m_gt.annotations.size()) + 1;
             a.imageId = imageId;
-            a.categoryId = in.classes[n].item<std::int64_t>();
-            a.box = xywh(boxes.data_ptr<float>() + 4 * n);
-            a.area = a.box.w * a.box.h;
-            if (m_masks && in.masks.defined()) {
-                a.rle = maskRle(in.masks[n]);
-                a.area = static_cast<double>(core::rleArea(*a.rle));
+            a.categoryId = r.classIndex + 1;
+            a.box = r.shape.boundingBox();
+            a.area = r.shape.area();
+            if (m_masks) {
+                std::vector<double> xy;
+                for (const core::Point &p : r.shape.toPolygon(32)) xy.push_back(p.x), xy.push_back(p.y);
+                a.polygons.push_back(std::move(xy));
             }
             m_gt.annotations.push_back(std::move(a));
         }
         if (i >= outputs.detections.size()) continue;
-        const Detections &d = outputs.detections[i];
-        const auto db = d.boxes.to(torch::kFloat).contiguous();
-        for (long n = 0; n < db.size(0); ++n) {
-            core::CocoDetection c;
+        // The detections as `predict` writes them.
+        Detections d = outputs.detections[i];
+        if (!m_masks) d.masks = torch::Tensor();
+        auto found = toImage(d, cache.scaleX(index), cache.scaleY(index), width, height, 0.0, false);
+        for (auto &c : found.coco) {
             c.imageId = imageId;
-            c.categoryId = d.classes[n].item<std::int64_t>();
-            c.box = xywh(db.data_ptr<float>() + 4 * n);
-            c.score = d.scores[n].item<double>();
-            if (m_masks && d.masks.defined()) c.mask = maskRle(d.masks[n] > 0.5);
             m_dts.push_back(std::move(c));
         }
     }

@@ -2,31 +2,64 @@
 
 #include "training/coco_evaluator.h"
 
+#include "core/rasterize.h"
+
 #include <opencv2/imgproc.hpp>
 
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
+#include <climits>
 #include <cmath>
 
 namespace training {
 
-ImageDetections toImage(const Detections &d, double sx, double sy, int width, int height, int canvas, double threshold, bool outlines)
+namespace {
+
+// Where a canvas mask, resized to the image as F::interpolate (bilinear, align_corners
+// false) resizes the canvas to ceil(canvas / s) pixels, exceeds 0.5: computed only where
+// it can (next to a canvas pixel above 0.5), written into `out` (height x width, all 0),
+// and the rows and columns written returned as x0, y0, x1, y1 (x1 <= x0: none).
+std::array<int, 4> pasteMask(const float *mask, int canvasH, int canvasW, double sx, double sy, int width, int height, std::uint8_t *out)
+{
+    int r0 = canvasH, r1 = -1, c0 = canvasW, c1 = -1;
+    for (int r = 0; r < canvasH; ++r)
+        for (int c = 0; c < canvasW; ++c)
+            if (mask[r * canvasW + c] > 0.5f) r0 = std::min(r0, r), r1 = std::max(r1, r), c0 = std::min(c0, c), c1 = std::max(c1, c);
+    if (r1 < 0) return {0, 0, 0, 0};
+    const int outH = static_cast<int>(std::ceil(canvasH / sy)), outW = static_cast<int>(std::ceil(canvasW / sx));
+    // LibTorch's source index: (dst + 0.5) * in / out - 0.5, at least 0, in float.
+    const float scaleY = static_cast<float>(canvasH) / static_cast<float>(outH), scaleX = static_cast<float>(canvasW) / static_cast<float>(outW);
+    const auto first = [](int lo, float scale) { return std::max(0, static_cast<int>(std::floor((static_cast<float>(lo) - 0.5f) / scale - 0.5f)) - 1); };
+    const auto last = [](int hi, float scale, int limit) { return std::min(limit, static_cast<int>(std::ceil((static_cast<float>(hi) + 1.5f) / scale - 0.5f)) + 2); };
+    const int y0 = first(r0, scaleY), y1 = last(r1, scaleY, std::min(outH, height));
+    const int x0 = first(c0, scaleX), x1 = last(c1, scaleX, std::min(outW, width));
+    for (int y = y0; y < y1; ++y) {
+        const float sy0 = std::max(0.0f, (static_cast<float>(y) + 0.5f) * scaleY - 0.5f);
+        const int h = static_cast<int>(sy0), hp = h < canvasH - 1 ? 1 : 0;
+        const float lh = sy0 - static_cast<float>(h), lh0 = 1 - lh;
+        const float *row0 = mask + h * canvasW, *row1 = mask + (h + hp) * canvasW;
+        for (int x = x0; x < x1; ++x) {
+            const float sx0 = std::max(0.0f, (static_cast<float>(x) + 0.5f) * scaleX - 0.5f);
+            const int w = static_cast<int>(sx0), wp = w < canvasW - 1 ? 1 : 0;
+            const float lw = sx0 - static_cast<float>(w), lw0 = 1 - lw;
+            const float v = lh0 * (lw0 * row0[w] + lw * row0[w + wp]) + lh * (lw0 * row1[w] + lw * row1[w + wp]);
+            out[static_cast<std::size_t>(y) * width + x] = v > 0.5f ? 1 : 0;
+        }
+    }
+    return {x0, y0, x1, y1};
+}
+
+} // namespace
+
+ImageDetections toImage(const Detections &d, double sx, double sy, int width, int height, double threshold, bool outlines)
 {
     ImageDetections out;
     const auto boxes = d.boxes.to(torch::kFloat).contiguous();
-    torch::Tensor masks;
-    if (d.masks.defined() && d.masks.size(0) > 0) {
-        const long H = static_cast<long>(std::ceil(canvas / sy)), W = static_cast<long>(std::ceil(canvas / sx));
-        namespace F = torch::nn::functional;
-        masks = F::interpolate(d.masks.unsqueeze(1), F::InterpolateFuncOptions().size(std::vector<int64_t>{H, W}).mode(torch::kBilinear).align_corners(false))
-                    .squeeze(1)
-                    .slice(1, 0, std::min<long>(H, height))
-                    .slice(2, 0, std::min<long>(W, width));
-        if (masks.size(1) < height || masks.size(2) < width)
-            masks = F::pad(masks, F::PadFuncOptions({0, width - masks.size(2), 0, height - masks.size(1)}));
-        masks = (masks > 0.5).to(torch::kUInt8).contiguous();
-    }
+    const bool withMasks = d.masks.defined() && d.masks.size(0) > 0;
+    const torch::Tensor masks = withMasks ? d.masks.to(torch::kFloat).contiguous() : torch::Tensor();
+    std::vector<std::uint8_t> pasted(withMasks ? static_cast<std::size_t>(width) * height : 0, 0);
     for (long n = 0; n < boxes.size(0); ++n) {
         const double score = d.scores[n].item<double>();
         if (score < threshold) continue;
@@ -38,19 +71,22 @@ ImageDetections toImage(const Detections &d, double sx, double sy, int width, in
         c.box = {x0, y0, x1 - x0, y1 - y0};
         c.score = score;
         std::vector<core::Point> poly;
-        if (masks.defined()) {
-            c.mask = maskRle(masks[n]);
-            if (outlines) {
-                cv::Mat m(static_cast<int>(height), static_cast<int>(width), CV_8U, masks[n].data_ptr<std::uint8_t>());
+        if (withMasks) {
+            const auto m = masks[n];
+            const auto r = pasteMask(m.data_ptr<float>(), static_cast<int>(m.size(0)), static_cast<int>(m.size(1)), sx, sy, width, height, pasted.data());
+            c.mask = core::rleEncode(pasted.data(), static_cast<std::uint32_t>(height), static_cast<std::uint32_t>(width), core::MaskOrder::RowMajor);
+            if (outlines && r[2] > r[0] && r[3] > r[1]) {
+                const cv::Mat all(height, width, CV_8U, pasted.data());
                 std::vector<std::vector<cv::Point>> contours;
-                cv::findContours(m.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+                cv::findContours(all(cv::Rect(r[0], r[1], r[2] - r[0], r[3] - r[1])).clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
                 const std::vector<cv::Point> *best = nullptr;
                 for (const auto &k : contours)
                     if (k.size() >= 3 && (!best || cv::contourArea(k) > cv::contourArea(*best))) best = &k;
                 // Contour points are mask pixels: their centres, in pixel-corner coordinates.
                 if (best)
-                    for (const auto &q : *best) poly.push_back({q.x + 0.5, q.y + 0.5});
+                    for (const auto &q : *best) poly.push_back({q.x + r[0] + 0.5, q.y + r[1] + 0.5});
             }
+            for (int y = r[1]; y < r[3]; ++y) std::fill_n(pasted.begin() + static_cast<long>(y) * width + r[0], r[2] - r[0], 0);
         }
         out.coco.push_back(std::move(c));
         out.outline.push_back(std::move(poly));
@@ -58,37 +94,63 @@ ImageDetections toImage(const Detections &d, double sx, double sy, int width, in
     return out;
 }
 
+torch::Tensor logitsInImage(const torch::Tensor &logits, double sx, double sy, int width, int height)
+{
+    namespace F = torch::nn::functional;
+    const long H = static_cast<long>(std::ceil(logits.size(1) / sy)), W = static_cast<long>(std::ceil(logits.size(2) / sx));
+    auto up = F::interpolate(logits.unsqueeze(0).to(torch::kFloat), F::InterpolateFuncOptions().size(std::vector<int64_t>{H, W}).mode(torch::kBilinear).align_corners(false))
+                  .squeeze(0)
+                  .slice(1, 0, std::min<long>(H, height))
+                  .slice(2, 0, std::min<long>(W, width));
+    if (up.size(1) < height || up.size(2) < width) up = F::pad(up, F::PadFuncOptions({0, width - up.size(2), 0, height - up.size(1)}));
+    return up.contiguous();
+}
+
+std::vector<std::uint8_t> labelsInImage(const ImageCache &cache, std::size_t i)
+{
+    const int width = cache.imageWidth(i), height = cache.imageHeight(i);
+    std::vector<std::uint8_t> mask(static_cast<std::size_t>(width) * height, 0);
+    for (const auto &r : cache.record(i).regions) core::fillPolygon(mask.data(), width, height, r.shape.toPolygon(128), static_cast<std::uint8_t>(r.classIndex + 1));
+    return mask;
+}
+
 namespace {
 
-// Each class's connected areas of an S x S label mask as outlines in image pixels
-// (x scaled by sx, y by sy), scored by the mean probability of the class inside.
-std::vector<Prediction::Region> maskRegions(std::vector<std::uint8_t> &mask, const torch::Tensor &prob, int S, double sx, double sy,
-                                            const std::vector<std::string> &classes)
+// Each class's connected areas of a width x height label mask as outlines in its pixels,
+// scored by the mean probability of the class inside; areas under minArea pixels are specks.
+std::vector<Prediction::Region> maskRegions(std::vector<std::uint8_t> &mask, const torch::Tensor &prob, int width, int height, double minArea,
+                                            double tolerance, const std::vector<std::string> &classes)
 {
     std::vector<Prediction::Region> out;
-    const cv::Mat labels(S, S, CV_8U, mask.data());
+    const cv::Mat labels(height, width, CV_8U, mask.data());
     for (std::size_t k = 0; k < classes.size(); ++k) {
         cv::Mat binary = labels == static_cast<int>(k + 1);
         std::vector<std::vector<cv::Point>> contours;
         cv::findContours(binary, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
         const float *p = prob[static_cast<long>(k + 1)].data_ptr<float>();
         for (const auto &c : contours) {
-            if (cv::contourArea(c) < 2) continue; // specks of a pixel or two
-            cv::Mat area = cv::Mat::zeros(S, S, CV_8U);
-            cv::drawContours(area, std::vector<std::vector<cv::Point>>{c}, 0, cv::Scalar(1), cv::FILLED);
+            if (cv::contourArea(c) < minArea) continue;
+            const cv::Rect box = cv::boundingRect(c);
+            cv::Mat area = cv::Mat::zeros(box.height, box.width, CV_8U);
+            cv::drawContours(area, std::vector<std::vector<cv::Point>>{c}, 0, cv::Scalar(1), cv::FILLED, cv::LINE_8, cv::noArray(), INT_MAX, -box.tl());
             double sum = 0;
             int n = 0;
-            for (int yy = 0; yy < S; ++yy)
-                for (int xx = 0; xx < S; ++xx)
-                    if (area.at<std::uint8_t>(yy, xx) && static_cast<std::size_t>(labels.at<std::uint8_t>(yy, xx)) == k + 1) {
-                        sum += p[yy * S + xx];
+            for (int yy = 0; yy < box.height; ++yy)
+                for (int xx = 0; xx < box.width; ++xx) {
+                    const int x = box.x + xx, y = box.y + yy;
+                    if (area.at<std::uint8_t>(yy, xx) && static_cast<std::size_t>(labels.at<std::uint8_t>(y, x)) == k + 1) {
+                        sum += p[static_cast<std::size_t>(y) * width + x];
                         ++n;
                     }
+                }
             Prediction::Region r;
             r.className = classes[k];
             r.score = n ? sum / n : 0;
-            // Contour points are pixel centres of the mask: their corners span [x, x+1).
-            for (const auto &q : c) r.polygon.emplace_back((q.x + 0.5) * sx, (q.y + 0.5) * sy);
+            // Contour points are pixel centres of the mask: their corners span [x, x+1). Points
+            // closer than `tolerance` to the line through their neighbours are left out.
+            std::vector<cv::Point> outline;
+            cv::approxPolyDP(c, outline, tolerance, true);
+            for (const auto &q : outline) r.polygon.emplace_back(q.x + 0.5, q.y + 0.5);
             if (r.polygon.size() >= 3) out.push_back(std::move(r));
         }
     }
@@ -104,11 +166,9 @@ Prediction describePrediction(Task task, const std::vector<std::string> &classes
     out.task = taskName(task);
     out.classes = classes;
     const int S = cache.size();
-    // The image's own size: its picture on the canvas divided by the scale.
-    const int width = static_cast<int>(std::lround(cache.contentWidth(i) / cache.scaleX(i)));
-    const int height = static_cast<int>(std::lround(cache.contentHeight(i) / cache.scaleY(i)));
+    const int width = cache.imageWidth(i), height = cache.imageHeight(i);
     if (task == Task::Detection || task == Task::Instance) {
-        const auto d = toImage(p.detections[row], cache.scaleX(i), cache.scaleY(i), width, height, S, minScore, true);
+        const auto d = toImage(p.detections[row], cache.scaleX(i), cache.scaleY(i), width, height, minScore, true);
         for (std::size_t n = 0; n < d.coco.size(); ++n) {
             const auto &c = d.coco[n];
             Prediction::Region r;
@@ -127,8 +187,14 @@ Prediction describePrediction(Task task, const std::vector<std::string> &classes
         const auto m = logits.argmax(0).to(torch::kUInt8).contiguous();
         out.mask.assign(m.data_ptr<std::uint8_t>(), m.data_ptr<std::uint8_t>() + m.numel());
         out.maskSize = S;
-        const auto prob = torch::softmax(logits, 0).contiguous();
-        out.regions = maskRegions(out.mask, prob, S, 1 / cache.scaleX(i), 1 / cache.scaleY(i), classes);
+        // The areas in the image's pixels, from the logits resized to it: outlines as fine as the
+        // image, not the canvas's steps, and what eval scores.
+        const auto inImage = logitsInImage(logits, cache.scaleX(i), cache.scaleY(i), width, height);
+        const auto labels = inImage.argmax(0).to(torch::kUInt8).contiguous();
+        std::vector<std::uint8_t> mask(labels.data_ptr<std::uint8_t>(), labels.data_ptr<std::uint8_t>() + labels.numel());
+        // Specks: under two canvas pixels; outlines kept to half a canvas pixel, the finest the model sees.
+        const double sx = cache.scaleX(i), sy = cache.scaleY(i);
+        out.regions = maskRegions(mask, torch::softmax(inImage, 0).contiguous(), width, height, 2 / (sx * sy), 0.5 / std::max(sx, sy), classes);
         return out;
     }
     const auto prob = torch::softmax(logits, 0);

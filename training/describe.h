@@ -23,10 +23,19 @@ struct ImageDetections {
 // Canvas detections -> an image of width x height: boxes divided by the canvas scale
 // (sx, sy) and clipped; masks resized back to the image and thresholded at 0.5.
 // Detections scoring below `threshold` are left out.
-ImageDetections toImage(const Detections &d, double sx, double sy, int width, int height, int canvas, double threshold, bool outlines);
+ImageDetections toImage(const Detections &d, double sx, double sy, int width, int height, double threshold, bool outlines);
+
+// Segmentation: logits K x S x S on the canvas resized to an image of width x height
+// (bilinear, the canvas scale sx, sy), K x height x width.
+torch::Tensor logitsInImage(const torch::Tensor &logits, double sx, double sy, int width, int height);
+
+// The regions of image `i` of `cache` as class labels (class index + 1, 0 background)
+// in its own pixels, height x width bytes row-major: what its logitsInImage are scored against.
+std::vector<std::uint8_t> labelsInImage(const ImageCache &cache, std::size_t i);
 
 // Image `i` of `cache` with its row `row` of `p`: classification, every class's
-// probability, most likely first; segmentation, the mask and its areas as polygons;
+// probability, most likely first; segmentation, the canvas mask and the areas of the
+// logits resized to the image as polygons in its pixels;
 // detection and instance segmentation, the detections scoring at least `minScore`,
 // each a box (and with masks its outline).
 Prediction describePrediction(Task task, const std::vector<std::string> &classes, const Predictions &p, std::size_t row, const ImageCache &cache,

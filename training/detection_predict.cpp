@@ -151,7 +151,7 @@ core::Result<DetectionPredictSummary> predictUnguarded(const DetectionPredictReq
         const Predictions p = run->model->predict(b);
         for (std::size_t i = 0; i < idx.size(); ++i) {
             const Target &t = targets[at + i];
-            auto d = toImage(p.detections[i], mapper->cache().scaleX(i), mapper->cache().scaleY(i), t.width, t.height, S, r.scoreThreshold, r.format == "via");
+            auto d = toImage(p.detections[i], mapper->cache().scaleX(i), mapper->cache().scaleY(i), t.width, t.height, r.scoreThreshold, r.format == "via");
             for (auto &c : d.coco) c.imageId = t.id;
             summary.detections += d.coco.size();
             dets.push_back(std::move(d));

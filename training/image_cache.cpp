@@ -120,4 +120,8 @@ std::vector<core::Point> ImageCache::outline(std::size_t i, const core::Shape &s
     return pts;
 }
 
+int ImageCache::imageWidth(std::size_t i) const { return static_cast<int>(std::lround(m_content[i].first / m_scale[i].first)); }
+
+int ImageCache::imageHeight(std::size_t i) const { return static_cast<int>(std::lround(m_content[i].second / m_scale[i].second)); }
+
 } // namespace training

@@ -41,6 +41,9 @@ public:
     // The picture's width and height on the canvas (KeepAspect: the longer one is S; the rest is padding).
     int contentWidth(std::size_t i) const { return m_content[i].first; }
     int contentHeight(std::size_t i) const { return m_content[i].second; }
+    // The image's own width and height: its picture on the canvas divided by the scale.
+    int imageWidth(std::size_t i) const;
+    int imageHeight(std::size_t i) const;
     // The record's region outlines in canvas pixels.
     std::vector<core::Point> outline(std::size_t i, const core::Shape &shape) const;
 

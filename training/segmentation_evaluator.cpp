@@ -1,8 +1,10 @@
 #include "training/segmentation_evaluator.h"
 
+#include "training/describe.h"
+
 namespace training {
 
-SegmentationEvaluator::SegmentationEvaluator(std::vector<std::string> classes)
+SegmentationEvaluator::SegmentationEvaluator(std::vector<std::string> classes, const Mapper &mapper) : m_mapper(mapper)
 {
     m_names = {"background"};
     m_names.insert(m_names.end(), classes.begin(), classes.end());
@@ -24,9 +26,16 @@ void SegmentationEvaluator::process(const Batch &inputs, const Predictions &outp
     m_lossSum += crossEntropy(outputs.logits, y, true).item<double>();
     const auto valid = y.ne(kIgnore);
     m_pixels += valid.sum().item<double>();
-    const auto t = y.masked_select(valid), p = outputs.logits.argmax(1).masked_select(valid);
-    m_confusion += torch::bincount(t * K + p, {}, K * K).view({K, K});
-    m_images += static_cast<std::size_t>(y.size(0));
+    const ImageCache &cache = m_mapper.cache();
+    for (std::size_t i = 0; i < inputs.indices.size(); ++i) {
+        const std::size_t index = inputs.indices[i];
+        const int width = cache.imageWidth(index), height = cache.imageHeight(index);
+        const auto p = logitsInImage(outputs.logits[static_cast<long>(i)], cache.scaleX(index), cache.scaleY(index), width, height).argmax(0).reshape(-1);
+        auto labels = labelsInImage(cache, index);
+        const auto t = torch::from_blob(labels.data(), {static_cast<long>(labels.size())}, torch::kUInt8).to(torch::kLong);
+        m_confusion += torch::bincount(t * K + p, {}, K * K).view({K, K});
+    }
+    m_images += inputs.indices.size();
 }
 
 EvalMetrics SegmentationEvaluator::evaluate()

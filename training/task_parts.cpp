@@ -34,8 +34,8 @@ std::unique_ptr<Mapper> makeMapper(Task task, ImageCache cache)
 std::unique_ptr<Evaluator> makeEvaluator(Task task, const std::vector<std::string> &classes, const Mapper &mapper)
 {
     if (task == Task::Classification) return std::make_unique<ClassificationEvaluator>(classes, mapper);
-    if (task == Task::Segmentation) return std::make_unique<SegmentationEvaluator>(classes);
-    return std::make_unique<CocoTaskEvaluator>(classes, task == Task::Instance);
+    if (task == Task::Segmentation) return std::make_unique<SegmentationEvaluator>(classes, mapper);
+    return std::make_unique<CocoTaskEvaluator>(classes, task == Task::Instance, mapper);
 }
 
 DetectorShape detectorShape(const TrainConfig &c)

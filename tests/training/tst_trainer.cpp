@@ -218,6 +218,11 @@ private Q_SLOTS:
         QCOMPARE((*ev)["classes"].size(), std::size_t(4)); // background + circle, square, triangle
         QVERIFY((*ev)["pixel_accuracy"].get<double>() > 0.8);
         QVERIFY((*ev)["miou"].get<double>() > 0.3);
+        // Counted in the images' own 128 x 128 pixels, not the 32 px canvas the model saw.
+        std::int64_t counted = 0;
+        for (const auto &row : (*ev)["confusion"])
+            for (const auto &v : row) counted += v.get<std::int64_t>();
+        QCOMPARE(counted, (*ev)["images"].get<std::int64_t>() * 128 * 128);
         // A prediction's areas come back as polygons in the image's own pixels (the sample's are 128 x 128).
         auto pred = predictImage(path("run-seg/checkpoint-best.pt"), m_dir.path().toStdString() + "/sample/images/shape_000.png");
         QVERIFY2(pred.ok(), pred.ok() ? "" : pred.error().toString().c_str());
