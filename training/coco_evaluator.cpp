@@ -17,12 +17,6 @@ void CocoTaskEvaluator::reset()
     for (std::size_t k = 0; k < m_classes.size(); ++k) m_gt.categories.push_back({static_cast<std::int64_t>(k + 1), m_classes[k]});
 }
 
-core::Rle maskRle(const torch::Tensor &mask)
-{
-    const auto m = mask.to(torch::kUInt8).contiguous();
-    return core::rleEncode(m.data_ptr<std::uint8_t>(), static_cast<std::uint32_t>(m.size(0)), static_cast<std::uint32_t>(m.size(1)), core::MaskOrder::RowMajor);
-}
-
 void CocoTaskEvaluator::process(const Batch &inputs, const Predictions &outputs)
 {
     const ImageCache &cache = m_mapper.cache();

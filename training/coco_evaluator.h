@@ -33,7 +33,4 @@ private:
     std::vector<core::CocoDetection> m_dts;
 };
 
-// A binary mask (non-zero: inside) of H x W bytes, row-major, as COCO's RLE.
-core::Rle maskRle(const torch::Tensor &mask);
-
 } // namespace training

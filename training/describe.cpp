@@ -1,7 +1,6 @@
 #include "training/describe.h"
 
-#include "training/coco_evaluator.h"
-
+#include "core/coco_rle.h"
 #include "core/rasterize.h"
 
 #include <opencv2/imgproc.hpp>
