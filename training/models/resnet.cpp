@@ -54,11 +54,14 @@ ResNetBlockImpl::ResNetBlockImpl(int in, int planes, int stride, bool bottleneck
 
 torch::Tensor ResNetBlockImpl::forward(torch::Tensor x)
 {
-    torch::Tensor y = torch::relu(convNorm(conv1, bn1, x, foldNorm));
+    // In place, as torchvision's ReLU(inplace=True) and out += identity: every output
+    // overwritten here is a fresh one whose producer does not need it for its gradient,
+    // and a large temporary less is a page-faulting allocation less.
+    torch::Tensor y = convNorm(conv1, bn1, x, foldNorm).relu_();
     y = convNorm(conv2, bn2, y, foldNorm);
-    if (bottleneck) y = convNorm(conv3, bn3, torch::relu(y), foldNorm);
+    if (bottleneck) y = convNorm(conv3, bn3, y.relu_(), foldNorm);
     const torch::Tensor identity = downsample ? convNorm(downConv, downNorm, x, foldNorm) : x;
-    return torch::relu(y + identity);
+    return y.add_(identity).relu_();
 }
 
 ResNetParts registerResNet(nn::Module &owner, const std::string &arch, int inChannels)
@@ -95,7 +98,7 @@ void initResNetConvs(nn::Module &owner)
 
 torch::Tensor resNetStem(const ResNetParts &p, const torch::Tensor &x, bool foldNorm)
 {
-    return torch::max_pool2d(torch::relu(convNorm(p.conv1, p.bn1, x, foldNorm)), 3, 2, 1);
+    return torch::max_pool2d(convNorm(p.conv1, p.bn1, x, foldNorm).relu_(), 3, 2, 1);
 }
 
 } // namespace training

@@ -67,9 +67,9 @@ std::vector<torch::Tensor> FeaturePyramidNetworkImpl::forward(const std::vector<
     torch::Tensor last = inner[n - 1](x[n - 1]);
     results[n - 1] = layer[n - 1](last);
     for (std::size_t k = n - 1; k-- > 0;) {
-        const torch::Tensor lateral = inner[k](x[k]);
+        torch::Tensor lateral = inner[k](x[k]);
         const torch::Tensor topDown = at::upsample_nearest2d(last, {lateral.size(-2), lateral.size(-1)}, c10::nullopt, c10::nullopt);
-        last = lateral + topDown;
+        last = lateral.add_(topDown); // the 1 x 1 convolution's fresh output
         results[k] = layer[k](last);
     }
     // LastLevelMaxPool: a 1 x 1 max pool with stride 2 over the coarsest level.

@@ -13,7 +13,7 @@ TwoMLPHeadImpl::TwoMLPHeadImpl(int inChannels, int representationSize)
     fc7 = register_module("fc7", nn::Linear(representationSize, representationSize));
 }
 
-torch::Tensor TwoMLPHeadImpl::forward(const torch::Tensor &x) { return torch::relu(fc7(torch::relu(fc6(x.flatten(1))))); }
+torch::Tensor TwoMLPHeadImpl::forward(const torch::Tensor &x) { return fc7(fc6(x.flatten(1)).relu_()).relu_(); }
 
 FastRCNNPredictorImpl::FastRCNNPredictorImpl(int inChannels, int numClasses)
 {
@@ -58,7 +58,7 @@ torch::Tensor maskLogits(const MaskBranch &b, const torch::Tensor &pooled, bool 
     if (pooled.size(0) == 0)
         return torch::zeros({0, b.mask_fcn_logits->weight.size(0), 2 * pooled.size(2), 2 * pooled.size(3)}, pooled.options());
     torch::Tensor x = channelsLast ? pooled.contiguous(torch::MemoryFormat::ChannelsLast) : pooled;
-    for (auto c : b.convs) x = torch::relu(c(x));
+    for (auto c : b.convs) x = c(x).relu_();
     const int64_t n = x.size(0), cin = x.size(1), h = x.size(2), w = x.size(3);
     // reshape, not view: with no RoIs (an image without proposals) mm gives 0 rows whose strides view refuses.
     // conv5_mask: out[n, o, 2i + a, 2j + b] = bias[o] + sum_c x[n, c, i, j] W[c, o, a, b].
@@ -67,7 +67,7 @@ torch::Tensor maskLogits(const MaskBranch &b, const torch::Tensor &pooled, bool 
     const torch::Tensor rows = x.permute({0, 2, 3, 1}).reshape({n * h * w, cin});
     torch::Tensor y = torch::mm(rows, wt.reshape({cin, cout * 4}));                     // (n h w) x (o a b)
     y = y.reshape({n, h, w, cout, 2, 2}).permute({0, 1, 4, 2, 5, 3}).reshape({n * h * 2 * w * 2, cout}); // (n, 2h, 2w) x o
-    y = torch::relu(y + b.conv5_mask->bias);
+    y = y.add_(b.conv5_mask->bias).relu_(); // 100 detections make y 80 MB: no second copy
     // mask_fcn_logits, a 1 x 1 convolution: logits[n, k, y, x] = bias[k] + sum_o y[n, o, y, x] V[k, o].
     const torch::Tensor &v = b.mask_fcn_logits->weight; // K x Cout x 1 x 1
     const int64_t k = v.size(0);

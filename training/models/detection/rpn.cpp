@@ -23,7 +23,7 @@ std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>> RPNHeadImpl::f
 {
     std::vector<torch::Tensor> logits, boxes;
     for (const auto &f : features) {
-        const torch::Tensor t = torch::relu(conv0(f));
+        const torch::Tensor t = conv0(f).relu_();
         logits.push_back(cls_logits(t));
         boxes.push_back(bbox_pred(t));
     }
