@@ -9,8 +9,11 @@
 
 namespace core {
 
+// The number of images of the sample that `sample`, the GUI's first start and the tests make.
+constexpr int kSampleImages = 48;
+
 // Creates <dir>/sample.atproj and <dir>/images/*.png; returns the project path.
 // Fails if the project exists already.
-Result<std::string> createSampleProject(const std::string &dir, int images = 48);
+Result<std::string> createSampleProject(const std::string &dir, int images = kSampleImages);
 
 } // namespace core

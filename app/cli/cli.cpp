@@ -347,10 +347,12 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
     cSplit->callback([&] { rc = cmdSplit(ctx, project, ratios, seed, stratify, kfold, fold); });
 
     std::string sampleDir;
+    int sampleImages = kSampleImages;
     auto *cSample = app.add_subcommand("sample", "Create the built-in sample project in a folder");
     cSample->add_option("DIR", sampleDir, "folder to create it in")->required();
+    cSample->add_option("--images", sampleImages, "how many images it has")->check(CLI::Range(3, 100000))->capture_default_str();
     cSample->callback([&] {
-        auto p = createSampleProject(sampleDir);
+        auto p = createSampleProject(sampleDir, sampleImages);
         rc = p ? (ctx.out << "created " << *p << "\n", kOk) : ctx.fail(p.error(), kProblems);
     });
 
