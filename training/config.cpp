@@ -240,15 +240,17 @@ core::Status checkOptions(const TrainConfig &c, Task task)
 {
     auto bad = [](const std::string &why) -> core::Status { return makeError(ErrorCode::Invalid, {}, {}, why); };
     const bool seg = task == Task::Segmentation;
-    static const char *models[] = {"mlp", "smallcnn", "resnet18", "resnet34", "resnet50", "unet"};
+    static const char *models[] = {"auto", "mlp", "smallcnn", "convnet", "resnet18", "resnet34", "resnet50", "unet"};
     const bool detector = c.model.rfind("fasterrcnn_", 0) == 0 || c.model.rfind("maskrcnn_", 0) == 0;
     if (detector && !detection::isDetectionArch(c.model))
         return bad("--model: unknown detector '" + c.model.substr(0, 40) + "' (fasterrcnn_resnet18_fpn, fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn)");
     if (!detector && std::find(std::begin(models), std::end(models), c.model) == std::end(models))
-        return bad("--model: unknown model '" + c.model.substr(0, 40) + "' (mlp, smallcnn, resnet18, resnet34, resnet50, unet; fasterrcnn_resnet18_fpn, "
-                   "fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn)");
+        return bad("--model: unknown model '" + c.model.substr(0, 40) + "' (auto, mlp, smallcnn, convnet, resnet18, resnet34, resnet50, unet; "
+                   "fasterrcnn_resnet18_fpn, fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn)");
     const bool boxes = task == Task::Detection, instances = task == Task::Instance;
-    if (boxes || instances || detector) {
+    if (c.model == "auto") {
+        // the recipe picks the task's model (training/recipe.h)
+    } else if (boxes || instances || detector) {
         if (boxes && c.model.rfind("fasterrcnn_", 0) != 0) return bad("detection trains a Faster R-CNN (--model fasterrcnn_resnet18_fpn or fasterrcnn_resnet50_fpn)");
         if (instances && c.model.rfind("maskrcnn_", 0) != 0) return bad("instance segmentation trains a Mask R-CNN (--model maskrcnn_resnet18_fpn or maskrcnn_resnet50_fpn)");
         if (!boxes && !instances) return bad(c.model + " is a detector: use --task " + (c.model.rfind("mask", 0) == 0 ? "instance" : "detection"));
@@ -310,7 +312,7 @@ core::Result<std::vector<double>> parseAnchorRatios(const std::string &text)
 
 core::Status checkResolved(const TrainConfig &c)
 {
-    if (c.epochs < 1 || c.batch < 1 || !(c.lr > 0) || c.clipNorm < 0 || c.optimizer == "auto" || c.schedule == "auto" || c.warmupEpochs < 0 || c.augment == "auto" ||
+    if (c.epochs < 1 || c.batch < 1 || !(c.lr > 0) || c.clipNorm < 0 || c.model == "auto" || c.optimizer == "auto" || c.schedule == "auto" || c.warmupEpochs < 0 || c.augment == "auto" ||
         c.imageSize < 1 || ((c.task == "detection" || c.task == "instance") &&
                             (c.anchorSize < 1 || c.anchorRatios == "auto" || c.rpnProposals < 1 || c.roisPerImage < 1)))
         return makeError(ErrorCode::Invalid, {}, {}, "a setting is still to be chosen (auto)");
@@ -371,6 +373,9 @@ core::Status checkImageSize(const std::string &model, int size, int channels, st
         if (64 * side * side * 128 > kMaxWeights)
             return bad("smallcnn's dense layer would have " + std::to_string(static_cast<long long>(64 * side * side * 128 / 1e6)) +
                        " million weights; use at most " + std::to_string(4 + 2 * static_cast<int>(std::sqrt(kMaxWeights / 64 / 128))) + " pixels");
+    } else if (model == "convnet") {
+        if (size < 8) return bad("convnet needs at least 8 pixels");
+        if (size > 1024) return bad("convnet trains at most at 1024 pixels here");
     } else if (model == "unet") {
         if (size < 16 || size % 8) return bad("unet needs a multiple of 8, at least 16");
         if (size > 1024) return bad("unet trains at most at 1024 pixels here");

@@ -3,7 +3,6 @@
 // Each goes through the same mapper, model and evaluator as training does.
 #include "training/trainer.h"
 
-#include "core/image_size.h"
 #include "core/random.h"
 #include "training/config.h"
 #include "training/describe.h"
@@ -11,6 +10,7 @@
 #include "training/models/models.h"
 #include "training/models/state_dict.h"
 #include "training/models/torch_error.h"
+#include "training/recipe.h"
 #include "training/task_parts.h"
 
 
@@ -135,19 +135,17 @@ core::Result<AugmentPreview> previewAugmentUnguarded(const TrainConfig &config, 
 {
     Task task;
     if (!taskFromName(config.task, &task)) return makeError(ErrorCode::Invalid, {}, {}, "unknown task '" + config.task + "'");
-    auto aug = parseAugment(config.augment);
-    if (!aug) return aug.error();
     auto snap = takeSnapshot(config.project, task);
     if (!snap) return snap.error();
     if (snap->train.empty()) return makeError(ErrorCode::Invalid, config.project, {}, "no labelled images in the train split");
+    // What a run would choose for the settings left to the data: its augmentations, at its image size.
+    const TrainConfig chosen = config.augment == "auto" || config.imageSize <= 0 ? chooseRecipe(config, gatherFacts(*snap, task)).config : config;
+    auto aug = parseAugment(chosen.augment);
+    if (!aug) return aug.error();
     std::vector<Record> pick;
     core::SplitMix64 rng{config.seed};
     for (int i = 0; i < count; ++i) pick.push_back(snap->train[static_cast<std::size_t>(rng.below(static_cast<int>(snap->train.size())))]);
-    int size = config.imageSize > 0 ? config.imageSize : 0;
-    if (size <= 0) {
-        auto first = core::readImageSize(pick.front().path);
-        size = !first || first->width != first->height ? (task == Task::Classification ? 64 : 128) : std::min(first->width, 256);
-    }
+    const int size = chosen.imageSize;
     if (size > 1024) return makeError(ErrorCode::Invalid, {}, {}, "--image-size " + std::to_string(size) + ": at most 1024 for a preview");
     auto cache = ImageCache::decode(pick, size, 0, fitFor(task));
     if (!cache) return cache.error();

@@ -10,6 +10,10 @@ namespace training {
 
 namespace {
 
+// convnet's image size when the images are larger: the sample project's 128 px shapes train at 64
+// in a few seconds an epoch on 2 cores (bench/README.md).
+constexpr int kConvNetSize = 64;
+
 // The value at fraction q (0..1) of the sorted values; 0 for none.
 double percentile(std::vector<double> v, double q)
 {
@@ -197,8 +201,19 @@ Recipe chooseRecipe(const TrainConfig &requested, const DataFacts &facts)
     c = requested;
     const bool seg = facts.task == Task::Segmentation;
     const bool detector = facts.task == Task::Detection || facts.task == Task::Instance;
-    const bool dense = c.model == "mlp" || c.model == "smallcnn";
     const int side = facts.medianSide > 0 ? facts.medianSide : (seg ? 128 : 64);
+    if (c.model == "auto") {
+        if (seg) c.model = "unet";
+        else if (facts.task == Task::Detection) c.model = "fasterrcnn_resnet18_fpn";
+        else if (facts.task == Task::Instance) c.model = "maskrcnn_resnet18_fpn";
+        else c.model = side <= 32 ? "smallcnn" : "convnet";
+        if (seg || detector) r.why.push_back("model " + c.model + ": the task's model that trains on a CPU");
+        else
+            r.why.push_back("model " + c.model + ": the images are " + std::to_string(side) + " px" +
+                            (side <= 32 ? std::string(", as small as MNIST's, which the lecture's CNN is built for")
+                                        : std::string(", larger than MNIST's; its pooled convolutions find an object anywhere in the image")));
+    }
+    const bool dense = c.model == "mlp" || c.model == "smallcnn";
 
     if (detector) chooseDetectorSettings(r, facts);
     if (c.imageSize <= 0) {
@@ -213,12 +228,13 @@ Recipe chooseRecipe(const TrainConfig &requested, const DataFacts &facts)
                             number(std::round(facts.medianObjectSide * c.imageSize / side)) + " px");
         } else {
             // smallcnn at 64 px trained 3x slower than at 32 and no better on the sample project (bench/README.md).
-            const int cap = dense ? 32 : 224;
+            const int cap = dense ? 32 : c.model == "convnet" ? kConvNetSize : 224;
             c.imageSize = std::clamp(side, dense ? 8 : 32, cap);
             r.why.push_back("image size " + std::to_string(c.imageSize) + ": the images are " + std::to_string(side) + " px" +
-                            (side > cap ? std::string(dense ? "; a " + c.model + "'s dense layer grows with the square of the size, so at most " + std::to_string(cap)
-                                                            : "; " + c.model + " is built for 224 px")
-                                        : std::string()));
+                            (side <= cap ? std::string()
+                             : dense ? "; a " + c.model + "'s dense layer grows with the square of the size, so at most " + std::to_string(cap)
+                             : c.model == "convnet" ? "; convnet trains fast at " + std::to_string(cap) + " px (--image-size for finer detail)"
+                                                    : "; " + c.model + " is built for 224 px"));
         }
     }
     if (c.batch <= 0) {

@@ -19,7 +19,7 @@ namespace training {
 struct TrainConfig {
     std::string project;              // *.atproj; images with an image class (or regions) in the train (and val) split
     std::string task = "classification"; // classification (image classes) or segmentation (regions rasterised to masks)
-    std::string model = "smallcnn";   // mlp, smallcnn, resnet18, resnet34, resnet50; unet for segmentation
+    std::string model = "auto";       // auto (from the task and the images' size), mlp, smallcnn, convnet, resnet18, resnet34, resnet50; unet for segmentation
     int epochs = 0;                   // 0: about 1000 steps (5 to 100 epochs), or as many as fit in timeBudget
     int batch = 0;                    // 0: from the train set's size, so that an epoch has at least 8 steps
     double lr = 0;                    // 0: chosen with the optimizer and the task

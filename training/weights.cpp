@@ -22,7 +22,7 @@ core::Status importWeightsUnguarded(const std::string &pth, const std::string &a
     const auto names = modelNames();
     if (std::find(names.begin(), names.end(), arch) == names.end() && !detection::isDetectionArch(arch))
         return makeError(ErrorCode::Invalid, {}, {}, "--arch: unknown architecture '" + arch.substr(0, 40) +
-                                                         "' (mlp, smallcnn, resnet18, resnet34, resnet50, unet, fasterrcnn_resnet18_fpn, "
+                                                         "' (mlp, smallcnn, convnet, resnet18, resnet34, resnet50, unet, fasterrcnn_resnet18_fpn, "
                                                          "fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn)");
     auto w = loadStateDict(pth);
     if (!w.ok()) return makeError(w.error.rfind("cannot open", 0) == 0 ? ErrorCode::Io : ErrorCode::Invalid, pth, {}, w.error);
@@ -50,7 +50,7 @@ core::Status importWeightsUnguarded(const std::string &pth, const std::string &a
     };
     const std::string head = arch == "mlp" ? "fc3.weight" : arch == "smallcnn" ? "fc2.weight" : arch == "unet" ? "outc.weight" : "fc.weight";
     if (auto h = shapeOf(head); !h.empty()) classes = h[0];
-    if (auto c1 = shapeOf(arch == "unet" ? "inc.0.weight" : "conv1.weight"); c1.size() == 4) channels = c1[1];
+    if (auto c1 = shapeOf(arch == "unet" ? "inc.0.weight" : arch == "convnet" ? "features.0.weight" : "conv1.weight"); c1.size() == 4) channels = c1[1];
     if (auto f1 = shapeOf("fc1.weight"); f1.size() == 2 && (arch == "mlp" || arch == "smallcnn")) {
         const std::int64_t in = f1[1];
         if (arch == "smallcnn") size = 4 + 2 * static_cast<std::int64_t>(std::llround(std::sqrt(static_cast<double>(in) / 64)));

@@ -135,13 +135,15 @@ double maxX(const QLineSeries *s, double floor)
 
 bool isDetector(const QString &task) { return task == QLatin1String("detection") || task == QLatin1String("instance"); }
 
-// The models a task trains (training/config.cpp checks the pair).
+// The models a task trains (training/config.cpp checks the pair), "auto" first: the recipe's pick.
 QStringList modelsFor(const QString &task)
 {
-    if (task == QLatin1String("segmentation")) return {QStringLiteral("unet")};
-    if (task == QLatin1String("detection")) return {QStringLiteral("fasterrcnn_resnet18_fpn"), QStringLiteral("fasterrcnn_resnet50_fpn")};
-    if (task == QLatin1String("instance")) return {QStringLiteral("maskrcnn_resnet18_fpn"), QStringLiteral("maskrcnn_resnet50_fpn")};
-    return {QStringLiteral("smallcnn"), QStringLiteral("mlp"), QStringLiteral("resnet18"), QStringLiteral("resnet34"), QStringLiteral("resnet50")};
+    const QString automatic = QStringLiteral("auto");
+    if (task == QLatin1String("segmentation")) return {automatic, QStringLiteral("unet")};
+    if (task == QLatin1String("detection")) return {automatic, QStringLiteral("fasterrcnn_resnet18_fpn"), QStringLiteral("fasterrcnn_resnet50_fpn")};
+    if (task == QLatin1String("instance")) return {automatic, QStringLiteral("maskrcnn_resnet18_fpn"), QStringLiteral("maskrcnn_resnet50_fpn")};
+    return {automatic,           QStringLiteral("convnet"),  QStringLiteral("smallcnn"), QStringLiteral("mlp"),
+            QStringLiteral("resnet18"), QStringLiteral("resnet34"), QStringLiteral("resnet50")};
 }
 
 // The validation numbers a task's runs are charted by, as MetricsSample::val names them
@@ -224,8 +226,9 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     m_task->addItems({QStringLiteral("classification"), QStringLiteral("segmentation"), QStringLiteral("detection"), QStringLiteral("instance")});
     m_task->setToolTip(tr("classification: one class per image; segmentation: the regions' classes per pixel (unet); detection: the regions' "
                           "boxes (Faster R-CNN); instance: the regions' boxes and masks (Mask R-CNN)"));
-    m_model = new QComboBox;
-    m_model->addItems(modelsFor(m_task->currentText()));
+    m_model = choiceBox(modelsFor(m_task->currentText()));
+    m_model->setToolTip(tr("auto: convnet for classification (smallcnn for images of at most 32 px), unet for segmentation, the ResNet-18 "
+                           "detectors for detection and instance"));
     m_optimizer = choiceBox({QStringLiteral("auto"), QStringLiteral("sgd"), QStringLiteral("adam"), QStringLiteral("adamw")});
     m_optimizer->setToolTip(tr("auto: adam; sgd with weight decay 1e-4 for a detector, as torchvision trains them. sgd uses momentum 0.9"));
     m_schedule = choiceBox({QStringLiteral("auto"), QStringLiteral("none"), QStringLiteral("step"), QStringLiteral("cosine")});
@@ -257,10 +260,10 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     m_lr->setRange(0, 10);
     m_lr->setSingleStep(0.001);
     m_lr->setToolTip(tr("auto: by the optimizer and the task (a detector: torchvision's 0.02)"));
-    showChosen(nullptr);
-    m_augment = new QLineEdit(QStringLiteral("hflip,crop:2"));
-    m_augment->setToolTip(tr("none, or a comma list of hflip, vflip, crop[:PAD], shift[:PX], rotate[:DEG], scale[:F], brightness, contrast, "
+    m_augment = new QLineEdit(QStringLiteral("auto"));
+    m_augment->setToolTip(tr("auto (flips and shifts chosen for the task), none, or a comma list of hflip, vflip, crop[:PAD], shift[:PX], rotate[:DEG], scale[:F], brightness, contrast, "
                              "gamma, noise, impulse, blur, erase"));
+    showChosen(nullptr);
     m_preview = new QPushButton(tr("Preview…"));
     m_preview->setToolTip(tr("Show training samples as the augmentations change them"));
     auto *augRow = new QHBoxLayout;
@@ -467,12 +470,8 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     });
     connect(m_task, &QComboBox::currentTextChanged, this, [this](const QString &task) {
         m_model->clear();
-        m_model->addItems(modelsFor(task));
+        for (const QString &m : modelsFor(task)) m_model->addItem(m, m);
         if (task == QLatin1String("segmentation") && m_imageSize->value() % 8) m_imageSize->setValue(64);
-        // A detector trains with both flips alone, as the recipe has it, unless the list is the user's own.
-        const QString usual = QStringLiteral("hflip,crop:2"), detector = QStringLiteral("hflip,vflip");
-        if (isDetector(task) && m_augment->text() == usual) m_augment->setText(detector);
-        else if (!isDetector(task) && m_augment->text() == detector) m_augment->setText(usual);
         // Empty charts name what a run of this task will draw; a run's curves keep their own names.
         if (!m_running && !m_runs->currentItem()) setTask(task);
     });
@@ -484,6 +483,7 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     connect(m_lr, &QDoubleSpinBox::valueChanged, this, forget);
     for (QComboBox *b : {m_task, m_model, m_optimizer, m_schedule}) connect(b, &QComboBox::currentIndexChanged, this, forget);
     connect(m_weights, &QLineEdit::textChanged, this, forget);
+    connect(m_augment, &QLineEdit::textEdited, this, forget);
     connect(m_freeze, &QCheckBox::toggled, this, forget);
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString f = openFileName(this, tr("Weights"), tr("PyTorch state dicts (*.pth *.pt);;All files (*)"));
@@ -548,14 +548,16 @@ training::TrainConfig TrainPanel::config() const
     training::TrainConfig c;
     c.project = m_project.toStdString();
     c.task = m_task->currentText().toStdString();
-    c.model = m_model->currentText().toStdString();
+    c.model = m_model->currentData().toString().toStdString();
     c.epochs = m_epochs->value();
     c.batch = m_batch->value();
     c.lr = m_lr->value();
     c.optimizer = m_optimizer->currentData().toString().toStdString();
     c.schedule = m_schedule->currentData().toString().toStdString();
     c.imageSize = m_imageSize->value();
-    c.augment = m_augment->text().trimmed().isEmpty() ? std::string("none") : m_augment->text().trimmed().toStdString();
+    // "auto" (shown as "auto (hflip,shift:8)" once a run chose) leaves the list to the recipe.
+    const QString augment = m_augment->text().trimmed();
+    c.augment = augment.isEmpty() ? std::string("none") : augment.startsWith(QLatin1String("auto")) ? std::string("auto") : augment.toStdString();
     c.weights = m_weights->text().trimmed().toStdString();
     c.freezeBackbone = m_freeze->isChecked();
     c.device = m_device->currentText().toStdString();
@@ -624,6 +626,8 @@ void TrainPanel::showChosen(const training::TrainConfig *resolved)
     m_lr->setSpecialValueText(text(QString::number(r.lr, 'g', 3)));
     m_optimizer->setItemText(0, text(QString::fromStdString(r.optimizer)));
     m_schedule->setItemText(0, text(QString::fromStdString(r.schedule)));
+    m_model->setItemText(0, text(QString::fromStdString(r.model)));
+    if (m_augment->text().trimmed().startsWith(QLatin1String("auto"))) m_augment->setText(text(QString::fromStdString(r.augment)));
 }
 
 void TrainPanel::onPredictions(int epoch, const QList<QImage> &images, const QStringList &captions)

@@ -71,6 +71,7 @@ public:
     QSpinBox *batchBox() const { return m_batch; }
     QSpinBox *imageSizeBox() const { return m_imageSize; }
     QDoubleSpinBox *lrBox() const { return m_lr; }
+    QLineEdit *augmentEdit() const { return m_augment; }
     QChart *lossChart() const { return m_lossChart; }       // total loss, smoothed, a detector's terms, the compared run
     QChart *validationChart() const { return m_valChart; }  // the val metric(s) and val loss per epoch
     QPushButton *startButton() const { return m_start; }

@@ -11,6 +11,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -49,6 +50,21 @@ private Q_SLOTS:
         QCOMPARE(j["splits"]["train"].get<int>() + j["splits"]["val"].get<int>() + j["splits"]["test"].get<int>(), 48);
         QCOMPARE(j["classes"].size(), std::size_t(3));
         QCOMPARE(runCli({"validate", tmp("sample") + "/sample.atproj"}).rc, 0); // the sample is clean
+    }
+
+    // --images sizes the sample for experiments; fewer than one image a split is bad usage.
+    void sampleImagesOption()
+    {
+        QCOMPARE(runCli({"sample", tmp("twelve"), "--images", "12"}).rc, 0);
+        auto s = runCli({"stats", tmp("twelve") + "/sample.atproj", "--json"});
+        QCOMPARE(s.rc, 0);
+        const auto j = nlohmann::json::parse(s.out);
+        QCOMPARE(j["images"].get<int>(), 12);
+        QCOMPARE(j["annotated_images"].get<int>(), 12);
+        auto r = runCli({"sample", tmp("two"), "--images", "2"});
+        QCOMPARE(r.rc, 2);
+        QVERIFY2(QString::fromStdString(r.err).contains(QStringLiteral("--images")), r.err.c_str());
+        QVERIFY(!std::filesystem::exists(tmp("two") + "/sample.atproj"));
     }
 
     void malformedImportNamesLineAndColumn()

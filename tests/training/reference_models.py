@@ -43,6 +43,22 @@ class SmallCnn(nn.Module):  # PyTorch's MNIST example, as in the lecture
         return self.fc2(x)
 
 
+class ConvNet(nn.Module):  # four 3x3 conv-BN-ReLU stages, max pooling between, global average pooling
+    def __init__(self, channels, classes, widths=(16, 32, 64, 128)):
+        super().__init__()
+        layers = []
+        for i, w in enumerate(widths):
+            layers += [nn.Conv2d(channels, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+            if i + 1 < len(widths):
+                layers.append(nn.MaxPool2d(2))
+            channels = w
+        self.features = nn.Sequential(*layers)
+        self.fc = nn.Linear(channels, classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
+
+
 def double_conv(inp, out):
     return nn.Sequential(
         nn.Conv2d(inp, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(inplace=True),
@@ -80,6 +96,7 @@ def main(out):
     cases = {
         "mlp": (Mlp(28 * 28, 10), torch.randn(2, 1, 28, 28)),
         "smallcnn": (SmallCnn(1, 28, 10), torch.randn(2, 1, 28, 28)),
+        "convnet": (ConvNet(3, 6), torch.randn(2, 3, 40, 40)),
         "resnet18": (torchvision.models.resnet18(num_classes=7), torch.randn(2, 3, 64, 64)),
         "resnet50": (torchvision.models.resnet50(num_classes=5), torch.randn(1, 3, 64, 64)),
         "unet": (UNet(3, 4), torch.randn(2, 3, 32, 32)),

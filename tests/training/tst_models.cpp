@@ -48,6 +48,7 @@ private Q_SLOTS:
         for (const char *f : {"", "_legacy"}) {
             QTest::addRow("mlp%s", f) << "mlp" << 10 << 1 << QString::fromUtf8(f);
             QTest::addRow("smallcnn%s", f) << "smallcnn" << 10 << 1 << QString::fromUtf8(f);
+            QTest::addRow("convnet%s", f) << "convnet" << 6 << 3 << QString::fromUtf8(f);
             QTest::addRow("resnet18%s", f) << "resnet18" << 7 << 3 << QString::fromUtf8(f);
             QTest::addRow("resnet50%s", f) << "resnet50" << 5 << 3 << QString::fromUtf8(f);
             QTest::addRow("unet%s", f) << "unet" << 4 << 3 << QString::fromUtf8(f);

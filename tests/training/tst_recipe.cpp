@@ -80,9 +80,36 @@ private Q_SLOTS:
         }
     }
 
+    // Left at auto, the model is the task's: the lecture's CNN for MNIST-sized images, the
+    // pooled convnet for larger ones (at 64 px at most), unet and the ResNet-18 detectors.
+    void modelFollowsTheTaskAndTheImages()
+    {
+        TrainConfig c;
+        QCOMPARE(c.model, std::string("auto"));
+        const Recipe large = chooseRecipe(c, shapes());
+        QCOMPARE(large.config.model, std::string("convnet"));
+        QCOMPARE(large.config.imageSize, 64);
+        QVERIFY(mentions(large, "model convnet: the images are 128 px"));
+        DataFacts mnist = shapes();
+        mnist.medianSide = 28;
+        const Recipe small = chooseRecipe(c, mnist);
+        QCOMPARE(small.config.model, std::string("smallcnn"));
+        QCOMPARE(small.config.imageSize, 28);
+        QVERIFY(checkResolved(small.config).ok());
+        QCOMPARE(chooseRecipe(c, droplets()).config.model, std::string("unet"));
+        QCOMPARE(chooseRecipe(c, dropletBoxes(Task::Detection)).config.model, std::string("fasterrcnn_resnet18_fpn"));
+        QCOMPARE(chooseRecipe(c, dropletBoxes(Task::Instance)).config.model, std::string("maskrcnn_resnet18_fpn"));
+        // Unresolved, auto passes the option check and fails the resolved one.
+        QVERIFY(checkOptions(c, Task::Segmentation).ok());
+        TrainConfig unresolved = large.config;
+        unresolved.model = "auto";
+        QVERIFY(!checkResolved(unresolved).ok());
+    }
+
     void givenSettingsAreKept()
     {
         TrainConfig c;
+        c.model = "smallcnn";
         c.epochs = 7;
         c.batch = 3;
         c.lr = 0.05;

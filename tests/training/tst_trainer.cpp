@@ -265,7 +265,7 @@ private Q_SLOTS:
             autoLines += l.rfind("auto: ", 0) == 0;
             planned = planned || l.find("time budget: an epoch takes") != std::string::npos;
         }
-        QCOMPARE(autoLines, 8);
+        QCOMPARE(autoLines, 9); // model, image size, batch, optimizer, rate, augment, epochs, schedule, warm-up
         QVERIFY(planned);
         std::ifstream in(path("run-budget/config.json"));
         const auto j = nlohmann::json::parse(in)["config"];

@@ -120,8 +120,12 @@ private Q_SLOTS:
         QVERIFY2(panel->log()->toPlainText().contains(QStringLiteral("auto: batch ")), qPrintable(panel->log()->toPlainText()));
         QVERIFY2(panel->batchBox()->text().startsWith(QStringLiteral("auto (")), qPrintable(panel->batchBox()->text()));
         QCOMPARE(panel->optimizerBox()->currentText(), QStringLiteral("auto (adam)"));
+        QCOMPARE(panel->modelBox()->currentText(), QStringLiteral("auto (convnet)")); // the sample's 128 px shapes
+        QVERIFY2(panel->augmentEdit()->text().startsWith(QStringLiteral("auto (hflip")), qPrintable(panel->augmentEdit()->text()));
         QCOMPARE(panel->config().batch, 0);
         QCOMPARE(panel->config().optimizer, std::string("auto"));
+        QCOMPARE(panel->config().model, std::string("auto"));
+        QCOMPARE(panel->config().augment, std::string("auto"));
         QTest::mouseClick(panel->pauseButton(), Qt::LeftButton);
         QTest::qWait(300); // let the step in flight land
         const int paused = panel->lossPointCount();
@@ -198,14 +202,14 @@ private Q_SLOTS:
             w.workspaces()->setCurrentWidget(panel);
         }
 
-        // First-layer filters (smallcnn: 32) and the feature maps of the image open in Annotate.
+        // First-layer filters (the sample's auto model, convnet: 16) and the feature maps of the image open in Annotate.
         panel->views()->setCurrentIndex(2);
         QSignalSpy pictures(panel, &ui::TrainPanel::picturesShown);
         QTest::mouseClick(panel->filtersButton(), Qt::LeftButton);
         QVERIFY(pictures.wait(30000));
         QVERIFY(pictures.first().at(0).toBool());
-        QCOMPARE(panel->filterGrid()->count(), 32);
-        QCOMPARE(panel->featureGrid()->count(), 32);
+        QCOMPARE(panel->filterGrid()->count(), 16);
+        QCOMPARE(panel->featureGrid()->count(), 16);
 
         // The augmentation preview shows 12 samples as the trainer would see them.
         auto *augment = panel->findChildren<QLineEdit *>().first();
@@ -267,25 +271,25 @@ private Q_SLOTS:
         ui::TrainPanel panel;
         QCOMPARE(items(panel.taskBox()), (QStringList{QStringLiteral("classification"), QStringLiteral("segmentation"), QStringLiteral("detection"),
                                                      QStringLiteral("instance")}));
+        const QString automatic = QStringLiteral("auto");
         const std::pair<QString, QStringList> models[] = {
-            {QStringLiteral("detection"), {QStringLiteral("fasterrcnn_resnet18_fpn"), QStringLiteral("fasterrcnn_resnet50_fpn")}},
-            {QStringLiteral("segmentation"), {QStringLiteral("unet")}},
-            {QStringLiteral("instance"), {QStringLiteral("maskrcnn_resnet18_fpn"), QStringLiteral("maskrcnn_resnet50_fpn")}},
-            {QStringLiteral("classification"), {QStringLiteral("smallcnn"), QStringLiteral("mlp"), QStringLiteral("resnet18"), QStringLiteral("resnet34"),
-                                                QStringLiteral("resnet50")}},
+            {QStringLiteral("detection"), {automatic, QStringLiteral("fasterrcnn_resnet18_fpn"), QStringLiteral("fasterrcnn_resnet50_fpn")}},
+            {QStringLiteral("segmentation"), {automatic, QStringLiteral("unet")}},
+            {QStringLiteral("instance"), {automatic, QStringLiteral("maskrcnn_resnet18_fpn"), QStringLiteral("maskrcnn_resnet50_fpn")}},
+            {QStringLiteral("classification"), {automatic, QStringLiteral("convnet"), QStringLiteral("smallcnn"), QStringLiteral("mlp"),
+                                                QStringLiteral("resnet18"), QStringLiteral("resnet34"), QStringLiteral("resnet50")}},
         };
         for (const auto &[task, expected] : models) {
             panel.taskBox()->setCurrentText(task);
             QCOMPARE(items(panel.modelBox()), expected);
             QCOMPARE(QString::fromStdString(panel.config().task), task);
-            QCOMPARE(QString::fromStdString(panel.config().model), expected.first());
-            // A detector's augmentations are the recipe's flips; the others keep the form's usual list.
-            const bool detector = task == QLatin1String("detection") || task == QLatin1String("instance");
-            QCOMPARE(panel.config().augment, std::string(detector ? "hflip,vflip" : "hflip,crop:2"));
+            // Model and augmentations are the recipe's, for every task, until the user picks.
+            QCOMPARE(panel.config().model, std::string("auto"));
+            QCOMPARE(panel.config().augment, std::string("auto"));
         }
         // The last model of the instance task goes to the trainer as picked.
         panel.taskBox()->setCurrentText(QStringLiteral("instance"));
-        panel.modelBox()->setCurrentIndex(1);
+        panel.modelBox()->setCurrentIndex(2);
         QCOMPARE(panel.config().model, std::string("maskrcnn_resnet50_fpn"));
 
         // Untouched, the form leaves epochs, batch, size, rate, optimizer and schedule to the data, and says so.

@@ -3,6 +3,7 @@
 #include "training/models/detection/rcnn.h"
 #include "training/models/resnet.h"
 
+#include <iterator>
 #include <map>
 #include <stdexcept>
 
@@ -58,6 +59,32 @@ struct SmallCnnImpl : ClassifierImpl {
         return fc2(x);
     }
     std::string headName() const override { return "fc2"; }
+};
+
+// A small VGG-style network for photos and drawings too large for the lecture's CNN: four
+// stages of 3x3 conv-BN-ReLU (16, 32, 64, 128 channels) with 2x2 max pooling between them,
+// global average pooling and a linear head. Its weights do not grow with the image size, and
+// the pooling makes it indifferent to where the object is: a few dozen images teach it.
+struct ConvNetImpl : ClassifierImpl {
+    nn::Sequential features{nullptr};
+    nn::Linear fc{nullptr};
+    ConvNetImpl(int inChannels, int classes)
+    {
+        nn::Sequential f;
+        int in = inChannels;
+        const int widths[] = {16, 32, 64, 128};
+        for (std::size_t i = 0; i < std::size(widths); ++i) {
+            f->push_back(nn::Conv2d(nn::Conv2dOptions(in, widths[i], 3).padding(1).bias(false)));
+            f->push_back(nn::BatchNorm2d(widths[i]));
+            f->push_back(nn::ReLU(true));
+            if (i + 1 < std::size(widths)) f->push_back(nn::MaxPool2d(2));
+            in = widths[i];
+        }
+        features = register_module("features", f);
+        fc = register_module("fc", nn::Linear(in, classes));
+    }
+    torch::Tensor forward(torch::Tensor x) override { return fc(torch::adaptive_avg_pool2d(features->forward(x), {1, 1}).flatten(1)); }
+    std::string headName() const override { return "fc"; }
 };
 
 // torchvision's ResNet: the body from resnet.h, global average pooling and the fc head.
@@ -125,13 +152,14 @@ struct UNetImpl : ClassifierImpl {
 
 } // namespace
 
-std::vector<std::string> modelNames() { return {"mlp", "smallcnn", "resnet18", "resnet34", "resnet50", "unet"}; }
+std::vector<std::string> modelNames() { return {"mlp", "smallcnn", "convnet", "resnet18", "resnet34", "resnet50", "unet"}; }
 
 std::shared_ptr<ClassifierImpl> makeModel(const ModelSpec &s)
 {
     if (s.numClasses < 1) throw std::invalid_argument("a model needs at least one class");
     if (s.arch == "mlp") return std::make_shared<MlpImpl>(s.inChannels * s.imageSize * s.imageSize, s.numClasses);
     if (s.arch == "smallcnn") return std::make_shared<SmallCnnImpl>(s.inChannels, s.imageSize, s.numClasses);
+    if (s.arch == "convnet") return std::make_shared<ConvNetImpl>(s.inChannels, s.numClasses);
     if (s.arch == "resnet18" || s.arch == "resnet34" || s.arch == "resnet50") return std::make_shared<ResNetImpl>(s.arch, s.inChannels, s.numClasses);
     if (s.arch == "unet") {
         if (s.imageSize % 8) throw std::invalid_argument("unet needs an image size that is a multiple of 8 (--image-size)");
