@@ -105,6 +105,8 @@ torch::Tensor logitsInImage(const torch::Tensor &logits, double sx, double sy, i
     return up.contiguous();
 }
 
+torch::Tensor classMap(const torch::Tensor &logits) { return std::get<1>(torch::max(logits, 0)); }
+
 std::vector<std::uint8_t> labelsInImage(const ImageCache &cache, std::size_t i)
 {
     const int width = cache.imageWidth(i), height = cache.imageHeight(i);
@@ -183,13 +185,13 @@ Prediction describePrediction(Task task, const std::vector<std::string> &classes
     }
     const torch::Tensor logits = p.logits[static_cast<long>(row)];
     if (task == Task::Segmentation) {
-        const auto m = logits.argmax(0).to(torch::kUInt8).contiguous();
+        const auto m = classMap(logits).to(torch::kUInt8).contiguous();
         out.mask.assign(m.data_ptr<std::uint8_t>(), m.data_ptr<std::uint8_t>() + m.numel());
         out.maskSize = S;
         // The areas in the image's pixels, from the logits resized to it: outlines as fine as the
         // image, not the canvas's steps, and what eval scores.
         const auto inImage = logitsInImage(logits, cache.scaleX(i), cache.scaleY(i), width, height);
-        const auto labels = inImage.argmax(0).to(torch::kUInt8).contiguous();
+        const auto labels = classMap(inImage).to(torch::kUInt8).contiguous();
         std::vector<std::uint8_t> mask(labels.data_ptr<std::uint8_t>(), labels.data_ptr<std::uint8_t>() + labels.numel());
         // Specks: under two canvas pixels; outlines kept to half a canvas pixel, the finest the model sees.
         const double sx = cache.scaleX(i), sy = cache.scaleY(i);

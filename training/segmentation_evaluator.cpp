@@ -30,7 +30,7 @@ void SegmentationEvaluator::process(const Batch &inputs, const Predictions &outp
     for (std::size_t i = 0; i < inputs.indices.size(); ++i) {
         const std::size_t index = inputs.indices[i];
         const int width = cache.imageWidth(index), height = cache.imageHeight(index);
-        const auto p = logitsInImage(outputs.logits[static_cast<long>(i)], cache.scaleX(index), cache.scaleY(index), width, height).argmax(0).reshape(-1);
+        const auto p = classMap(logitsInImage(outputs.logits[static_cast<long>(i)], cache.scaleX(index), cache.scaleY(index), width, height)).reshape(-1);
         auto labels = labelsInImage(cache, index);
         const auto t = torch::from_blob(labels.data(), {static_cast<long>(labels.size())}, torch::kUInt8).to(torch::kLong);
         m_confusion += torch::bincount(t * K + p, {}, K * K).view({K, K});

@@ -7,6 +7,7 @@
 #include "core/sample_project.h"
 #include "training/records.h"
 #include "training/models/state_dict.h"
+#include "training/describe.h"
 #include "training/trainer.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -238,6 +239,22 @@ private Q_SLOTS:
         c = config(path("run-seg-bad"), 1);
         c.task = "segmentation";
         QVERIFY(!train(c).ok());
+    }
+
+    // Segmentation's per-pixel class (eval, Inspect, predict) is argmax's: the first of equal
+    // logits wins, and every class can win.
+    void classMapIsArgmax()
+    {
+        torch::manual_seed(3);
+        auto logits = torch::randn({4, 37, 53});
+        logits[2].slice(0, 0, 5).copy_(logits[1].slice(0, 0, 5)); // ties between classes 1 and 2
+        logits[1].slice(0, 0, 5).fill_(50);
+        logits[2].slice(0, 0, 5).fill_(50);
+        const auto fast = training::classMap(logits);
+        QCOMPARE(fast.sizes(), logits.argmax(0).sizes());
+        QVERIFY(fast.equal(logits.argmax(0)));
+        QVERIFY(fast.slice(0, 0, 5).eq(1).all().item<bool>());
+        for (long k = 0; k < 4; ++k) QVERIFY(fast.eq(k).any().item<bool>());
     }
 
     // No settings but a time budget: the recipe chooses every one with a line saying why,
