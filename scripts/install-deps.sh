@@ -16,7 +16,7 @@ pkgs=(
   dataset-fashion-mnist
   clang-14 libclang-rt-14-dev
 )
-[[ "${1:-}" == "--gui-tools" ]] && pkgs+=(xvfb x11-apps imagemagick)
+[[ "${1:-}" == "--gui-tools" ]] && pkgs+=(xvfb x11-apps imagemagick xdotool)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -356,8 +356,16 @@ TrainPanel::TrainPanel(QWidget *parent) : QWidget(parent)
     m_valMetric2 = series(valChart, boxApLabel(), m_epochAxis, m_accAxis);
     m_valMetric2->setPointsVisible(true);
     m_valMetric2->setVisible(false);
-    // A short run has one or two epochs: their points sit on the chart's edges (a first AP of 0 in its corner) and must still show.
-    for (QLineSeries *s : {m_valMetric, m_valMetric2}) s->setMarkerSize(10);
+    // A short run has one or two epochs: their points sit on the chart's edges (a first AP of 0 in its corner) and must still show;
+    // a long run's points are no wider than an epoch's room on the axis, so that they do not hide the line (Qt draws a
+    // point twice the marker size across).
+    const auto fitMarkers = [this] {
+        const double room = m_valChart->plotArea().width() / std::max(1.0, m_epochAxis->max() - m_epochAxis->min());
+        for (QLineSeries *s : {m_valMetric, m_valMetric2}) s->setMarkerSize(std::clamp(room / 2, 3.0, 10.0));
+    };
+    fitMarkers();
+    connect(m_epochAxis, &QValueAxis::rangeChanged, this, fitMarkers);
+    connect(m_valChart, &QChart::plotAreaChanged, this, fitMarkers);
     m_valLoss = series(valChart, tr("val loss"), m_epochAxis, m_valLossAxis);
     m_cmpMetric = series(valChart, tr("compared run"), m_epochAxis, m_accAxis, Qt::DashLine);
     auto *lrChart = new QChart;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Takes docs/screenshots/viewer.png: the droplets training set (../shared/data/droplets)
 # in the project viewer, under Xvfb. Needs a build (./test.sh or ./run.sh) and the
-# packages xvfb and imagemagick (scripts/install-deps.sh --gui-tools).
+# packages xvfb, xdotool and imagemagick (scripts/install-deps.sh --gui-tools).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 data=${ANNOTRAIN_SHARED_DATA:-$(pwd)/../shared/data}
@@ -20,15 +20,33 @@ xvfb-run -s '-screen 0 1200x760x24' bash "$tmp/shoot.sh"
 convert "$tmp/viewer.png" -colors 96 docs/screenshots/viewer.png
 echo "wrote docs/screenshots/viewer.png"
 
-# The Train workspace on the sample project, grabbed by the GUI tests under Xvfb: mid-run,
+# The Train workspace as a new user meets it: the GUI on a fresh sample project, the Train tab
+# clicked, Start clicked with every setting left to the data, the run a few seconds before its
+# end (xdotool clicks at the places of the 1200 x 760 window, which has no window manager).
+build/app/cli/annotrain-cli sample "$tmp/sample" >/dev/null
+cat >"$tmp/train.sh" <<SH
+build/app/annotrain "$tmp/sample/sample.atproj" &
+sleep 5
+xdotool mousemove 105 32 click 1
+sleep 1
+xdotool mousemove 72 526 click 1
+sleep 9
+import -window root "$tmp/train.png"
+kill %1
+SH
+xvfb-run -s '-screen 0 1200x800x24' bash "$tmp/train.sh"
+convert "$tmp/train.png" -colors 128 docs/screenshots/train.png
+echo "wrote docs/screenshots/train.png"
+
+# The rest of the Train workspace on the sample project, grabbed by the GUI tests under Xvfb:
 # two runs' curves overlaid, the confusion matrix, filters and feature maps, the augmentation
 # preview, Inspect, the Dataset menu's statistics and validation report, and the class
 # manager right after a merge was undone.
-ANNOTRAIN_SCREENSHOT="$tmp/train.png" ANNOTRAIN_SCREENSHOT_DIR="$tmp" QT_QPA_PLATFORM=xcb \
+ANNOTRAIN_SCREENSHOT="$tmp/train-test.png" ANNOTRAIN_SCREENSHOT_DIR="$tmp" QT_QPA_PLATFORM=xcb \
   xvfb-run -s '-screen 0 1280x800x24' build/tests/ui_tst_train_panel >/dev/null
 ANNOTRAIN_SCREENSHOT_DIR="$tmp" QT_QPA_PLATFORM=xcb xvfb-run -s '-screen 0 1280x800x24' build/tests/ui_tst_dataset_dialogs >/dev/null
 ANNOTRAIN_SCREENSHOT_DIR="$tmp" QT_QPA_PLATFORM=xcb xvfb-run -s '-screen 0 1280x800x24' build/tests/ui_tst_class_manager mergeAddsUpCounts >/dev/null
-for shot in train train-compare train-confusion train-filters augment-preview inspect dataset-stats validation class-manager; do
+for shot in train-compare train-confusion train-filters augment-preview inspect dataset-stats validation class-manager; do
   convert "$tmp/$shot.png" -colors 128 "docs/screenshots/$shot.png"
   echo "wrote docs/screenshots/$shot.png"
 done
