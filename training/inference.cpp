@@ -49,10 +49,13 @@ core::Result<LoadedRun> loadRun(const std::string &checkpoint)
     auto w = loadStateDict(checkpoint);
     if (!w.ok()) return makeError(w.error.rfind("cannot open", 0) == 0 ? ErrorCode::Io : ErrorCode::Invalid, checkpoint, {}, w.error);
     const LoadReport rep = loadWeights(run.model->module(), w.tensors);
-    if (!rep.missing.empty() || !rep.mismatched.empty())
+    // Strict, as torchvision's load_state_dict: a tensor the model lacks means another model, whose
+    // predictions from these weights would be wrong without a word.
+    if (!rep.missing.empty() || !rep.mismatched.empty() || !rep.unexpected.empty())
         return makeError(ErrorCode::Invalid, checkpoint, {}, "does not fit the " + info->config.model + " its config.json describes (" +
                                                                  std::to_string(rep.missing.size()) + " missing, " + std::to_string(rep.mismatched.size()) +
-                                                                 " mismatched tensors)");
+                                                                 " mismatched, " + std::to_string(rep.unexpected.size()) + " unexpected tensors" +
+                                                                 (rep.unexpected.empty() ? std::string() : ", such as " + rep.unexpected.front().substr(0, 60)) + ")");
     run.model->module().eval();
     return run;
 }

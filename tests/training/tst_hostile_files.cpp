@@ -6,6 +6,8 @@
 // `error: <file>: <reason>` line, exit 1 or 2 as DESIGN.md's contract says, no
 // signal, no backtrace, no file written outside the output it was given, and stay
 // under an address-space limit (RLIMIT_AS) set on the child. Every file is made here.
+#include "training/models/state_dict.h"
+
 #include <caffe2/serialize/inline_container.h>
 
 #include <nlohmann/json.hpp>
@@ -255,6 +257,14 @@ private Q_SLOTS:
         fs::create_symlink(path("outside.txt"), dir + "/metrics.jsonl");
         expectRefused(q({"train", m_project, "--resume", dir, "--epochs", "2"}), 2, dir + "/metrics.jsonl", "symbolic link");
         QVERIFY(!fs::exists(path("outside.txt")));
+        // A checkpoint with a tensor its model lacks is another model's: its predictions with
+        // these weights would be wrong, so eval refuses it rather than ignore the tensor.
+        fresh();
+        auto w = training::loadStateDict(dir + "/checkpoint-last.pt");
+        QVERIFY2(w.ok(), w.error.c_str());
+        w.tensors.emplace_back("down4.0.weight", torch::zeros({4, 4, 3, 3}));
+        QCOMPARE(training::saveStateDict(w.tensors, dir + "/checkpoint-last.pt"), std::string());
+        expectRefused(q({"eval", m_project, "--checkpoint", dir + "/checkpoint-last.pt"}), 2, dir + "/checkpoint-last.pt", "1 unexpected tensors, such as down4.0.weight");
         // A checkpoint that is not a state dict, and a missing one.
         fresh();
         std::ofstream(dir + "/checkpoint-last.pt", std::ios::trunc) << "not a checkpoint";
