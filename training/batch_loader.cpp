@@ -22,22 +22,6 @@ void BatchLoader::startEpoch(int epoch)
     m_perm.resize(n);
     for (std::size_t i = 0; i < n; ++i) m_perm[i] = i;
     for (std::size_t i = n; i > 1; --i) std::swap(m_perm[i - 1], m_perm[order.next() % i]);
-    if (m_group.size() == n && m_batch > 1) {
-        // In the shuffled order, a batch is given out as soon as one group has enough for it.
-        std::vector<std::size_t> grouped;
-        std::map<std::uint64_t, std::vector<std::size_t>> waiting;
-        for (const std::size_t i : m_perm) {
-            auto &w = waiting[m_group[i]];
-            w.push_back(i);
-            if (w.size() == m_batch) {
-                grouped.insert(grouped.end(), w.begin(), w.end());
-                w.clear();
-            }
-        }
-        for (const std::size_t i : m_perm)
-            if (auto &w = waiting[m_group[i]]; std::find(w.begin(), w.end(), i) != w.end()) grouped.push_back(i);
-        m_perm = std::move(grouped);
-    }
     m_orderSeed = order.s;
     m_queued = 0;
     refill();

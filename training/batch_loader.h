@@ -8,7 +8,6 @@
 
 #include <deque>
 #include <future>
-#include <map>
 
 namespace training {
 
@@ -17,10 +16,6 @@ public:
     BatchLoader(const Mapper &mapper, const Augment &aug, int batch, int workers, std::uint64_t seed);
     ~BatchLoader() { stop(); }
     std::int64_t stepsPerEpoch() const;
-    // Batches from one group at a time where it can (torchvision's GroupedBatchSampler):
-    // images of one shape padded together waste nothing. group[i]: image i's group.
-    // Leftovers of the groups make the epoch's last batches. Empty: no grouping.
-    void setGroups(std::vector<std::uint64_t> group) { m_group = std::move(group); }
     void startEpoch(int epoch);
     // The next batch of the epoch; the mapper's exceptions come out here.
     Batch next();
@@ -35,7 +30,6 @@ private:
     int m_workers;
     std::uint64_t m_seed, m_orderSeed = 0;
     std::vector<std::size_t> m_perm;
-    std::vector<std::uint64_t> m_group;
     std::int64_t m_queued = 0;
     std::deque<std::future<Batch>> m_ahead;
 };

@@ -193,15 +193,12 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
     auto aug = parseAugment(c.augment);
     if (!aug) return aug.error();
     run->loader = std::make_unique<BatchLoader>(*run->trainData, *aug, c.batch, workers, c.seed);
-    if (task == Task::Detection || task == Task::Instance) {
-        // A detector sees each picture without its canvas's padding (DetectionTaskModel), so
-        // pictures of one shape batch together: grouped by their size rounded up to 32 px.
-        std::vector<std::uint64_t> group;
-        const ImageCache &cache = run->trainData->cache();
-        for (std::size_t i = 0; i < cache.count(); ++i)
-            group.push_back(static_cast<std::uint64_t>((cache.contentWidth(i) + 31) / 32) << 32 | static_cast<std::uint64_t>((cache.contentHeight(i) + 31) / 32));
-        run->loader->setGroups(std::move(group));
-    }
+    // A detector's batches mix pictures of every shape (each padded to the batch's largest), though
+    // pictures of one shape would batch without padding: a from-scratch detector normalises with its
+    // batch's BatchNorm statistics, and batches of one shape are batches of one camera, whose
+    // statistics differ from the mean ones it is evaluated with. On droplets, grouped batches gave
+    // mask AP 0.39 in eval mode where the same weights with per-image statistics gave 0.82
+    // (bench/README.md, stop 19).
     run->evaluator = makeEvaluator(task, snap->classes, *run->valData);
     run->config = c;
     run->task = task;

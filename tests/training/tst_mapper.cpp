@@ -233,33 +233,6 @@ private Q_SLOTS:
         }
         QCOMPARE(seen, (std::set<std::array<int, 4>>{{0, 0, 32, 10}, {0, 22, 32, 32}}));
     }
-
-    // Grouped batches: while a group has a batch's worth left, a batch holds one group; every
-    // image still comes once an epoch, in an order that changes with the epoch.
-    void groupedBatchesKeepAShapeTogether()
-    {
-        std::vector<Record> records(10, Record{"synthetic", 0, {}});
-        InstanceMapper mapper(ImageCache::fromPixels(records, 8, 1, std::vector<std::uint8_t>(10 * 64, 0)), false);
-        BatchLoader loader(mapper, Augment{}, 2, 1, 3);
-        std::vector<std::uint64_t> group(10);
-        for (std::size_t i = 0; i < 10; ++i) group[i] = i % 2;
-        loader.setGroups(group);
-        std::vector<std::vector<std::size_t>> first;
-        for (int epoch = 1; epoch <= 2; ++epoch) {
-            loader.startEpoch(epoch);
-            std::multiset<std::size_t> all;
-            std::vector<std::vector<std::size_t>> batches;
-            for (std::int64_t b = 0; b < loader.stepsPerEpoch(); ++b) {
-                batches.push_back(loader.next().indices);
-                all.insert(batches.back().begin(), batches.back().end());
-            }
-            QCOMPARE(all.size(), std::size_t(10));
-            QCOMPARE(std::set<std::size_t>(all.begin(), all.end()).size(), std::size_t(10));
-            for (std::size_t b = 0; b < 4; ++b) QCOMPARE(group[batches[b][0]], group[batches[b][1]]); // 5 of each: 2 batches each, then the rest
-            if (epoch == 1) first = batches;
-            else QVERIFY(batches != first);
-        }
-    }
 };
 
 QTEST_GUILESS_MAIN(TestMapper)
