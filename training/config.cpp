@@ -45,7 +45,7 @@ nlohmann::json configJson(const TrainConfig &c)
             {"weights", c.weights}, {"freeze_backbone", c.freezeBackbone}, {"image_size", c.imageSize}, {"augment", c.augment},
             {"seed", c.seed}, {"log_every", c.logEvery}, {"folds", c.folds}, {"fold", c.fold}, {"skip_bad_images", c.skipBadImages},
             {"time_budget", c.timeBudget}, {"anchor_size", c.anchorSize}, {"anchor_ratios", c.anchorRatios},
-            {"rpn_proposals", c.rpnProposals}, {"rois_per_image", c.roisPerImage}};
+            {"rpn_proposals", c.rpnProposals}, {"rois_per_image", c.roisPerImage}, {"norm", c.norm}};
 }
 
 nlohmann::json runInfoJson(const RunInfo &run)
@@ -151,6 +151,8 @@ core::Result<TrainConfig> configFromJson(const nlohmann::json &j, const std::str
     f.text("anchor_ratios", c.anchorRatios);
     f.integer("rpn_proposals", c.rpnProposals);
     f.integer("rois_per_image", c.roisPerImage);
+    c.norm = "batch"; // what every run before the setting used
+    f.text("norm", c.norm);
     if (f.error()) return *f.error();
     return c;
 }
@@ -284,6 +286,8 @@ core::Status checkOptions(const TrainConfig &c, Task task)
         if (auto r = parseAnchorRatios(c.anchorRatios); !r) return r.error();
     if (c.rpnProposals < 0 || c.rpnProposals > 100000) return bad("--rpn-proposals: must be between 1 and 100000 (0: from the objects per image)");
     if (c.roisPerImage < 0 || c.roisPerImage > 100000) return bad("--rois-per-image: must be between 1 and 100000 (0: from the objects per image)");
+    if (c.norm != "auto" && c.norm != "batch" && c.norm != "group") return bad("--norm: must be auto, batch or group");
+    if (c.norm == "group" && task != Task::Detection && task != Task::Instance) return bad("--norm group: only detectors' backbones take GroupNorm");
     return {};
 }
 
@@ -314,7 +318,7 @@ core::Status checkResolved(const TrainConfig &c)
 {
     if (c.epochs < 1 || c.batch < 1 || !(c.lr > 0) || c.clipNorm < 0 || c.model == "auto" || c.optimizer == "auto" || c.schedule == "auto" || c.warmupEpochs < 0 || c.augment == "auto" ||
         c.imageSize < 1 || ((c.task == "detection" || c.task == "instance") &&
-                            (c.anchorSize < 1 || c.anchorRatios == "auto" || c.rpnProposals < 1 || c.roisPerImage < 1)))
+                            (c.anchorSize < 1 || c.anchorRatios == "auto" || c.rpnProposals < 1 || c.roisPerImage < 1 || c.norm == "auto")))
         return makeError(ErrorCode::Invalid, {}, {}, "a setting is still to be chosen (auto)");
     return {};
 }

@@ -21,6 +21,7 @@ DetectionTaskModel::DetectionTaskModel(const std::string &arch, int outputs, int
         o.rpn.preNmsTopNTrain = 2 * static_cast<int64_t>(shape.rpnProposals);
     }
     if (shape.roisPerImage > 0) o.box.batchSizePerImage = shape.roisPerImage;
+    if (shape.groupNorm) o.norm = NormKind::Group;
     m_model = std::make_shared<detection::DetectionModelImpl>(o);
     m_model->to(device);
     if (channelsLast) m_model->setChannelsLast(true);

@@ -151,6 +151,17 @@ void chooseDetectorSettings(Recipe &r, const DataFacts &facts)
         c.warmupEpochs = 1;
         r.why.push_back("warm-up 1 epoch: the rate rises linearly over the first epoch, as torchvision warms its detectors up however short the run");
     }
+    if (c.norm == "auto") {
+        // Batch norm over 2 pictures of (on droplets) different cameras: the running mean fits no
+        // camera, and a 20-minute run scored mask AP 0.65 in eval mode where the same weights
+        // normalised by each picture's own statistics scored 0.79 (bench/README.md). GroupNorm
+        // normalises each picture by itself in training and inference alike.
+        const bool fromWeights = !c.weights.empty();
+        c.norm = fromWeights ? "batch" : "group";
+        r.why.push_back(fromWeights ? std::string("norm batch: the weights' backbone was trained with batch norm")
+                                    : std::string("norm group: GroupNorm normalises each picture by itself; batch norm's statistics over 2 pictures are "
+                                                  "too noisy to evaluate with, as detectron2 finds for detectors trained from scratch"));
+    }
     if (c.clipNorm < 0) {
         // From scratch, the box regression of a detector can blow up once the warm-up ends
         // (droplets: loss_box_reg NaN at the 20th step at 0.005); a norm of 10 leaves normal steps alone.
@@ -216,6 +227,7 @@ Recipe chooseRecipe(const TrainConfig &requested, const DataFacts &facts)
     const bool dense = c.model == "mlp" || c.model == "smallcnn";
 
     if (detector) chooseDetectorSettings(r, facts);
+    else if (c.norm == "auto") c.norm = "batch"; // the only norm of the other models
     if (c.imageSize <= 0) {
         if (seg) {
             // The median object should span some 16 pixels, so that its outline is resolved;

@@ -46,6 +46,7 @@ DetectorShape detectorShape(const TrainConfig &c)
         if (auto r = parseAnchorRatios(c.anchorRatios); r) s.anchorRatios = *r;
     s.rpnProposals = c.rpnProposals;
     s.roisPerImage = c.roisPerImage;
+    s.groupNorm = c.norm == "group";
     return s;
 }
 

@@ -28,6 +28,7 @@ struct DetectorShape {
     int anchorSize = 0;
     std::vector<double> anchorRatios;
     int rpnProposals = 0, roisPerImage = 0;
+    bool groupNorm = false; // TrainConfig::norm "group"
 };
 DetectorShape detectorShape(const TrainConfig &c);
 

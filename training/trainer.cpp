@@ -167,6 +167,13 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
         auto w = loadStateDict(c.weights);
         if (!w.ok()) return makeError(ErrorCode::Invalid, c.weights, {}, w.error);
         const LoadReport rep = loadWeights(run->model->module(), w.tensors);
+        // The model's layers with another norm than the file's: only batch-norm statistics missing, or left over.
+        auto isStat = [](const std::string &n) { return n.find("running_") != std::string::npos || n.find("num_batches_tracked") != std::string::npos; };
+        const bool fits = rep.missing.size() + rep.mismatched.size() <= 4;
+        if (!rep.missing.empty() && std::all_of(rep.missing.begin(), rep.missing.end(), isStat))
+            return makeError(ErrorCode::Invalid, c.weights, {}, "has no batch-norm statistics for model " + c.model + ": a GroupNorm backbone's weights train with --norm group");
+        if (fits && c.norm == "group" && std::any_of(rep.unexpected.begin(), rep.unexpected.end(), isStat))
+            return makeError(ErrorCode::Invalid, c.weights, {}, "holds a batch-norm backbone: it trains with --norm batch");
         if (rep.missing.size() + rep.mismatched.size() > 4)
             return makeError(ErrorCode::Invalid, c.weights, {}, "does not fit model " + c.model + " (" + std::to_string(rep.missing.size()) + " missing tensors)");
         cb->log("loaded weights from " + c.weights + "; new head: " + std::to_string(rep.mismatched.size()) + " tensors re-initialised");

@@ -10,8 +10,8 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 import reference_detection_models as ref  # noqa: E402
 
 case, exported, refdir = sys.argv[1], sys.argv[2], sys.argv[3]
-name, backbone, mask, frozen = next(c for c in ref.CASES if c[0] == case)
-model = ref.build(backbone, mask, frozen, 3)
+name, backbone, mask, norm = next(c for c in ref.CASES if c[0] == case)
+model = ref.build(backbone, mask, norm, 3)
 model.load_state_dict(torch.load(exported), strict=True)
 model.eval()
 data = torch.load(f"{refdir}/det_data.pth")

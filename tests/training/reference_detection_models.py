@@ -20,25 +20,30 @@ from torchvision.ops import FrozenBatchNorm2d
 # The options both sides use (tst_detection_models.cpp mirrors them).
 OPTIONS = dict(min_size=128, max_size=192, rpn_pre_nms_top_n_train=300, rpn_post_nms_top_n_train=80,
                rpn_pre_nms_top_n_test=300, rpn_post_nms_top_n_test=40, box_detections_per_img=12)
-CASES = [  # name, backbone, mask, frozen batch norm
-    ("fasterrcnn_resnet18_fpn", "resnet18", False, False),
-    ("maskrcnn_resnet18_fpn", "resnet18", True, False),
-    ("maskrcnn_resnet18_fpn_frozen", "resnet18", True, True),
-    ("fasterrcnn_resnet50_fpn", "resnet50", False, False),
-    ("maskrcnn_resnet50_fpn", "resnet50", True, False),
+CASES = [  # name, backbone, mask, the backbone's norm: batch, frozen (batch norm) or group
+    ("fasterrcnn_resnet18_fpn", "resnet18", False, "batch"),
+    ("maskrcnn_resnet18_fpn", "resnet18", True, "batch"),
+    ("maskrcnn_resnet18_fpn_frozen", "resnet18", True, "frozen"),
+    ("maskrcnn_resnet18_fpn_gn", "resnet18", True, "group"),
+    ("fasterrcnn_resnet50_fpn", "resnet50", False, "batch"),
+    ("maskrcnn_resnet50_fpn", "resnet50", True, "batch"),
 ]
 GRADS = ["backbone.body.conv1.weight", "backbone.fpn.layer_blocks.0.0.weight", "rpn.head.conv.0.0.weight",
          "roi_heads.box_head.fc6.weight", "roi_heads.box_predictor.cls_score.weight"]
 
 
-def build(backbone, mask, frozen, classes):
-    if backbone == "resnet50" and not frozen:
+def group_norm(channels):
+    return torch.nn.GroupNorm(32, channels)
+
+
+def build(backbone, mask, norm, classes):
+    if backbone == "resnet50" and norm == "batch":
         make = torchvision.models.detection.maskrcnn_resnet50_fpn if mask else torchvision.models.detection.fasterrcnn_resnet50_fpn
         return make(weights=None, weights_backbone=None, num_classes=classes, **OPTIONS)
-    norm = FrozenBatchNorm2d if frozen else torch.nn.BatchNorm2d
-    body = resnet_fpn_backbone(backbone_name=backbone, weights=None, norm_layer=norm, trainable_layers=3 if frozen else 5)
+    layer = {"batch": torch.nn.BatchNorm2d, "frozen": FrozenBatchNorm2d, "group": group_norm}[norm]
+    body = resnet_fpn_backbone(backbone_name=backbone, weights=None, norm_layer=layer, trainable_layers=3 if norm == "frozen" else 5)
     model = (MaskRCNN if mask else FasterRCNN)(body, num_classes=classes, **OPTIONS)
-    if frozen:  # as torchvision loads its COCO-trained weights
+    if norm == "frozen":  # as torchvision loads its COCO-trained weights
         overwrite_eps(model, 0.0)
     return model
 
@@ -84,6 +89,10 @@ def randomise(model, images):
             m.running_mean.normal_(0, 0.2)
             m.weight.uniform_(0.5, 1.5)
             m.bias.normal_(0, 0.2)
+        if isinstance(m, torch.nn.GroupNorm):
+            with torch.no_grad():
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.2)
     with torch.no_grad():
         # Small residual branches (the last norm of each block): a random ResNet-50
         # is otherwise so chaotic that a one-ulp difference (thread count, memory
@@ -110,9 +119,9 @@ def main(out):
             data[f"target{i}.{k}"] = v
     torch.save(data, f"{out}/det_data.pth")
 
-    for name, backbone, mask, frozen in CASES:
+    for name, backbone, mask, norm in CASES:
         torch.manual_seed(11)
-        model = build(backbone, mask, frozen, 3)
+        model = build(backbone, mask, norm, 3)
         randomise(model, images)
         sd = model.state_dict()
         torch.save(sd, f"{out}/{name}.pth")
@@ -138,7 +147,7 @@ def main(out):
                 r[f"det{i}.{k}"] = v
         model.train()
         for mode in ("all", "seeded"):
-            m = build(backbone, mask, frozen, 3)
+            m = build(backbone, mask, norm, 3)
             m.load_state_dict(sd)
             m.train()
             if mode == "all":  # the samplers keep every candidate

@@ -45,6 +45,7 @@ DetectionOptions optionsFor(const std::string &kase)
         o.trainableBackboneLayers = 3;
         o.batchNormEps = 0.0;
     }
+    if (kase.find("_gn") != std::string::npos) o.norm = NormKind::Group;
     return o;
 }
 
@@ -100,8 +101,8 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("kase");
         QTest::addColumn<bool>("channelsLast");
-        for (const char *c : {"fasterrcnn_resnet18_fpn", "maskrcnn_resnet18_fpn", "maskrcnn_resnet18_fpn_frozen", "fasterrcnn_resnet50_fpn",
-                              "maskrcnn_resnet50_fpn"})
+        for (const char *c : {"fasterrcnn_resnet18_fpn", "maskrcnn_resnet18_fpn", "maskrcnn_resnet18_fpn_frozen", "maskrcnn_resnet18_fpn_gn",
+                              "fasterrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn"})
             QTest::addRow("%s", c) << QString::fromUtf8(c) << true;
         QTest::addRow("maskrcnn_resnet18_fpn NCHW") << QStringLiteral("maskrcnn_resnet18_fpn") << false;
     }
@@ -215,6 +216,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("kase");
         QTest::newRow("maskrcnn_resnet50_fpn") << "maskrcnn_resnet50_fpn";
         QTest::newRow("frozen batch norm") << "maskrcnn_resnet18_fpn_frozen";
+        QTest::newRow("group norm") << "maskrcnn_resnet18_fpn_gn";
     }
     void exportLoadsIntoTorchvision()
     {
@@ -252,6 +254,9 @@ private Q_SLOTS:
         const auto wrong = training::importWeights(path("maskrcnn_resnet50_fpn.pth"), "maskrcnn_resnet18_fpn", path("x.pt"));
         QVERIFY(!wrong);
         QVERIFY2(wrong.error().message.find("is not a maskrcnn_resnet18_fpn state dict") != std::string::npos, wrong.error().message.c_str());
+        // A GroupNorm backbone, which keeps no running statistics, is recognised as one.
+        const auto gn = training::importWeights(path("maskrcnn_resnet18_fpn_gn.pth"), "maskrcnn_resnet18_fpn", path("gn.pt"));
+        QVERIFY2(gn, gn ? "" : gn.error().message.c_str());
         const auto noHead = training::importWeights(path("det_data.pth"), "fasterrcnn_resnet50_fpn", path("x.pt"));
         QVERIFY(!noHead);
         QVERIFY(!QFileInfo::exists(QString::fromStdString(path("x.pt"))));

@@ -271,6 +271,13 @@ private Q_SLOTS:
                                  "--weights", path("run/checkpoint-last.pt"), "--out", path("cls2")});
         QCOMPARE(reverse.rc, 2);
         QVERIFY2(reverse.err.find("does not fit model resnet18") != std::string::npos, reverse.err.c_str());
+        // The run above chose GroupNorm (from scratch); its weights do not start a batch-norm detector.
+        const Run norm = cli({"train", path("p/p.atproj"), "--task", "instance", "--epochs", "1", "--image-size", "64", "--norm", "batch",
+                              "--weights", path("run/checkpoint-last.pt"), "--out", path("bn")});
+        QCOMPARE(norm.rc, 2);
+        QVERIFY2(norm.err.find("has no batch-norm statistics for model maskrcnn_resnet18_fpn: a GroupNorm backbone's weights train with --norm group") !=
+                     std::string::npos,
+                 norm.err.c_str());
     }
 };
 

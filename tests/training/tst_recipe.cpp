@@ -188,10 +188,16 @@ private Q_SLOTS:
         QCOMPARE(r.config.anchorRatios, std::string("1")); // round droplets: one shape
         QCOMPARE(r.config.roisPerImage, 128);
         QCOMPARE(r.config.rpnProposals, 512);
-        for (const char *what : {"anchor size", "anchor ratio", "128 RoIs", "gradient norm clipped"}) QVERIFY2(mentions(r, what), what);
+        for (const char *what : {"anchor size", "anchor ratio", "128 RoIs", "gradient norm clipped", "norm group"}) QVERIFY2(mentions(r, what), what);
+        // From scratch the backbone normalises each picture by itself; classifiers keep batch norm.
+        QCOMPARE(r.config.norm, std::string("group"));
         QCOMPARE(r.config.clipNorm, 10.0); // from scratch, droplets' box loss diverged unclipped
         TrainConfig cls;
         QCOMPARE(chooseRecipe(cls, shapes()).config.clipNorm, 0.0); // classifiers stay unclipped
+        QCOMPARE(chooseRecipe(cls, shapes()).config.norm, std::string("batch"));
+        TrainConfig groupCls = chooseRecipe(cls, shapes()).config;
+        groupCls.norm = "group";
+        QVERIFY(!checkOptions(groupCls, Task::Classification).ok());
         TrainConfig off = c;
         off.clipNorm = 0;
         QCOMPARE(chooseRecipe(off, dropletBoxes(Task::Instance)).config.clipNorm, 0.0);
@@ -210,6 +216,7 @@ private Q_SLOTS:
         const Recipe rw = chooseRecipe(w, dropletBoxes(Task::Instance));
         QCOMPARE(rw.config.anchorSize, 32);
         QCOMPARE(rw.config.anchorRatios, std::string("0.5,1,2"));
+        QCOMPARE(rw.config.norm, std::string("batch")); // torchvision's weights have batch-norm backbones
 
         // Given values are kept.
         TrainConfig given = c;

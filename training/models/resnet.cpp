@@ -16,9 +16,26 @@ nn::Conv2d conv(int in, int out, int k, int stride, int pad)
 
 } // namespace
 
-torch::Tensor convNorm(nn::Conv2d c, nn::BatchNorm2d bn, const torch::Tensor &x, bool fold)
+Norm makeNorm(int channels, NormKind kind)
 {
-    if (!fold || bn->is_training()) return bn(c(x));
+    Norm n;
+    if (kind == NormKind::Group) n.gn = nn::GroupNorm(32, channels);
+    else n.bn = nn::BatchNorm2d(channels);
+    return n;
+}
+
+Norm registerNorm(nn::Module &owner, const std::string &name, int channels, NormKind kind)
+{
+    Norm n = makeNorm(channels, kind);
+    if (n.bn) owner.register_module(name, n.bn);
+    else owner.register_module(name, n.gn);
+    return n;
+}
+
+torch::Tensor convNorm(nn::Conv2d c, const Norm &norm, const torch::Tensor &x, bool fold)
+{
+    if (!norm.bn || !fold || norm.bn->is_training()) return norm(c(x));
+    const nn::BatchNorm2d &bn = norm.bn;
     // Eval batch norm is y = (z - mean) / sqrt(var + eps) * gamma + beta on z = conv(x):
     // scale the filters by gamma / sqrt(var + eps) and give the convolution the shifted bias.
     const auto &o = bn->options;
@@ -31,24 +48,26 @@ torch::Tensor convNorm(nn::Conv2d c, nn::BatchNorm2d bn, const torch::Tensor &x,
                          co.groups());
 }
 
-ResNetBlockImpl::ResNetBlockImpl(int in, int planes, int stride, bool bottleneckBlock) : bottleneck(bottleneckBlock)
+ResNetBlockImpl::ResNetBlockImpl(int in, int planes, int stride, bool bottleneckBlock, NormKind norm) : bottleneck(bottleneckBlock)
 {
     const int out = bottleneck ? planes * 4 : planes;
     if (bottleneck) {
         conv1 = register_module("conv1", conv(in, planes, 1, 1, 0));
         conv2 = register_module("conv2", conv(planes, planes, 3, stride, 1));
         conv3 = register_module("conv3", conv(planes, out, 1, 1, 0));
-        bn3 = register_module("bn3", nn::BatchNorm2d(out));
+        bn3 = registerNorm(*this, "bn3", out, norm);
     } else {
         conv1 = register_module("conv1", conv(in, planes, 3, stride, 1));
         conv2 = register_module("conv2", conv(planes, planes, 3, 1, 1));
     }
-    bn1 = register_module("bn1", nn::BatchNorm2d(planes));
-    bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+    bn1 = registerNorm(*this, "bn1", planes, norm);
+    bn2 = registerNorm(*this, "bn2", planes, norm);
     if (stride != 1 || in != out) {
         downConv = conv(in, out, 1, stride, 0);
-        downNorm = nn::BatchNorm2d(out);
-        downsample = register_module("downsample", nn::Sequential(downConv, downNorm)); // names downsample.0, downsample.1
+        downNorm = makeNorm(out, norm);
+        downsample = register_module("downsample", nn::Sequential(downConv)); // names downsample.0, downsample.1
+        if (downNorm.bn) downsample->push_back(downNorm.bn);
+        else downsample->push_back(downNorm.gn);
     }
 }
 
@@ -64,7 +83,7 @@ torch::Tensor ResNetBlockImpl::forward(torch::Tensor x)
     return y.add_(identity).relu_();
 }
 
-ResNetParts registerResNet(nn::Module &owner, const std::string &arch, int inChannels)
+ResNetParts registerResNet(nn::Module &owner, const std::string &arch, int inChannels, NormKind norm)
 {
     std::vector<int> blocks;
     bool bottleneck = false;
@@ -74,13 +93,13 @@ ResNetParts registerResNet(nn::Module &owner, const std::string &arch, int inCha
     else throw std::invalid_argument("unknown resnet depth '" + arch + "'");
     ResNetParts p;
     p.conv1 = owner.register_module("conv1", conv(inChannels, 64, 7, 2, 3));
-    p.bn1 = owner.register_module("bn1", nn::BatchNorm2d(64));
+    p.bn1 = registerNorm(owner, "bn1", 64, norm);
     int in = 64;
     for (int l = 0; l < 4; ++l) {
         const int planes = 64 << l;
         nn::Sequential seq;
         for (int b = 0; b < blocks[static_cast<std::size_t>(l)]; ++b) {
-            seq->push_back(ResNetBlock(in, planes, b == 0 && l > 0 ? 2 : 1, bottleneck));
+            seq->push_back(ResNetBlock(in, planes, b == 0 && l > 0 ? 2 : 1, bottleneck, norm));
             in = bottleneck ? planes * 4 : planes;
         }
         p.layers[static_cast<std::size_t>(l)] = owner.register_module("layer" + std::to_string(l + 1), seq);

@@ -6,9 +6,9 @@ namespace training::detection {
 
 namespace nn = torch::nn;
 
-ResNetBodyImpl::ResNetBodyImpl(const std::string &arch, int inChannels)
+ResNetBodyImpl::ResNetBodyImpl(const std::string &arch, int inChannels, NormKind norm)
 {
-    parts = registerResNet(*this, arch, inChannels);
+    parts = registerResNet(*this, arch, inChannels, norm);
     initResNetConvs(*this);
     setFoldNorm(true);
 }
@@ -77,9 +77,9 @@ std::vector<torch::Tensor> FeaturePyramidNetworkImpl::forward(const std::vector<
     return results;
 }
 
-BackboneWithFPNImpl::BackboneWithFPNImpl(const std::string &arch, bool frozenNorm, int trainableLayers)
+BackboneWithFPNImpl::BackboneWithFPNImpl(const std::string &arch, bool frozenNorm, int trainableLayers, NormKind norm)
 {
-    body = register_module("body", ResNetBody(arch, 3));
+    body = register_module("body", ResNetBody(arch, 3, norm));
     body->frozenNorm = frozenNorm;
     const auto &c = body->parts.channels;
     fpn = register_module("fpn", FeaturePyramidNetwork(std::vector<int>(c.begin(), c.end()), outChannels));

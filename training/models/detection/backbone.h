@@ -17,7 +17,7 @@ struct ResNetBodyImpl : torch::nn::Module {
     ResNetParts parts;
     bool frozenNorm = false; // FrozenBatchNorm2d: batch norms always use (and never update) their running statistics
     bool foldNorm = true;    // fold batch norms running on their statistics into the convolutions
-    ResNetBodyImpl(const std::string &arch, int inChannels);
+    ResNetBodyImpl(const std::string &arch, int inChannels, NormKind norm = NormKind::Batch);
     // C2..C5 (strides 4..32).
     std::vector<torch::Tensor> forward(const torch::Tensor &x);
     void train(bool on = true) override;
@@ -39,8 +39,8 @@ struct BackboneWithFPNImpl : torch::nn::Module {
     ResNetBody body{nullptr};
     FeaturePyramidNetwork fpn{nullptr};
     int outChannels = 256;
-    // arch: resnet18, resnet34 or resnet50.
-    BackboneWithFPNImpl(const std::string &arch, bool frozenNorm, int trainableLayers);
+    // arch: resnet18, resnet34 or resnet50; norm: the body's normalisation (resnet.h).
+    BackboneWithFPNImpl(const std::string &arch, bool frozenNorm, int trainableLayers, NormKind norm = NormKind::Batch);
     std::vector<torch::Tensor> forward(const torch::Tensor &x) { return fpn(body(x)); }
     // torchvision's _resnet_fpn_extractor: parameters outside the last
     // `trainableLayers` of (layer4, layer3, layer2, layer1, conv1) stop taking

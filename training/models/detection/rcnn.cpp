@@ -42,7 +42,8 @@ DetectionModelImpl::DetectionModelImpl(const DetectionOptions &o) : m_options(o)
     if (o.numClasses < 2) throw std::invalid_argument("a detector needs the background and at least one class (numClasses >= 2)");
     if (o.anchorSizes.size() != 5)
         throw std::invalid_argument("the FPN has 5 levels: give 5 lists of anchor sizes, got " + std::to_string(o.anchorSizes.size()));
-    backbone = register_module("backbone", BackboneWithFPN(info.backbone, o.frozenBatchNorm, o.trainableBackboneLayers));
+    backbone = register_module("backbone", BackboneWithFPN(info.backbone, o.frozenBatchNorm, o.trainableBackboneLayers, o.norm));
+    if (o.frozenBatchNorm && o.norm != NormKind::Batch) throw std::invalid_argument("a frozen backbone norm is a batch norm");
     if (!(o.batchNormEps >= 0)) throw std::invalid_argument("the batch-norm epsilon must be >= 0");
     for (auto &m : backbone->body->modules(false))
         if (auto *bn = m->as<torch::nn::BatchNorm2d>()) bn->options.eps(o.batchNormEps);

@@ -34,6 +34,9 @@ struct DetectionOptions {
     // BatchNorm2d (its choice without); trainable stages counted from layer4 (0..5).
     bool frozenBatchNorm = false;
     int trainableBackboneLayers = 5;
+    // GroupNorm instead of batch norm in the backbone (resnet.h): the state dict of
+    // torchvision's resnet_fpn_backbone(..., norm_layer=lambda c: nn.GroupNorm(32, c)).
+    NormKind norm = NormKind::Batch;
     // The backbone's batch-norm epsilon. torchvision loads its COCO-trained
     // maskrcnn/fasterrcnn_resnet50_fpn weights with 0.0 (overwrite_eps); to predict
     // as torchvision does with them, use frozenBatchNorm = true and 0.0 here.
