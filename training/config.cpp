@@ -238,23 +238,54 @@ core::Result<RunInfo> readRunInfo(const std::string &runDir)
     return run;
 }
 
+std::vector<std::string> modelsForTask(const std::string &task)
+{
+    std::vector<std::string> out;
+    if (task == "detection" || task == "instance") {
+        const std::string family = task == "detection" ? "fasterrcnn_" : "maskrcnn_";
+        for (const auto &n : detection::detectionModelNames())
+            if (n.rfind(family, 0) == 0) out.push_back(n);
+        return out;
+    }
+    for (const auto &n : modelNames())
+        if ((n == "unet") == (task == "segmentation")) out.push_back(n);
+    return out;
+}
+
+std::string modelList()
+{
+    std::string out;
+    for (const char *task : {"classification", "segmentation", "detection", "instance"})
+        for (const auto &n : modelsForTask(task)) out += (out.empty() ? "" : ", ") + n;
+    return out;
+}
+
+namespace {
+
+std::string alternatives(const std::vector<std::string> &names)
+{
+    std::string out;
+    for (std::size_t i = 0; i < names.size(); ++i) out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+    return out;
+}
+
+} // namespace
+
 core::Status checkOptions(const TrainConfig &c, Task task)
 {
     auto bad = [](const std::string &why) -> core::Status { return makeError(ErrorCode::Invalid, {}, {}, why); };
     const bool seg = task == Task::Segmentation;
-    static const char *models[] = {"auto", "mlp", "smallcnn", "convnet", "resnet18", "resnet34", "resnet50", "unet"};
-    const bool detector = c.model.rfind("fasterrcnn_", 0) == 0 || c.model.rfind("maskrcnn_", 0) == 0;
-    if (detector && !detection::isDetectionArch(c.model))
-        return bad("--model: unknown detector '" + c.model.substr(0, 40) + "' (fasterrcnn_resnet18_fpn, fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn)");
-    if (!detector && std::find(std::begin(models), std::end(models), c.model) == std::end(models))
-        return bad("--model: unknown model '" + c.model.substr(0, 40) + "' (auto, mlp, smallcnn, convnet, resnet18, resnet34, resnet50, unet; "
-                   "fasterrcnn_resnet18_fpn, fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn)");
+    const auto names = modelNames();
+    const bool detector = detection::isDetectionArch(c.model);
+    if (c.model != "auto" && !detector && std::find(names.begin(), names.end(), c.model) == names.end())
+        return bad("--model: unknown model '" + c.model.substr(0, 40) + "' (auto, " + modelList() + ")");
     const bool boxes = task == Task::Detection, instances = task == Task::Instance;
     if (c.model == "auto") {
         // the recipe picks the task's model (training/recipe.h)
     } else if (boxes || instances || detector) {
-        if (boxes && c.model.rfind("fasterrcnn_", 0) != 0) return bad("detection trains a Faster R-CNN (--model fasterrcnn_resnet18_fpn or fasterrcnn_resnet50_fpn)");
-        if (instances && c.model.rfind("maskrcnn_", 0) != 0) return bad("instance segmentation trains a Mask R-CNN (--model maskrcnn_resnet18_fpn or maskrcnn_resnet50_fpn)");
+        if (boxes && c.model.rfind("fasterrcnn_", 0) != 0) return bad("detection trains a Faster R-CNN (--model " + alternatives(modelsForTask("detection")) + ")");
+        if (instances && c.model.rfind("maskrcnn_", 0) != 0)
+            return bad("instance segmentation trains a Mask R-CNN (--model " + alternatives(modelsForTask("instance")) + ")");
         if (!boxes && !instances) return bad(c.model + " is a detector: use --task " + (c.model.rfind("mask", 0) == 0 ? "instance" : "detection"));
     } else if (seg != (c.model == "unet"))
         return bad(seg ? "segmentation trains the unet model (--model unet)" : "unet is a segmentation model (--task segmentation)");

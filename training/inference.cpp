@@ -27,10 +27,6 @@ using core::makeError;
 
 namespace training {
 
-namespace {
-
-} // namespace
-
 core::Result<LoadedRun> loadRun(const std::string &checkpoint)
 {
     const std::string dir = fs::path(checkpoint).parent_path().string();

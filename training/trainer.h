@@ -168,6 +168,12 @@ core::Result<std::vector<Picture>> firstLayerFilters(const std::string &checkpoi
 core::Result<Prediction> predictImage(const std::string &checkpoint, const std::string &image);
 core::Result<std::vector<Picture>> featureMaps(const std::string &checkpoint, const std::string &image);
 
+// The models `train` builds for a task (classification, segmentation, detection or
+// instance), the recipe's usual pick first; "auto" is not among them.
+std::vector<std::string> modelsForTask(const std::string &task);
+// Every model of every task, comma-separated, for help texts and errors.
+std::string modelList();
+
 // `weights import`: a torchvision .pth for `arch` into a checkpoint; `weights export`: a checkpoint's model to a .pth.
 core::Status importWeights(const std::string &pth, const std::string &arch, const std::string &out);
 core::Status exportWeights(const std::string &checkpoint, const std::string &out);

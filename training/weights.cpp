@@ -21,9 +21,7 @@ core::Status importWeightsUnguarded(const std::string &pth, const std::string &a
 {
     const auto names = modelNames();
     if (std::find(names.begin(), names.end(), arch) == names.end() && !detection::isDetectionArch(arch))
-        return makeError(ErrorCode::Invalid, {}, {}, "--arch: unknown architecture '" + arch.substr(0, 40) +
-                                                         "' (mlp, smallcnn, convnet, resnet18, resnet34, resnet50, unet, fasterrcnn_resnet18_fpn, "
-                                                         "fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn)");
+        return makeError(ErrorCode::Invalid, {}, {}, "--arch: unknown architecture '" + arch.substr(0, 40) + "' (" + modelList() + ")");
     auto w = loadStateDict(pth);
     if (!w.ok()) return makeError(w.error.rfind("cannot open", 0) == 0 ? ErrorCode::Io : ErrorCode::Invalid, pth, {}, w.error);
     if (detection::isDetectionArch(arch)) {

@@ -138,12 +138,9 @@ bool isDetector(const QString &task) { return task == QLatin1String("detection")
 // The models a task trains (training/config.cpp checks the pair), "auto" first: the recipe's pick.
 QStringList modelsFor(const QString &task)
 {
-    const QString automatic = QStringLiteral("auto");
-    if (task == QLatin1String("segmentation")) return {automatic, QStringLiteral("unet")};
-    if (task == QLatin1String("detection")) return {automatic, QStringLiteral("fasterrcnn_resnet18_fpn"), QStringLiteral("fasterrcnn_resnet50_fpn")};
-    if (task == QLatin1String("instance")) return {automatic, QStringLiteral("maskrcnn_resnet18_fpn"), QStringLiteral("maskrcnn_resnet50_fpn")};
-    return {automatic,           QStringLiteral("convnet"),  QStringLiteral("smallcnn"), QStringLiteral("mlp"),
-            QStringLiteral("resnet18"), QStringLiteral("resnet34"), QStringLiteral("resnet50")};
+    QStringList out{QStringLiteral("auto")};
+    for (const auto &m : training::modelsForTask(task.toStdString())) out << QString::fromStdString(m);
+    return out;
 }
 
 // The validation numbers a task's runs are charted by, as MetricsSample::val names them

@@ -66,7 +66,7 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     auto *t = app.add_subcommand("train", "Train a model on the project's train split (validating on val) in RUN_DIR");
     t->add_option("PROJECT", cfg->project, "project file")->required();
     t->add_option("--task", cfg->task, "classification (image classes), segmentation (regions as masks, with --model unet), detection (boxes, fasterrcnn_*) or instance (masks, maskrcnn_*)")->capture_default_str();
-    t->add_option("--model", cfg->model, "auto, mlp, smallcnn, convnet, resnet18, resnet34, resnet50, unet, fasterrcnn_resnet18_fpn, fasterrcnn_resnet50_fpn, maskrcnn_resnet18_fpn, maskrcnn_resnet50_fpn (auto: smallcnn for images up to 32 px, else convnet; unet for segmentation, fasterrcnn_resnet18_fpn for detection, maskrcnn_resnet18_fpn for instance)")->capture_default_str();
+    t->add_option("--model", cfg->model, "auto, " + training::modelList() + " (auto: smallcnn for images up to 32 px, else convnet; unet for segmentation, fasterrcnn_resnet18_fpn for detection, maskrcnn_resnet18_fpn for instance)")->capture_default_str();
     t->add_option("--epochs", cfg->epochs, "epochs (default: about 1000 steps, or as many as fit in --time-budget)");
     t->add_option("--batch", cfg->batch, "batch size (default: from the train set's size, so that an epoch has at least 8 steps)");
     t->add_option("--lr", cfg->lr, "learning rate (default: chosen with the optimizer and the task)");

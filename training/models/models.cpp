@@ -152,7 +152,7 @@ struct UNetImpl : ClassifierImpl {
 
 } // namespace
 
-std::vector<std::string> modelNames() { return {"mlp", "smallcnn", "convnet", "resnet18", "resnet34", "resnet50", "unet"}; }
+std::vector<std::string> modelNames() { return {"convnet", "smallcnn", "mlp", "resnet18", "resnet34", "resnet50", "unet"}; }
 
 std::shared_ptr<ClassifierImpl> makeModel(const ModelSpec &s)
 {
