@@ -93,6 +93,33 @@ ImageDetections toImage(const Detections &d, double sx, double sy, int width, in
     return out;
 }
 
+ImageDetections areasAsDetections(const Prediction &p, int width, int height, double threshold)
+{
+    ImageDetections out;
+    std::vector<std::uint8_t> mask(static_cast<std::size_t>(width) * height);
+    for (const auto &r : p.regions) {
+        if (r.score < threshold || r.polygon.size() < 3) continue;
+        const auto k = std::find(p.classes.begin(), p.classes.end(), r.className);
+        if (k == p.classes.end()) continue;
+        std::vector<core::Point> poly;
+        double x0 = width, y0 = height, x1 = 0, y1 = 0;
+        for (const auto &[x, y] : r.polygon) {
+            poly.push_back({x, y});
+            x0 = std::min(x0, x), y0 = std::min(y0, y), x1 = std::max(x1, x), y1 = std::max(y1, y);
+        }
+        core::CocoDetection c;
+        c.categoryId = static_cast<std::int64_t>(k - p.classes.begin()) + 1;
+        c.box = {x0, y0, x1 - x0, y1 - y0};
+        c.score = r.score;
+        std::fill(mask.begin(), mask.end(), 0);
+        core::fillPolygon(mask.data(), width, height, poly, 1);
+        c.mask = core::rleEncode(mask.data(), static_cast<std::uint32_t>(height), static_cast<std::uint32_t>(width), core::MaskOrder::RowMajor);
+        out.coco.push_back(std::move(c));
+        out.outline.push_back(std::move(poly));
+    }
+    return out;
+}
+
 torch::Tensor logitsInImage(const torch::Tensor &logits, double sx, double sy, int width, int height)
 {
     namespace F = torch::nn::functional;

@@ -25,6 +25,11 @@ struct ImageDetections {
 // Detections scoring below `threshold` are left out.
 ImageDetections toImage(const Detections &d, double sx, double sy, int width, int height, double threshold, bool outlines);
 
+// Segmentation's areas (describePrediction's regions) as detections of an image of width x
+// height: the polygon rasterised as the mask and traced as the outline, its bounds as the box,
+// the class index + 1 as the category; areas scoring below `threshold` are left out.
+ImageDetections areasAsDetections(const Prediction &p, int width, int height, double threshold);
+
 // Segmentation: logits K x S x S on the canvas resized to an image of width x height
 // (bilinear, the canvas scale sx, sy), K x height x width.
 torch::Tensor logitsInImage(const torch::Tensor &logits, double sx, double sy, int width, int height);

@@ -115,9 +115,9 @@ core::Result<DetectionPredictSummary> predictUnguarded(const DetectionPredictReq
     auto run = loadRun(r.checkpoint);
     if (!run) return run.error();
     const Task task = run->info.task;
-    if (task != Task::Detection && task != Task::Instance)
+    if (task == Task::Classification)
         return makeError(ErrorCode::Invalid, r.checkpoint, {},
-                         std::string("is a ") + taskName(task) + " checkpoint; predict writes detections: give a detection or instance checkpoint");
+                         "is a classification checkpoint; predict writes regions: give a detection, instance or segmentation checkpoint");
     std::map<std::string, std::int64_t> categoryOf;
     std::vector<Target> targets;
     if (!r.project.empty()) {
@@ -151,7 +151,10 @@ core::Result<DetectionPredictSummary> predictUnguarded(const DetectionPredictReq
         const Predictions p = run->model->predict(b);
         for (std::size_t i = 0; i < idx.size(); ++i) {
             const Target &t = targets[at + i];
-            auto d = toImage(p.detections[i], mapper->cache().scaleX(i), mapper->cache().scaleY(i), t.width, t.height, r.scoreThreshold, r.format == "via");
+            // A segmentation's connected areas become one region each, as Inspect shows them.
+            auto d = task == Task::Segmentation
+                         ? areasAsDetections(describePrediction(task, run->info.classes, p, i, mapper->cache(), i, 0), t.width, t.height, r.scoreThreshold)
+                         : toImage(p.detections[i], mapper->cache().scaleX(i), mapper->cache().scaleY(i), t.width, t.height, r.scoreThreshold, r.format == "via");
             for (auto &c : d.coco) c.imageId = t.id;
             summary.detections += d.coco.size();
             dets.push_back(std::move(d));

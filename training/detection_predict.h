@@ -2,7 +2,9 @@
 // `predict`: a detection or instance-segmentation checkpoint run over images, written
 // as a COCO results file (boxes XYWH, scores, category ids and, with masks, RLE:
 // what pycocotools' loadRes reads) or as a VIA 2 file with the masks traced to
-// polygons (boxes as rects without masks). Plain value types: no torch here.
+// polygons (boxes as rects without masks). A segmentation checkpoint's connected
+// areas are written the same way, one region each, scored by their class's mean
+// probability inside. Plain value types: no torch here.
 #include "core/result.h"
 
 #include <cstddef>

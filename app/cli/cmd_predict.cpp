@@ -12,14 +12,14 @@ namespace cli {
 void addPredictCommand(CLI::App &app, int &rc, std::ostream &out, std::ostream &err)
 {
     auto req = std::make_shared<training::DetectionPredictRequest>();
-    auto *p = app.add_subcommand("predict", "Detections of a detection or instance checkpoint on images or a project, as COCO results or VIA JSON");
-    p->add_option("--checkpoint", req->checkpoint, "checkpoint in a run directory (detection or instance)")->required();
+    auto *p = app.add_subcommand("predict", "Detections of a detection or instance checkpoint, or the areas of a segmentation one, on images or a project, as COCO results or VIA JSON");
+    p->add_option("--checkpoint", req->checkpoint, "checkpoint in a run directory (detection, instance or segmentation: each connected area a region)")->required();
     p->add_option("IMAGE", req->images, "image files (or --project)");
     p->add_option("--project", req->project, "a project: its images, with the image and category ids of `export --format coco`");
     p->add_option("--split", req->split, "with --project: train, val or test (default: all images)");
     p->add_option("--out", req->out, "file to write")->required();
-    p->add_option("--format", req->format, "coco (results JSON, RLE masks) or via (polygons traced from the masks)")->capture_default_str();
-    p->add_option("--score-threshold", req->scoreThreshold, "leave out detections scoring below this")->capture_default_str();
+    p->add_option("--format", req->format, "coco (results JSON, RLE masks) or via (polygons traced from the masks, or a segmentation's areas)")->capture_default_str();
+    p->add_option("--score-threshold", req->scoreThreshold, "leave out detections (areas: by their class's mean probability) scoring below this")->capture_default_str();
     p->callback([req, &rc, &out, &err] {
         auto s = training::predictDetections(*req);
         if (!s) {

@@ -8,6 +8,7 @@
 #include "training/records.h"
 #include "training/models/state_dict.h"
 #include "training/describe.h"
+#include "training/detection_predict.h"
 #include "training/trainer.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -22,6 +23,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 
 using namespace training;
@@ -234,6 +236,42 @@ private Q_SLOTS:
             QVERIFY(r.className == "circle" || r.className == "square" || r.className == "triangle");
             QVERIFY(r.score > 0 && r.score <= 1);
             for (const auto &[x, y] : r.polygon) QVERIFY(x >= 0 && x <= 128 && y >= 0 && y <= 128);
+        }
+        // predict writes the areas of a split, one region each: COCO results with RLE masks and
+        // the export's category ids, or VIA polygons.
+        for (const std::string format : {"coco", "via"}) {
+            DetectionPredictRequest req;
+            req.checkpoint = path("run-seg/checkpoint-best.pt");
+            req.project = m_project;
+            req.split = "val";
+            req.out = path("areas-" + format + ".json");
+            req.format = format;
+            req.scoreThreshold = 0.3;
+            auto s = predictDetections(req);
+            QVERIFY2(s.ok(), s.ok() ? "" : s.error().toString().c_str());
+            QVERIFY(s->images > 0);
+            QVERIFY(s->detections > 0);
+            std::ifstream f(req.out);
+            const auto j = nlohmann::json::parse(f);
+            std::size_t found = 0;
+            if (format == "coco") {
+                for (const auto &d : j) {
+                    ++found;
+                    QVERIFY(d["score"].get<double>() >= 0.3 && d["score"].get<double>() <= 1);
+                    QVERIFY(d["category_id"].get<int>() >= 1 && d["category_id"].get<int>() <= 3);
+                    QCOMPARE(d["segmentation"]["size"], nlohmann::json::array({128, 128}));
+                    QVERIFY(d["bbox"][2].get<double>() > 0 && d["bbox"][3].get<double>() > 0);
+                }
+            } else {
+                // Every polygon shape anywhere in the VIA file.
+                std::function<void(const nlohmann::json &)> count = [&](const nlohmann::json &v) {
+                    if (v.is_object() && v.value("name", "") == "polygon" && v.contains("all_points_x")) ++found;
+                    if (v.is_structured())
+                        for (const auto &x : v) count(x);
+                };
+                count(j);
+            }
+            QCOMPARE(found, s->detections);
         }
         // Classification models do not do segmentation, and unet does not classify.
         c = config(path("run-seg-bad"), 1);
