@@ -50,3 +50,32 @@ for shot in train-compare train-confusion train-filters augment-preview inspect 
   convert "$tmp/$shot.png" -colors 128 "docs/screenshots/$shot.png"
   echo "wrote docs/screenshots/$shot.png"
 done
+
+# train-detection.png: a Mask R-CNN run in the Train workspace, every setting but the task, the
+# epochs and the image size left to the data: droplets split with a seed, Task instance, 6 epochs
+# at 256 px, Start, the window taken once the run has finished.
+build/app/cli/annotrain-cli split "$tmp/droplets.atproj" --ratios 0.85,0.15,0 --seed 1 >/dev/null
+cat >"$tmp/detect.sh" <<SH
+build/app/annotrain "$tmp/droplets.atproj" &
+sleep 5
+xdotool mousemove 105 32 click 1
+sleep 1
+xdotool mousemove 232 73 click 1
+sleep 1
+xdotool key Down Down Down Return
+sleep 1
+xdotool mousemove 225 130 click 1 key ctrl+a type 6
+xdotool mousemove 225 273 click 1 key ctrl+a type 256
+xdotool mousemove 72 526 click 1
+for i in \$(seq 600); do
+  sleep 1
+  m=\$(ls "$tmp"/runs/*/metrics.jsonl 2>/dev/null | head -1)
+  [[ -n \$m ]] && [[ \$(grep -c '"epoch_end":true' "\$m") -ge 6 ]] && break
+done
+sleep 3
+import -window root "$tmp/detect.png"
+kill %1
+SH
+xvfb-run -s '-screen 0 1200x800x24' bash "$tmp/detect.sh"
+convert "$tmp/detect.png" -colors 128 docs/screenshots/train-detection.png
+echo "wrote docs/screenshots/train-detection.png"
