@@ -157,10 +157,11 @@ void chooseDetectorSettings(Recipe &r, const DataFacts &facts)
         // normalised by each picture's own statistics scored 0.79 (bench/README.md). GroupNorm
         // normalises each picture by itself in training and inference alike.
         const bool fromWeights = !c.weights.empty();
-        c.norm = fromWeights ? "batch" : "group";
-        r.why.push_back(fromWeights ? std::string("norm batch: the weights' backbone was trained with batch norm")
-                                    : std::string("norm group: GroupNorm normalises each picture by itself; batch norm's statistics over 2 pictures are "
-                                                  "too noisy to evaluate with, as detectron2 finds for detectors trained from scratch"));
+        c.norm = fromWeights && !facts.weightsGroupNorm ? "batch" : "group";
+        r.why.push_back(!fromWeights ? std::string("norm group: GroupNorm normalises each picture by itself; batch norm's statistics over 2 pictures are "
+                                                   "too noisy to evaluate with, as detectron2 finds for detectors trained from scratch")
+                        : facts.weightsGroupNorm ? std::string("norm group: the weights' backbone has GroupNorm (no batch-norm statistics)")
+                                                 : std::string("norm batch: the weights' backbone was trained with batch norm"));
     }
     if (c.clipNorm < 0) {
         // From scratch, the box regression of a detector can blow up once the warm-up ends

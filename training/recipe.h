@@ -37,6 +37,8 @@ struct DataFacts {
     std::vector<double> objectScales;  // sqrt(width x height) / the longer side
     std::vector<double> objectAspects; // height / width
     double objectsPerImage = 0;        // regions per sampled image, 95th percentile
+    // --weights: its backbone keeps no batch-norm statistics (a GroupNorm detector's file).
+    bool weightsGroupNorm = false;
 };
 DataFacts gatherFacts(const Snapshot &snap, Task task);
 

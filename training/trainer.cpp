@@ -6,6 +6,7 @@
 #include "core/image_size.h"
 #include "training/config.h"
 #include "training/hooks.h"
+#include "training/models/detection/rcnn.h"
 #include "training/models/models.h"
 #include "training/models/state_dict.h"
 #include "training/models/torch_error.h"
@@ -131,7 +132,16 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
                                                                                          : "no images with classed regions in the train split; run `split` first");
     // Settings left to the data are chosen now, each with its reason (a resumed run's are already chosen).
     if (resumed) c.imageSize = resumed->imageSize;
-    const Recipe recipe = chooseRecipe(c, gatherFacts(*snap, task));
+    // Weights to start from, read once: the recipe looks at their backbone's norm.
+    std::optional<StateDict> startWeights;
+    if (!resumed && !c.weights.empty()) {
+        auto w = loadStateDict(c.weights);
+        if (!w.ok()) return makeError(ErrorCode::Invalid, c.weights, {}, w.error);
+        startWeights = std::move(w.tensors);
+    }
+    DataFacts facts = gatherFacts(*snap, task);
+    if (startWeights) facts.weightsGroupNorm = detection::hasGroupNormBackbone(*startWeights);
+    const Recipe recipe = chooseRecipe(c, facts);
     for (const auto &why : recipe.why) cb->log("auto: " + why);
     c = recipe.config;
     if (auto s = checkOptions(c, task); !s) return s.error();
@@ -163,10 +173,9 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
     auto model = makeTaskModel(task, {c.model, snap->classes.size(), channels, size, device, detectorShape(c)});
     if (!model) return model.error();
     run->model = std::move(*model);
-    if (!resumed && !c.weights.empty()) {
-        auto w = loadStateDict(c.weights);
-        if (!w.ok()) return makeError(ErrorCode::Invalid, c.weights, {}, w.error);
-        const LoadReport rep = loadWeights(run->model->module(), w.tensors);
+    if (startWeights) {
+        const LoadReport rep = loadWeights(run->model->module(), *startWeights);
+        startWeights.reset();
         // The model's layers with another norm than the file's: only batch-norm statistics missing, or left over.
         auto isStat = [](const std::string &n) { return n.find("running_") != std::string::npos || n.find("num_batches_tracked") != std::string::npos; };
         const bool fits = rep.missing.size() + rep.mismatched.size() <= 4;

@@ -42,13 +42,13 @@ struct TrainConfig {
     std::uint64_t seed = 0;
     std::string outDir;               // run directory: config.json, metrics.jsonl, checkpoint-{last,best}.pt, train-state.pt
     std::string resumeDir;            // continue the run in this directory where it stopped (its config.json's settings apply)
-    bool skipBadImages = false;
+    bool skipBadImages = false;       // leave out images that do not decode completely (with a warning each) instead of failing
     // Detection and instance segmentation (0 / "auto": fitted to the train split's boxes, training/recipe.h):
     int anchorSize = 0;                  // the smallest anchor's side in canvas pixels; each of the 5 FPN levels doubles it (torchvision: 32)
     std::string anchorRatios = "auto";   // the anchors' height/width ratios, a comma list (torchvision: 0.5,1,2)
     int rpnProposals = 0;                // proposals kept after the RPN's NMS per training image, twice as many before (torchvision: 2000)
     int roisPerImage = 0;                // RoIs sampled per training image for the box and mask heads (torchvision: 512)
-    std::string norm = "auto";           // the backbone's normalisation: batch (torchvision's) or group (GroupNorm, 32 groups); auto: group from scratch       // leave out images that do not decode completely (with a warning each) instead of failing
+    std::string norm = "auto";           // the backbone's normalisation: batch (torchvision's) or group (GroupNorm, 32 groups); auto: group from scratch, else the weights'
     int logEvery = 50;                // steps between metric lines
 };
 

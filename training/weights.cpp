@@ -29,13 +29,7 @@ core::Status importWeightsUnguarded(const std::string &pth, const std::string &a
         detection::DetectionOptions o;
         o.arch = arch;
         o.numClasses = detection::detectionNumClasses(w.tensors);
-        // A backbone whose norms keep no running statistics was built with GroupNorm.
-        bool weightsOnly = false, stats = false;
-        for (const auto &[k, t] : w.tensors) {
-            weightsOnly = weightsOnly || k == "backbone.body.bn1.weight";
-            stats = stats || k == "backbone.body.bn1.running_mean";
-        }
-        if (weightsOnly && !stats) o.norm = NormKind::Group;
+        if (detection::hasGroupNormBackbone(w.tensors)) o.norm = NormKind::Group;
         if (o.numClasses < 2) return makeError(ErrorCode::Invalid, pth, {}, "is not a " + arch + " state dict (no roi_heads.box_predictor.cls_score.weight)");
         auto m = std::make_shared<detection::DetectionModelImpl>(o);
         const LoadReport rep = detection::loadDetectionWeights(*m, w.tensors);

@@ -89,7 +89,7 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     t->add_option("--anchor-ratios", cfg->anchorRatios, "detectors: the anchors' height/width ratios, e.g. 0.5,1,2 (default: fitted to the boxes)");
     t->add_option("--rpn-proposals", cfg->rpnProposals, "detectors: proposals kept per training image (default: from the objects per image)");
     t->add_option("--rois-per-image", cfg->roisPerImage, "detectors: RoIs sampled per training image (default: from the objects per image)");
-    t->add_option("--norm", cfg->norm, "detectors: the backbone's normalisation, batch (torchvision's) or group (GroupNorm) (default: group from scratch, batch with --weights)")
+    t->add_option("--norm", cfg->norm, "detectors: the backbone's normalisation, batch (torchvision's) or group (GroupNorm) (default: group from scratch, else the --weights file's)")
         ->check(CLI::IsMember({"auto", "batch", "group"}));
     t->add_option("--seed", cfg->seed, "random seed (CPU runs repeat exactly)");
     t->add_option("--out", cfg->outDir, "run directory (default: runs/DATE-TIME beside the project)");

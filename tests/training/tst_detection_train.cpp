@@ -278,6 +278,11 @@ private Q_SLOTS:
         QVERIFY2(norm.err.find("has no batch-norm statistics for model maskrcnn_resnet18_fpn: a GroupNorm backbone's weights train with --norm group") !=
                      std::string::npos,
                  norm.err.c_str());
+        // Left to the recipe, the norm follows the weights.
+        const Run follow = cli({"train", path("p/p.atproj"), "--task", "instance", "--epochs", "1", "--image-size", "64", "--weights",
+                                path("run/checkpoint-last.pt"), "--out", path("gn")});
+        QVERIFY2(follow.rc == 0, (follow.out + follow.err).c_str());
+        QVERIFY2(follow.err.find("auto: norm group: the weights' backbone has GroupNorm") != std::string::npos, follow.err.c_str());
     }
 };
 

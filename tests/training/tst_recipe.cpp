@@ -217,6 +217,9 @@ private Q_SLOTS:
         QCOMPARE(rw.config.anchorSize, 32);
         QCOMPARE(rw.config.anchorRatios, std::string("0.5,1,2"));
         QCOMPARE(rw.config.norm, std::string("batch")); // torchvision's weights have batch-norm backbones
+        DataFacts gnFacts = dropletBoxes(Task::Instance);
+        gnFacts.weightsGroupNorm = true; // such as a run of ours from scratch
+        QCOMPARE(chooseRecipe(w, gnFacts).config.norm, std::string("group"));
 
         // Given values are kept.
         TrainConfig given = c;

@@ -175,6 +175,16 @@ int detectionNumClasses(const StateDict &weights)
     return 0;
 }
 
+bool hasGroupNormBackbone(const StateDict &weights)
+{
+    bool norm = false, stats = false;
+    for (const auto &[k, t] : weights) {
+        norm = norm || k == "backbone.body.bn1.weight";
+        stats = stats || k == "backbone.body.bn1.running_mean";
+    }
+    return norm && !stats;
+}
+
 LoadReport loadDetectionWeights(DetectionModelImpl &model, const StateDict &weights)
 {
     LoadReport r = loadWeights(model, upgradeDetectionKeys(weights));

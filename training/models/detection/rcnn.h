@@ -96,6 +96,8 @@ StateDict upgradeDetectionKeys(StateDict weights);
 // The number of classes (background included) of a detection state dict, read
 // from roi_heads.box_predictor.cls_score.weight; 0 when it has none.
 int detectionNumClasses(const StateDict &weights);
+// Whether a detection state dict's backbone norms keep no running statistics: GroupNorm.
+bool hasGroupNormBackbone(const StateDict &weights);
 // loadWeights after upgradeDetectionKeys; num_batches_tracked, which
 // FrozenBatchNorm2d checkpoints lack, is not reported missing.
 LoadReport loadDetectionWeights(DetectionModelImpl &model, const StateDict &weights);
