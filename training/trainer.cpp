@@ -134,13 +134,15 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
     if (resumed) c.imageSize = resumed->imageSize;
     // Weights to start from, read once: the recipe looks at their backbone's norm.
     std::optional<StateDict> startWeights;
+    std::optional<NormKind> startNorm; // the weights' detection backbone's, if they have one
     if (!resumed && !c.weights.empty()) {
         auto w = loadStateDict(c.weights);
         if (!w.ok()) return makeError(ErrorCode::Invalid, c.weights, {}, w.error);
         startWeights = std::move(w.tensors);
+        startNorm = detection::backboneNorm(*startWeights);
     }
     DataFacts facts = gatherFacts(*snap, task);
-    if (startWeights) facts.weightsGroupNorm = detection::hasGroupNormBackbone(*startWeights);
+    facts.weightsGroupNorm = startNorm == NormKind::Group;
     const Recipe recipe = chooseRecipe(c, facts);
     for (const auto &why : recipe.why) cb->log("auto: " + why);
     c = recipe.config;
@@ -174,15 +176,13 @@ core::Result<std::unique_ptr<TrainRun>> prepareRun(const TrainConfig &requested,
     if (!model) return model.error();
     run->model = std::move(*model);
     if (startWeights) {
+        // A detection backbone's norm other than the model's (an explicit --norm against the file).
+        if (startNorm && (task == Task::Detection || task == Task::Instance) && (*startNorm == NormKind::Group) != (c.norm == "group"))
+            return makeError(ErrorCode::Invalid, c.weights, {},
+                             *startNorm == NormKind::Group ? "has no batch-norm statistics for model " + c.model + ": a GroupNorm backbone's weights train with --norm group"
+                                                           : "holds a batch-norm backbone: it trains with --norm batch");
         const LoadReport rep = loadWeights(run->model->module(), *startWeights);
         startWeights.reset();
-        // The model's layers with another norm than the file's: only batch-norm statistics missing, or left over.
-        auto isStat = [](const std::string &n) { return n.find("running_") != std::string::npos || n.find("num_batches_tracked") != std::string::npos; };
-        const bool fits = rep.missing.size() + rep.mismatched.size() <= 4;
-        if (!rep.missing.empty() && std::all_of(rep.missing.begin(), rep.missing.end(), isStat))
-            return makeError(ErrorCode::Invalid, c.weights, {}, "has no batch-norm statistics for model " + c.model + ": a GroupNorm backbone's weights train with --norm group");
-        if (fits && c.norm == "group" && std::any_of(rep.unexpected.begin(), rep.unexpected.end(), isStat))
-            return makeError(ErrorCode::Invalid, c.weights, {}, "holds a batch-norm backbone: it trains with --norm batch");
         if (rep.missing.size() + rep.mismatched.size() > 4)
             return makeError(ErrorCode::Invalid, c.weights, {}, "does not fit model " + c.model + " (" + std::to_string(rep.missing.size()) + " missing tensors)");
         cb->log("loaded weights from " + c.weights + "; new head: " + std::to_string(rep.mismatched.size()) + " tensors re-initialised");

@@ -29,7 +29,7 @@ core::Status importWeightsUnguarded(const std::string &pth, const std::string &a
         detection::DetectionOptions o;
         o.arch = arch;
         o.numClasses = detection::detectionNumClasses(w.tensors);
-        if (detection::hasGroupNormBackbone(w.tensors)) o.norm = NormKind::Group;
+        o.norm = detection::backboneNorm(w.tensors).value_or(NormKind::Batch);
         if (o.numClasses < 2) return makeError(ErrorCode::Invalid, pth, {}, "is not a " + arch + " state dict (no roi_heads.box_predictor.cls_score.weight)");
         auto m = std::make_shared<detection::DetectionModelImpl>(o);
         const LoadReport rep = detection::loadDetectionWeights(*m, w.tensors);

@@ -175,14 +175,15 @@ int detectionNumClasses(const StateDict &weights)
     return 0;
 }
 
-bool hasGroupNormBackbone(const StateDict &weights)
+std::optional<NormKind> backboneNorm(const StateDict &weights)
 {
     bool norm = false, stats = false;
     for (const auto &[k, t] : weights) {
         norm = norm || k == "backbone.body.bn1.weight";
         stats = stats || k == "backbone.body.bn1.running_mean";
     }
-    return norm && !stats;
+    if (!norm) return std::nullopt;
+    return stats ? NormKind::Batch : NormKind::Group;
 }
 
 LoadReport loadDetectionWeights(DetectionModelImpl &model, const StateDict &weights)

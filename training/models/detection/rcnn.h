@@ -21,6 +21,7 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -96,8 +97,9 @@ StateDict upgradeDetectionKeys(StateDict weights);
 // The number of classes (background included) of a detection state dict, read
 // from roi_heads.box_predictor.cls_score.weight; 0 when it has none.
 int detectionNumClasses(const StateDict &weights);
-// Whether a detection state dict's backbone norms keep no running statistics: GroupNorm.
-bool hasGroupNormBackbone(const StateDict &weights);
+// The norm of a detection state dict's backbone: batch norm keeps running statistics,
+// GroupNorm does not; none when the file has no detection backbone.
+std::optional<NormKind> backboneNorm(const StateDict &weights);
 // loadWeights after upgradeDetectionKeys; num_batches_tracked, which
 // FrozenBatchNorm2d checkpoints lack, is not reported missing.
 LoadReport loadDetectionWeights(DetectionModelImpl &model, const StateDict &weights);
