@@ -2,6 +2,7 @@
 
 #include "core/coco_rle.h"
 #include "core/rasterize.h"
+#include "training/models/detection/transform.h"
 
 #include <opencv2/imgproc.hpp>
 
@@ -14,44 +15,6 @@
 
 namespace training {
 
-namespace {
-
-// Where a canvas mask, resized to the image as F::interpolate (bilinear, align_corners
-// false) resizes the canvas to ceil(canvas / s) pixels, exceeds 0.5: computed only where
-// it can (next to a canvas pixel above 0.5), written into `out` (height x width, all 0),
-// and the rows and columns written returned as x0, y0, x1, y1 (x1 <= x0: none).
-std::array<int, 4> pasteMask(const float *mask, int canvasH, int canvasW, double sx, double sy, int width, int height, std::uint8_t *out)
-{
-    int r0 = canvasH, r1 = -1, c0 = canvasW, c1 = -1;
-    for (int r = 0; r < canvasH; ++r)
-        for (int c = 0; c < canvasW; ++c)
-            if (mask[r * canvasW + c] > 0.5f) r0 = std::min(r0, r), r1 = std::max(r1, r), c0 = std::min(c0, c), c1 = std::max(c1, c);
-    if (r1 < 0) return {0, 0, 0, 0};
-    const int outH = static_cast<int>(std::ceil(canvasH / sy)), outW = static_cast<int>(std::ceil(canvasW / sx));
-    // LibTorch's source index: (dst + 0.5) * in / out - 0.5, at least 0, in float.
-    const float scaleY = static_cast<float>(canvasH) / static_cast<float>(outH), scaleX = static_cast<float>(canvasW) / static_cast<float>(outW);
-    const auto first = [](int lo, float scale) { return std::max(0, static_cast<int>(std::floor((static_cast<float>(lo) - 0.5f) / scale - 0.5f)) - 1); };
-    const auto last = [](int hi, float scale, int limit) { return std::min(limit, static_cast<int>(std::ceil((static_cast<float>(hi) + 1.5f) / scale - 0.5f)) + 2); };
-    const int y0 = first(r0, scaleY), y1 = last(r1, scaleY, std::min(outH, height));
-    const int x0 = first(c0, scaleX), x1 = last(c1, scaleX, std::min(outW, width));
-    for (int y = y0; y < y1; ++y) {
-        const float sy0 = std::max(0.0f, (static_cast<float>(y) + 0.5f) * scaleY - 0.5f);
-        const int h = static_cast<int>(sy0), hp = h < canvasH - 1 ? 1 : 0;
-        const float lh = sy0 - static_cast<float>(h), lh0 = 1 - lh;
-        const float *row0 = mask + h * canvasW, *row1 = mask + (h + hp) * canvasW;
-        for (int x = x0; x < x1; ++x) {
-            const float sx0 = std::max(0.0f, (static_cast<float>(x) + 0.5f) * scaleX - 0.5f);
-            const int w = static_cast<int>(sx0), wp = w < canvasW - 1 ? 1 : 0;
-            const float lw = sx0 - static_cast<float>(w), lw0 = 1 - lw;
-            const float v = lh0 * (lw0 * row0[w] + lw * row0[w + wp]) + lh * (lw0 * row1[w] + lw * row1[w + wp]);
-            out[static_cast<std::size_t>(y) * width + x] = v > 0.5f ? 1 : 0;
-        }
-    }
-    return {x0, y0, x1, y1};
-}
-
-} // namespace
-
 ImageDetections toImage(const Detections &d, double sx, double sy, int width, int height, double threshold, bool outlines)
 {
     ImageDetections out;
@@ -63,29 +26,41 @@ ImageDetections toImage(const Detections &d, double sx, double sy, int width, in
         const double score = d.scores[n].item<double>();
         if (score < threshold) continue;
         const float *b = boxes.data_ptr<float>() + 4 * n;
-        const double x0 = std::clamp(b[0] / sx, 0.0, double(width)), y0 = std::clamp(b[1] / sy, 0.0, double(height));
-        const double x1 = std::clamp(b[2] / sx, 0.0, double(width)), y1 = std::clamp(b[3] / sy, 0.0, double(height));
+        const std::array<double, 4> inImage{b[0] / sx, b[1] / sy, b[2] / sx, b[3] / sy};
+        const double x0 = std::clamp(inImage[0], 0.0, double(width)), y0 = std::clamp(inImage[1], 0.0, double(height));
+        const double x1 = std::clamp(inImage[2], 0.0, double(width)), y1 = std::clamp(inImage[3], 0.0, double(height));
         core::CocoDetection c;
         c.categoryId = d.classes[n].item<std::int64_t>();
         c.box = {x0, y0, x1 - x0, y1 - y0};
         c.score = score;
         std::vector<core::Point> poly;
         if (withMasks) {
-            const auto m = masks[n];
-            const auto r = pasteMask(m.data_ptr<float>(), static_cast<int>(m.size(0)), static_cast<int>(m.size(1)), sx, sy, width, height, pasted.data());
+            // Pasted into the image's own pixels over the box there, as torchvision pastes into
+            // the original image: finer than pasting into the canvas and resizing that.
+            const auto p = detection::pasteMask(masks[n], {static_cast<float>(inImage[0]), static_cast<float>(inImage[1]), static_cast<float>(inImage[2]),
+                                                            static_cast<float>(inImage[3])},
+                                                height, width);
+            const auto [px0, py0, px1, py1] = p.at;
+            if (p.values.defined()) {
+                const torch::Tensor v = p.values.contiguous();
+                const float *src = v.data_ptr<float>();
+                for (int64_t y = py0; y < py1; ++y)
+                    for (int64_t x = px0; x < px1; ++x)
+                        pasted[static_cast<std::size_t>(y) * width + x] = *src++ > 0.5f ? 1 : 0;
+            }
             c.mask = core::rleEncode(pasted.data(), static_cast<std::uint32_t>(height), static_cast<std::uint32_t>(width), core::MaskOrder::RowMajor);
-            if (outlines && r[2] > r[0] && r[3] > r[1]) {
+            if (outlines && p.values.defined()) {
                 const cv::Mat all(height, width, CV_8U, pasted.data());
                 std::vector<std::vector<cv::Point>> contours;
-                cv::findContours(all(cv::Rect(r[0], r[1], r[2] - r[0], r[3] - r[1])).clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+                cv::findContours(all(cv::Rect(px0, py0, px1 - px0, py1 - py0)).clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
                 const std::vector<cv::Point> *best = nullptr;
                 for (const auto &k : contours)
                     if (k.size() >= 3 && (!best || cv::contourArea(k) > cv::contourArea(*best))) best = &k;
                 // Contour points are mask pixels: their centres, in pixel-corner coordinates.
                 if (best)
-                    for (const auto &q : *best) poly.push_back({q.x + r[0] + 0.5, q.y + r[1] + 0.5});
+                    for (const auto &q : *best) poly.push_back({q.x + px0 + 0.5, q.y + py0 + 0.5});
             }
-            for (int y = r[1]; y < r[3]; ++y) std::fill_n(pasted.begin() + static_cast<long>(y) * width + r[0], r[2] - r[0], 0);
+            for (int64_t y = py0; y < py1; ++y) std::fill_n(pasted.begin() + static_cast<long>(y) * width + px0, px1 - px0, 0);
         }
         out.coco.push_back(std::move(c));
         out.outline.push_back(std::move(poly));

@@ -21,7 +21,8 @@ struct ImageDetections {
 };
 
 // Canvas detections -> an image of width x height: boxes divided by the canvas scale
-// (sx, sy) and clipped; masks resized back to the image and thresholded at 0.5.
+// (sx, sy) and clipped; masks pasted over each box in the image's pixels (torchvision's
+// paste_masks_in_image) and thresholded at 0.5.
 // Detections scoring below `threshold` are left out.
 ImageDetections toImage(const Detections &d, double sx, double sy, int width, int height, double threshold, bool outlines);
 

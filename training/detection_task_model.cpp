@@ -78,8 +78,9 @@ Predictions DetectionTaskModel::predict(const Batch &batch)
     torch::NoGradGuard g;
     m_model->eval();
     Predictions p;
-    const auto found = m_model->detect(images(batch));
-    const long S = batch.images.size(3), H = batch.images.size(2);
+    // Masks as the mask head gives them: toImage pastes them into the image's own pixels, as
+    // torchvision pastes into the original image, not into the canvas.
+    const auto found = m_model->detect(images(batch), false);
     for (std::size_t i = 0; i < found.size(); ++i) {
         const auto &d = found[i];
         const auto c = contentOf(batch, i);
@@ -88,10 +89,7 @@ Predictions DetectionTaskModel::predict(const Batch &batch)
         out.boxes = d.boxes.to(torch::kCPU) + torch::tensor({float(c[0]), float(c[1]), float(c[0]), float(c[1])});
         out.scores = d.scores.to(torch::kCPU);
         out.classes = d.labels.to(torch::kCPU);
-        if (d.masks.defined()) {
-            namespace F = torch::nn::functional;
-            out.masks = F::pad(d.masks.to(torch::kCPU).squeeze(1), F::PadFuncOptions({c[0], S - c[2], c[1], H - c[3]})).contiguous();
-        }
+        if (d.masks.defined()) out.masks = d.masks.to(torch::kCPU).squeeze(1).contiguous();
         p.detections.push_back(std::move(out));
     }
     return p;

@@ -19,7 +19,7 @@ public:
     torch::Device device() const override { return m_device; }
     // loss_objectness, loss_rpn_box_reg, loss_classifier, loss_box_reg (+ loss_mask).
     LossTerms losses(const Batch &batch) override;
-    // Detections in canvas pixels; masks N x S x S probabilities (Mask R-CNN).
+    // Detections in canvas pixels; masks N x M x M probabilities over each box (Mask R-CNN).
     Predictions predict(const Batch &batch) override;
     // freezeBackbone: the ResNet body stays as it is; FPN, RPN and RoI heads train.
     std::vector<torch::Tensor> trainableParameters(bool freezeBackbone) override;

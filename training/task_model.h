@@ -23,7 +23,7 @@ struct Detections {
     torch::Tensor boxes;   // N x 4 float XYXY
     torch::Tensor scores;  // N float
     torch::Tensor classes; // N int64, 1..K
-    torch::Tensor masks;   // N x S x S float probabilities (instance segmentation)
+    torch::Tensor masks;   // N x M x M float probabilities over each box, the mask head's (instance segmentation)
 };
 
 struct Predictions {

@@ -4,8 +4,11 @@
 // NMS and batched NMS (both of torchvision's paths), the box coder with its clamp,
 // the matcher with and without low-quality matches, the sampler under the same
 // seed, anchors, multi-scale RoIAlign with its level mapping and its gradient,
-// RoIAlign itself, mask pasting, and the transform (normalise, resize, batch).
+// RoIAlign itself, mask pasting (also from a canvas into an image's own pixels), and
+// the transform (normalise, resize, batch).
 // Bad shapes are refused with torchvision's messages.
+#include "core/coco_rle.h"
+#include "training/describe.h"
 #include "training/models/detection/anchor_generator.h"
 #include "training/models/detection/box_coder.h"
 #include "training/models/detection/box_ops.h"
@@ -258,6 +261,30 @@ private Q_SLOTS:
         QVERIFY2(maxDiff(p, ref("paste")) < 1e-6, qPrintable(describe(p, ref("paste"))));
         QVERIFY(p[4].sum().item<float>() == 0); // its box is outside the image
         QVERIFY(pasteMasksInImage(torch::zeros({0, 1, 28, 28}), torch::zeros({0, 4}), 10, 20).sizes() == torch::IntArrayRef({0, 1, 10, 20}));
+    }
+
+    // The trainer's detections are on a canvas (here 2x wider and 4x taller than the image);
+    // eval and predict paste their masks over the boxes in the image's own pixels, as
+    // torchvision pastes into the original image: the same pixels above 0.5.
+    void canvasMasksPasteInTheImage()
+    {
+        const torch::Tensor boxes = in("paste.boxes");
+        training::Detections d;
+        d.boxes = boxes * torch::tensor({2.f, 4.f, 2.f, 4.f});
+        d.scores = torch::linspace(1.0, 0.4, boxes.size(0));
+        d.classes = torch::ones({boxes.size(0)}, torch::kLong);
+        d.masks = in("paste.masks").squeeze(1);
+        const auto found = training::toImage(d, 2.0, 4.0, 120, 100, 0.0, true);
+        QCOMPARE(found.coco.size(), std::size_t(boxes.size(0)));
+        for (long i = 0; i < boxes.size(0); ++i) {
+            QVERIFY(found.coco[i].mask.has_value());
+            const auto ours = core::rleDecode(*found.coco[i].mask, core::MaskOrder::RowMajor);
+            const torch::Tensor expected = ref("paste")[i][0].gt(0.5).to(torch::kUInt8).contiguous();
+            QVERIFY2(std::equal(ours.begin(), ours.end(), expected.data_ptr<std::uint8_t>(), expected.data_ptr<std::uint8_t>() + expected.numel()),
+                     qPrintable(QStringLiteral("mask %1 differs from torchvision's").arg(i)));
+            const int64_t area = expected.sum().item<int64_t>();
+            if (area == 0 || area > 50) QCOMPARE(found.outline[i].empty(), area == 0);
+        }
     }
 
     void transform()

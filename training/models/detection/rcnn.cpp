@@ -74,7 +74,7 @@ void DetectionModelImpl::setChannelsLast(bool on)
         if (p.dim() == 4) p.set_data(p.data().contiguous(on ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous));
 }
 
-std::pair<std::vector<Detections>, std::map<std::string, torch::Tensor>> DetectionModelImpl::run(const std::vector<torch::Tensor> &images,
+std::pair<std::vector<Detections>, std::map<std::string, torch::Tensor>> DetectionModelImpl::run(const std::vector<torch::Tensor> &images, bool pasteMasks,
                                                                                                   std::vector<DetectionTarget> *targets)
 {
     ImageSizes original;
@@ -100,7 +100,7 @@ std::pair<std::vector<Detections>, std::map<std::string, torch::Tensor>> Detecti
     const std::vector<torch::Tensor> features = backbone(batch.tensors);
     auto [proposals, rpnLosses] = rpn(batch, features, targets);
     auto [detections, headLosses] = roi_heads(features, proposals, batch.imageSizes, targets);
-    if (!training) m_transform.postprocess(detections, batch.imageSizes, original);
+    if (!training) m_transform.postprocess(detections, batch.imageSizes, original, pasteMasks);
     headLosses.insert(rpnLosses.begin(), rpnLosses.end());
     return {detections, headLosses};
 }
@@ -121,14 +121,14 @@ std::map<std::string, torch::Tensor> DetectionModelImpl::losses(const std::vecto
                         t.masks.size(1), " x ", t.masks.size(2), ", its image ", images[i].size(1), " x ", images[i].size(2));
         }
     }
-    return run(images, &targets).second;
+    return run(images, true, &targets).second;
 }
 
-std::vector<Detections> DetectionModelImpl::detect(const std::vector<torch::Tensor> &images)
+std::vector<Detections> DetectionModelImpl::detect(const std::vector<torch::Tensor> &images, bool pasteMasks)
 {
     TORCH_CHECK(!is_training(), "detect() needs the model in eval mode (call eval())");
     torch::NoGradGuard noGrad;
-    return run(images, nullptr).first;
+    return run(images, pasteMasks, nullptr).first;
 }
 
 StateDict upgradeDetectionKeys(StateDict weights)

@@ -62,8 +62,10 @@ public:
 
     // Training mode only: the named losses of one batch. Targets are copied, not changed.
     std::map<std::string, torch::Tensor> losses(const std::vector<torch::Tensor> &images, std::vector<DetectionTarget> targets);
-    // Eval mode only (runs under NoGradGuard): per image its detections.
-    std::vector<Detections> detect(const std::vector<torch::Tensor> &images);
+    // Eval mode only (runs under NoGradGuard): per image its detections. pasteMasks false:
+    // masks stay the mask head's N x 1 x M x M probabilities over each box, for a caller that
+    // pastes them into pixels of its own (training/describe.h: toImage).
+    std::vector<Detections> detect(const std::vector<torch::Tensor> &images, bool pasteMasks = true);
 
     // Transfer learning: fresh class-specific layers (cls_score, bbox_pred,
     // mask_fcn_logits) for numClasses, background included.
@@ -82,7 +84,7 @@ public:
     RoIHeads roi_heads{nullptr};
 
 private:
-    std::pair<std::vector<Detections>, std::map<std::string, torch::Tensor>> run(const std::vector<torch::Tensor> &images,
+    std::pair<std::vector<Detections>, std::map<std::string, torch::Tensor>> run(const std::vector<torch::Tensor> &images, bool pasteMasks,
                                                                                  std::vector<DetectionTarget> *targets);
     DetectionOptions m_options;
     GeneralizedRCNNTransform m_transform;

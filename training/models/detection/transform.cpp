@@ -97,46 +97,54 @@ ImageList GeneralizedRCNNTransform::operator()(const std::vector<torch::Tensor> 
     return out;
 }
 
+PastedMask pasteMask(const torch::Tensor &mask, const std::array<float, 4> &box, int64_t height, int64_t width, int64_t padding)
+{
+    TORCH_CHECK(mask.dim() == 2 && mask.size(0) == mask.size(1), "a mask must be M x M, got ", mask.sizes());
+    const int64_t m = mask.size(0);
+    // Pad the mask so that its border can fade out, and grow the box by the same factor about
+    // its centre, in float32 as torchvision's expand_boxes, then to whole pixels (truncated).
+    const float scale = static_cast<float>(static_cast<double>(m + 2 * padding) / static_cast<double>(m));
+    const float halfW = (box[2] - box[0]) * 0.5f * scale, halfH = (box[3] - box[1]) * 0.5f * scale;
+    const float cx = (box[2] + box[0]) * 0.5f, cy = (box[3] + box[1]) * 0.5f;
+    const auto x0b = static_cast<int64_t>(cx - halfW), y0b = static_cast<int64_t>(cy - halfH);
+    const auto x1b = static_cast<int64_t>(cx + halfW), y1b = static_cast<int64_t>(cy + halfH);
+    const int64_t w = std::max<int64_t>(x1b - x0b + 1, 1), h = std::max<int64_t>(y1b - y0b + 1, 1);
+    PastedMask out;
+    out.at = {std::max<int64_t>(x0b, 0), std::max<int64_t>(y0b, 0), std::min<int64_t>(x1b + 1, width), std::min<int64_t>(y1b + 1, height)};
+    if (out.at[2] <= out.at[0] || out.at[3] <= out.at[1]) return out;
+    const torch::Tensor padded = torch::constant_pad_nd(mask.unsqueeze(0).unsqueeze(0), {padding, padding, padding, padding});
+    const torch::Tensor r = at::upsample_bilinear2d(padded, {h, w}, false, c10::nullopt, c10::nullopt)[0][0];
+    out.values = r.slice(0, out.at[1] - y0b, out.at[3] - y0b).slice(1, out.at[0] - x0b, out.at[2] - x0b);
+    return out;
+}
+
 torch::Tensor pasteMasksInImage(const torch::Tensor &masks, const torch::Tensor &boxes, int64_t height, int64_t width, int64_t padding)
 {
     TORCH_CHECK(masks.dim() == 4 && masks.size(1) == 1 && masks.size(2) == masks.size(3), "masks must be N x 1 x M x M, got ", masks.sizes());
     TORCH_CHECK(boxes.dim() == 2 && boxes.size(1) == 4 && boxes.size(0) == masks.size(0), "boxes must be N x 4 for N masks, got ", boxes.sizes());
-    const int64_t n = masks.size(0), m = masks.size(-1);
+    const int64_t n = masks.size(0);
     torch::Tensor out = at::empty({n, 1, height, width}, masks.options().memory_format(torch::MemoryFormat::Contiguous));
     if (n == 0) return out;
-    // Pad the masks so that their border can fade out, and grow the boxes by the same factor.
-    const torch::Tensor padded = torch::constant_pad_nd(masks, {padding, padding, padding, padding});
-    const double scale = static_cast<double>(m + 2 * padding) / static_cast<double>(m);
-    torch::Tensor halfW = (boxes.select(1, 2) - boxes.select(1, 0)) * 0.5, halfH = (boxes.select(1, 3) - boxes.select(1, 1)) * 0.5;
-    const torch::Tensor cx = (boxes.select(1, 2) + boxes.select(1, 0)) * 0.5, cy = (boxes.select(1, 3) + boxes.select(1, 1)) * 0.5;
-    halfW = halfW * scale;
-    halfH = halfH * scale;
-    const torch::Tensor grown = torch::stack({cx - halfW, cy - halfH, cx + halfW, cy + halfH}, 1).to(torch::kLong).cpu();
-    const auto b = grown.accessor<int64_t, 2>();
+    const torch::Tensor b = boxes.to(torch::kFloat).cpu().contiguous();
     auto paste = [&](int64_t i) {
-        const int64_t x0b = b[i][0], y0b = b[i][1], x1b = b[i][2], y1b = b[i][3];
-        const int64_t w = std::max<int64_t>(x1b - x0b + 1, 1), h = std::max<int64_t>(y1b - y0b + 1, 1);
-        const int64_t x0 = std::max<int64_t>(x0b, 0), x1 = std::min<int64_t>(x1b + 1, width);
-        const int64_t y0 = std::max<int64_t>(y0b, 0), y1 = std::min<int64_t>(y1b + 1, height);
+        const float *q = b.data_ptr<float>() + 4 * i;
+        const PastedMask p = pasteMask(masks[i][0], {q[0], q[1], q[2], q[3]}, height, width, padding);
+        const auto [x0, y0, x1, y1] = p.at;
         torch::Tensor image = out[i][0];
         if (!out.is_cpu()) {
             image.zero_();
-            if (x1 > x0 && y1 > y0) {
-                const torch::Tensor r = at::upsample_bilinear2d(padded.slice(0, i, i + 1), {h, w}, false, c10::nullopt, c10::nullopt)[0][0];
-                image.slice(0, y0, y1).slice(1, x0, x1).copy_(r.slice(0, y0 - y0b, y1 - y0b).slice(1, x0 - x0b, x1 - x0b));
-            }
+            if (p.values.defined()) image.slice(0, y0, y1).slice(1, x0, x1).copy_(p.values);
             return;
         }
         // On the CPU with plain memory operations: ATen's fill of a slice costs ~5x a memset here.
         const std::size_t elem = out.element_size();
         char *dst = static_cast<char *>(image.data_ptr());
         std::memset(dst, 0, static_cast<std::size_t>(height * width) * elem);
-        if (x1 <= x0 || y1 <= y0) return;
-        const torch::Tensor r = at::upsample_bilinear2d(padded.slice(0, i, i + 1), {h, w}, false, c10::nullopt, c10::nullopt)[0][0].contiguous();
+        if (!p.values.defined()) return;
+        const torch::Tensor r = p.values.contiguous();
         const char *src = static_cast<const char *>(r.data_ptr());
-        for (int64_t y = y0; y < y1; ++y)
-            std::memcpy(dst + static_cast<std::size_t>(y * width + x0) * elem, src + static_cast<std::size_t>((y - y0b) * w + (x0 - x0b)) * elem,
-                        static_cast<std::size_t>(x1 - x0) * elem);
+        const std::size_t row = static_cast<std::size_t>(x1 - x0) * elem;
+        for (int64_t y = y0; y < y1; ++y) std::memcpy(dst + static_cast<std::size_t>(y * width + x0) * elem, src + static_cast<std::size_t>(y - y0) * row, row);
     };
     // Each mask is resized to its own box: independent, so the masks share the cores (each resize runs on one).
     at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
@@ -145,12 +153,12 @@ torch::Tensor pasteMasksInImage(const torch::Tensor &masks, const torch::Tensor 
     return out;
 }
 
-void GeneralizedRCNNTransform::postprocess(std::vector<Detections> &detections, const ImageSizes &resized, const ImageSizes &original) const
+void GeneralizedRCNNTransform::postprocess(std::vector<Detections> &detections, const ImageSizes &resized, const ImageSizes &original, bool pasteMasks) const
 {
     for (std::size_t i = 0; i < detections.size(); ++i) {
         Detections &d = detections[i];
         d.boxes = resizeBoxes(d.boxes, resized[i], original[i]);
-        if (d.masks.defined()) d.masks = pasteMasksInImage(d.masks, d.boxes, original[i][0], original[i][1]);
+        if (pasteMasks && d.masks.defined()) d.masks = pasteMasksInImage(d.masks, d.boxes, original[i][0], original[i][1]);
     }
 }
 

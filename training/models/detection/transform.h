@@ -8,6 +8,7 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <vector>
 
 namespace training::detection {
@@ -54,8 +55,8 @@ public:
                          bool channelsLast) const;
 
     // Boxes from the resized images' pixels back to the originals'; masks
-    // (N x 1 x M x M probabilities) pasted into the original images.
-    void postprocess(std::vector<Detections> &detections, const ImageSizes &resized, const ImageSizes &original) const;
+    // (N x 1 x M x M probabilities) pasted into the original images unless pasteMasks is false.
+    void postprocess(std::vector<Detections> &detections, const ImageSizes &resized, const ImageSizes &original, bool pasteMasks = true) const;
 
     const TransformOptions &options() const { return m_options; }
 
@@ -73,5 +74,14 @@ torch::Tensor resizeBoxes(const torch::Tensor &boxes, const std::array<int64_t, 
 // rounded to whole pixels, the mask resized bilinearly to that box and written
 // into a zero image of height x width. Returns N x 1 x height x width.
 torch::Tensor pasteMasksInImage(const torch::Tensor &masks, const torch::Tensor &boxes, int64_t height, int64_t width, int64_t padding = 1);
+
+// One mask of pasteMasksInImage: mask M x M, box x0, y0, x1, y1 in the image's pixels.
+// `at`: the part of the height x width image it covers (x0, y0, x1, y1, clipped; empty when
+// x1 <= x0 or y1 <= y0), `values`: its probabilities there, (y1 - y0) x (x1 - x0); zero elsewhere.
+struct PastedMask {
+    std::array<int64_t, 4> at{0, 0, 0, 0};
+    torch::Tensor values;
+};
+PastedMask pasteMask(const torch::Tensor &mask, const std::array<float, 4> &box, int64_t height, int64_t width, int64_t padding = 1);
 
 } // namespace training::detection
