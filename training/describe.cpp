@@ -37,9 +37,14 @@ ImageDetections toImage(const Detections &d, double sx, double sy, int width, in
         if (withMasks) {
             // Pasted into the image's own pixels over the box there, as torchvision pastes into
             // the original image: finer than pasting into the canvas and resizing that.
-            const auto p = detection::pasteMask(masks[n], {static_cast<float>(inImage[0]), static_cast<float>(inImage[1]), static_cast<float>(inImage[2]),
-                                                            static_cast<float>(inImage[3])},
-                                                height, width);
+            // A mask with no cell above 0.5 pastes as none (resizing only mixes the cells), and
+            // an untrained model's detections span whole images: skip those.
+            const float *cells = masks.data_ptr<float>() + n * masks.size(1) * masks.size(2);
+            const bool any = std::any_of(cells, cells + masks.size(1) * masks.size(2), [](float v) { return v > 0.5f; });
+            const auto p = any ? detection::pasteMask(masks[n], {static_cast<float>(inImage[0]), static_cast<float>(inImage[1]),
+                                                                 static_cast<float>(inImage[2]), static_cast<float>(inImage[3])},
+                                                      height, width)
+                               : detection::PastedMask{};
             const auto [px0, py0, px1, py1] = p.at;
             if (p.values.defined()) {
                 const torch::Tensor v = p.values.contiguous();
