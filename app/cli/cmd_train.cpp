@@ -152,7 +152,7 @@ void addTrainingCommands(CLI::App &app, int &rc, std::ostream &out, std::ostream
     });
 
     auto ev = std::make_shared<std::tuple<std::string, std::string, std::string, bool>>("", "", "val", false);
-    auto *e = app.add_subcommand("eval", "Accuracy, top-5, per-class precision/recall/F1 and the confusion matrix of a checkpoint (mIoU and pixel accuracy for segmentation)");
+    auto *e = app.add_subcommand("eval", "A checkpoint on a split: accuracy, top-5, per-class precision/recall/F1 and the confusion matrix (segmentation: mIoU and pixel accuracy; detection and instance: the 12 COCO numbers for boxes and masks)");
     e->add_option("PROJECT", std::get<0>(*ev), "project file")->required();
     e->add_option("--checkpoint", std::get<1>(*ev), "checkpoint file in a run directory")->required();
     e->add_option("--split", std::get<2>(*ev), "train, val or test")->capture_default_str();
