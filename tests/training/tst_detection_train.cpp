@@ -283,6 +283,18 @@ private Q_SLOTS:
                                 path("run/checkpoint-last.pt"), "--out", path("gn")});
         QVERIFY2(follow.rc == 0, (follow.out + follow.err).c_str());
         QVERIFY2(follow.err.find("auto: norm group: the weights' backbone has GroupNorm") != std::string::npos, follow.err.c_str());
+        // And the reverse: a batch-norm run's weights do not start a GroupNorm detector, and the recipe follows them.
+        const Run bn = cli({"train", path("p/p.atproj"), "--task", "instance", "--epochs", "1", "--image-size", "64", "--norm", "batch", "--out", path("bn1")});
+        QVERIFY2(bn.rc == 0, (bn.out + bn.err).c_str());
+        const Run group = cli({"train", path("p/p.atproj"), "--task", "instance", "--epochs", "1", "--image-size", "64", "--norm", "group",
+                               "--weights", path("bn1/checkpoint-last.pt"), "--out", path("gn2")});
+        QCOMPARE(group.rc, 2);
+        QVERIFY2(group.err.find("holds a batch-norm backbone: it trains with --norm batch") != std::string::npos, group.err.c_str());
+        QVERIFY(!QFile::exists(qpath("gn2/checkpoint-last.pt")));
+        const Run followBn = cli({"train", path("p/p.atproj"), "--task", "instance", "--epochs", "1", "--image-size", "64", "--weights",
+                                  path("bn1/checkpoint-last.pt"), "--out", path("bn2")});
+        QVERIFY2(followBn.rc == 0, (followBn.out + followBn.err).c_str());
+        QVERIFY2(followBn.err.find("auto: norm batch: the weights' backbone was trained with batch norm") != std::string::npos, followBn.err.c_str());
     }
 };
 
