@@ -2,8 +2,8 @@
 // Detection and instance segmentation: core's COCO evaluator (pycocotools' numbers)
 // over a split, in each image's own pixels. The ground truth is the records' regions
 // as `export --format coco` writes them (box, area, outline); the detections are the
-// model's as `predict` writes them (training/describe.h: toImage), masks resized to
-// the image and thresholded at 0.5. So `eval` gives what pycocotools gives for
+// model's as `predict` writes them (training/describe.h: toImage), masks pasted over
+// their boxes in the image's pixels and thresholded at 0.5. So `eval` gives what pycocotools gives for
 // `predict --project` against the project's COCO export.
 // Scalars: bbox_AP, bbox_AP50, ... (and segm_* with masks), the 12 numbers each;
 // the score is segm_AP with masks, else bbox_AP. The report holds "bbox" (and
