@@ -3,7 +3,8 @@
 // (augmented, with a negative image and a region too small to give a target), eval
 // prints the 12 COCO numbers for boxes and masks, predict writes COCO results that
 // pycocotools' loadRes reads and evaluates against our own `export --format coco` to
-// the numbers coco-eval gives, and VIA JSON with polygons traced from the masks.
+// the numbers coco-eval gives, and VIA JSON with polygons traced from the masks. A picture's
+// detections are the same predicted alone or beside larger ones.
 // Checkpoints of another task are refused by name. Also: the mapper names the region
 // that yields no target.
 #include "core/project_store.h"
@@ -89,13 +90,13 @@ private Q_SLOTS:
     {
         QVERIFY(m_tmp.isValid());
         if (qEnvironmentVariableIsSet("ANNOTRAIN_KEEP_TEST_DIR")) m_tmp.setAutoRemove(false); // to rerun a failed command by hand
-        // Ten 96 x 80 images: a bright disc and a dark square on a mid-grey ground.
+        // Ten 96 x 80 images (the last 192 x 96): a bright disc and a dark square on a mid-grey ground.
         QDir().mkpath(qpath("p/images"));
         cv::RNG rng(7);
         struct Truth { int cx, cy, r, sx, sy, s; };
         std::vector<Truth> truth;
         for (int i = 0; i < 10; ++i) {
-            cv::Mat m(80, 96, CV_8UC3, cv::Scalar(128, 128, 128));
+            cv::Mat m(i == 9 ? 96 : 80, i == 9 ? 192 : 96, CV_8UC3, cv::Scalar(128, 128, 128));
             Truth t{rng.uniform(20, 40), rng.uniform(20, 60), rng.uniform(8, 14), rng.uniform(55, 70), rng.uniform(10, 45), rng.uniform(12, 20)};
             cv::circle(m, {t.cx, t.cy}, t.r, cv::Scalar(250, 250, 250), -1);
             cv::rectangle(m, cv::Rect(t.sx, t.sy, t.s, t.s), cv::Scalar(10, 10, 10), -1);
@@ -192,6 +193,25 @@ private Q_SLOTS:
             QVERIFY(imageIds.count(d["image_id"].get<std::int64_t>()));
             QVERIFY(categoryIds.count(d["category_id"].get<std::int64_t>()));
             QVERIFY(d["segmentation"]["counts"].is_string());
+        }
+        // A picture's detections do not depend on the pictures it is predicted with: im09 is 64 x 32 on
+        // the canvas, and batched with the others it would be padded to their 64 x 64, which
+        // GroupNorm's statistics would take in.
+        const Run alone = cli({"predict", "--checkpoint", path("run/checkpoint-last.pt"), path("p/images/im09.png"), "--out", path("dt-im09.json"),
+                               "--format", "coco", "--score-threshold", "0"});
+        QVERIFY2(alone.rc == 0, (alone.out + alone.err).c_str());
+        std::int64_t im09 = -1;
+        for (const auto &im : gt["images"])
+            if (im["file_name"].get<std::string>().find("im09.png") != std::string::npos) im09 = im["id"].get<std::int64_t>();
+        std::vector<json> batched, single = readJson(path("dt-im09.json"));
+        for (const auto &d : dt)
+            if (d["image_id"].get<std::int64_t>() == im09) batched.push_back(d);
+        QVERIFY(!single.empty());
+        QCOMPARE(batched.size(), single.size());
+        for (std::size_t i = 0; i < single.size(); ++i) {
+            QVERIFY2(std::abs(batched[i]["score"].get<double>() - single[i]["score"].get<double>()) < 1e-4, (batched[i].dump() + " vs " + single[i].dump()).c_str());
+            for (int k = 0; k < 4; ++k) QVERIFY(std::abs(batched[i]["bbox"][k].get<double>() - single[i]["bbox"][k].get<double>()) < 1e-2);
+            QCOMPARE(batched[i]["segmentation"]["counts"], single[i]["segmentation"]["counts"]);
         }
         QProcess build;
         build.start(QStringLiteral("/usr/bin/python3"), {QStringLiteral(ANNOTRAIN_SOURCE_DIR "/scripts/build_pycocotools.py"),
