@@ -2,10 +2,11 @@
 // inverts its sampling; class masks stay on their pixels; boxes come from every
 // shape and follow flips, rotations, zooms and shifts (pushed out: dropped; cut:
 // clipped); instance masks are the moved outlines rasterised with core's
-// pixel-centre rule; an image without regions is a negative; the same seed gives
+// pixel-centre rule, as pycocotools rasterises them; an image without regions is a negative; the same seed gives
 // the same batch; each batch says where on its canvas the picture lies after the
 // augmentation, and a detector's batches keep pictures of one shape together. All
 // on synthetic images.
+#include "core/coco_rle.h"
 #include "core/rasterize.h"
 #include "training/augment.h"
 #include "training/batch_loader.h"
@@ -125,11 +126,20 @@ private Q_SLOTS:
             const auto got = in.boxes[static_cast<long>(k)];
             const double want[4] = {box.x, box.y, box.right(), box.bottom()};
             for (int c = 0; c < 4; ++c) QVERIFY2(std::abs(got[c].item<double>() - want[c]) < 0.05, (std::to_string(k) + ":" + std::to_string(c)).c_str());
-            // The mask is core's rasterisation of the shape.
+            // The mask is core's rasterisation of the shape...
             std::vector<std::uint8_t> expect(64 * 64, 0);
-            core::fillPolygon(expect.data(), 64, 64, shapes[k].toPolygon(128), 1);
+            const auto outline = shapes[k].toPolygon(128);
+            core::fillPolygon(expect.data(), 64, 64, outline, 1);
             const auto e = torch::from_blob(expect.data(), {64, 64}, torch::kUInt8);
             QVERIFY(in.masks[static_cast<long>(k)].equal(e));
+            // ... which is pycocotools' rasterisation of the same outline (what eval scores masks
+            // against, from the polygons `export --format coco` writes) but for a pixel where its
+            // 1/5-pixel sampling of an edge lands on the other side: both take pixel centres.
+            std::vector<double> xy;
+            for (const auto &p : outline) xy.push_back(p.x), xy.push_back(p.y);
+            const auto coco = core::rleDecode(core::rleFromPolygon(xy, 64, 64), core::MaskOrder::RowMajor);
+            const auto c = torch::from_blob(const_cast<std::uint8_t *>(coco.data()), {64, 64}, torch::kUInt8);
+            QVERIFY2(in.masks[static_cast<long>(k)].ne(c).sum().item<std::int64_t>() <= 1, std::to_string(k).c_str());
         }
         QCOMPARE(in.masks[0].sum().item<std::int64_t>(), std::int64_t(20 * 10)); // a w x h box covers w*h pixels
     }
