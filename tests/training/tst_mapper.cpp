@@ -2,10 +2,9 @@
 // inverts its sampling; class masks stay on their pixels; boxes come from every
 // shape and follow flips, rotations, zooms and shifts (pushed out: dropped; cut:
 // clipped); instance masks are the moved outlines rasterised with core's
-// pixel-centre rule, as pycocotools rasterises them; an image without regions is a negative; the same seed gives
-// the same batch; each batch says where on its canvas the picture lies after the
-// augmentation, and a detector's batches keep pictures of one shape together. All
-// on synthetic images.
+// pixel-centre rule, as pycocotools rasterises them; an image without regions is a
+// negative; the same seed gives the same batch; each batch says where on its canvas
+// the picture lies after the augmentation. All on synthetic images.
 #include "core/coco_rle.h"
 #include "core/rasterize.h"
 #include "training/augment.h"
